@@ -1,0 +1,5 @@
+"""Callbacks: what happens around training without the module knowing about it."""
+
+from gan_lightning.callbacks.sample_grid import SampleGrid
+
+__all__ = ["SampleGrid"]

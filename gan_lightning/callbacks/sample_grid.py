@@ -1,0 +1,53 @@
+"""Sample grids from the fixed latent batch: the first thing to look at in a GAN run."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback
+from torchvision.utils import make_grid, save_image
+
+from gan_lightning.loggers.images import log_image, run_directory
+
+
+class SampleGrid(Callback):
+    """Every ``every_n_epochs`` epochs (and at the end of fit), draw the module's fixed
+    latent batch through the sampling generator (the EMA if enabled), save it as
+    ``<run>/samples/step_<global_step>.png`` and send it to the loggers as ``samples``.
+
+    Works with any module exposing ``sample_fixed() -> Tensor`` of images in [-1, 1].
+    """
+
+    def __init__(self, every_n_epochs: int = 1, nrow: int | None = None) -> None:
+        if every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}.")
+        self.every_n_epochs = every_n_epochs
+        self.nrow = nrow
+        self.last_path: Path | None = None
+        self._last_step: int | None = None
+
+    def grid(self, pl_module: pl.LightningModule) -> torch.Tensor:
+        samples = pl_module.sample_fixed().float().cpu()
+        nrow = self.nrow or max(1, int(math.sqrt(samples.shape[0])))
+        return make_grid(samples, nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+
+    def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        grid = self.grid(pl_module)
+        folder = run_directory(trainer) / "samples"  # a collective call: every rank makes it
+        self._last_step = trainer.global_step
+        if trainer.is_global_zero:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.last_path = folder / f"step_{trainer.global_step:07d}.png"
+            save_image(grid, self.last_path)
+        log_image(trainer, "samples", grid, caption=f"step {trainer.global_step}")
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self.write(trainer, pl_module)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._last_step != trainer.global_step:
+            self.write(trainer, pl_module)

@@ -1,0 +1,91 @@
+"""The command line: ``lightning``, ``gan-lightning`` and ``python -m gan_lightning``.
+
+LightningCLI with jsonargparse in ``omegaconf+`` mode: ``${...}`` interpolation is
+resolved after the config files and the command line are merged, so
+``--trainer.max_steps=60`` also updates ``${trainer.max_steps}`` used elsewhere.
+Every run saves the resolved config as ``<run folder>/config.yaml``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import jsonargparse
+import lightning.pytorch as pl
+from lightning.pytorch import LightningDataModule, LightningModule
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+
+from gan_lightning.callbacks import SampleGrid
+from gan_lightning.loggers.images import run_directory
+
+PARSER_MODE = "omegaconf+"
+# Interpolations in a config file are written from that file's root (`${data.init_args.x}`)
+# even though the file is loaded under a subcommand (`fit.data...`).
+jsonargparse.set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
+
+
+class SaveRunConfig(SaveConfigCallback):
+    """Writes the resolved config into the run's own folder (next to its checkpoints and
+    samples) rather than one shared ``log_dir``, and sends it to the loggers."""
+
+    def setup(self, trainer: pl.Trainer, pl_module: LightningModule, stage: str) -> None:
+        if self.already_saved:
+            return
+        folder = run_directory(trainer)
+        if trainer.is_global_zero:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.parser.save(
+                self.config, folder / self.config_filename, skip_none=False, overwrite=True, multifile=self.multifile
+            )
+        self.already_saved = True
+        self.save_config(trainer, pl_module, stage)
+
+    def save_config(self, trainer: pl.Trainer, pl_module: LightningModule, stage: str) -> None:
+        config = self.parser.dump(self.config, skip_none=False, format="json")
+        import json
+
+        for logger in trainer.loggers:
+            logger.log_hyperparams(json.loads(config))
+
+
+class GANLightningCLI(LightningCLI):
+    """LightningCLI for GAN experiments.
+
+    ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
+    (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Two
+    callbacks are always present and configurable: ``--checkpoint.*`` (ModelCheckpoint,
+    ``last.ckpt`` always saved) and ``--samples.*`` (PNG sample grids).
+    """
+
+    def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
+        parser_kwargs = {"parser_mode": PARSER_MODE}
+        parser_kwargs.update({name: {"parser_mode": PARSER_MODE} for name in ("fit", "validate", "test", "predict")})
+        kwargs.setdefault("parser_kwargs", parser_kwargs)
+        kwargs.setdefault("save_config_callback", SaveRunConfig)
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("auto_configure_optimizers", False)
+        super().__init__(
+            LightningModule,
+            LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            args=args,
+            run=run,
+            **kwargs,
+        )
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
+        parser.add_lightning_class_args(SampleGrid, "samples")
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the console scripts."""
+    GANLightningCLI(args=args if args is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A datamodule for data sets small enough to hold as tensors."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch import LightningDataModule
+from torch import Tensor
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def scale_images(images: Tensor, image_size: int | None) -> Tensor:
+    """Resize square images (antialiased bilinear) when ``image_size`` differs."""
+    if image_size is None or images.shape[-1] == image_size:
+        return images
+    return F.interpolate(
+        images, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+    ).clamp(-1, 1)
+
+
+class InMemoryDataModule(LightningDataModule):
+    """Holds samples in [-1, 1] and integer labels as tensors; splits off a validation set
+    with a seeded permutation, so the split is the same on every run and every rank.
+
+    Subclasses implement :meth:`load` and set ``num_classes``.
+    """
+
+    num_classes: int = 0
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_size: int = 500,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        if val_size < 0:
+            raise ValueError(f"val_size must be >= 0, got {val_size}.")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}.")
+        self.batch_size = batch_size
+        self.val_size = val_size
+        self.num_workers = num_workers
+        self.seed = seed
+        self.train_set: TensorDataset | None = None
+        self.val_set: TensorDataset | None = None
+
+    @abstractmethod
+    def load(self) -> tuple[Tensor, Tensor]:
+        """All samples (N, ...) as floats in [-1, 1] and labels (N,) as int64."""
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, e.g. (1, 28, 28)."""
+        self.setup()
+        assert self.train_set is not None
+        return tuple(self.train_set.tensors[0].shape[1:])
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        samples, labels = self.load()
+        if self.val_size >= len(samples):
+            raise ValueError(f"val_size={self.val_size} leaves no training data ({len(samples)} samples in all).")
+        order = torch.randperm(len(samples), generator=torch.Generator().manual_seed(self.seed))
+        val_idx, train_idx = order[: self.val_size], order[self.val_size :]
+        if self.batch_size > len(train_idx):
+            raise ValueError(
+                f"batch_size={self.batch_size} is larger than the training set ({len(train_idx)} samples): lower it."
+            )
+        self.train_set = TensorDataset(samples[train_idx], labels[train_idx])
+        self.val_set = TensorDataset(samples[val_idx], labels[val_idx])
+
+    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        assert self.train_set is not None
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        self.setup()
+        assert self.val_set is not None
+        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.val_dataloader()

