@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Literal
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 
 def _mlp(sizes: Sequence[int], activation: nn.Module) -> list[nn.Module]:
     layers: list[nn.Module] = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         layers += [nn.Linear(fan_in, fan_out), activation]
     return layers
 

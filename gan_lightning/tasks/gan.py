@@ -359,7 +359,7 @@ class GAN(LightningModule):
             self._optimizer_factories["discriminator"](self.discriminator.parameters()),
         ]
         schedulers = []
-        for role, optimizer in zip(("generator", "discriminator"), optimizers):
+        for role, optimizer in zip(("generator", "discriminator"), optimizers, strict=True):
             factory = self._scheduler_factories[role]
             if factory is None:
                 continue
