@@ -25,9 +25,12 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from gan_lightning.augment.base import set_iteration
+from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
 from gan_lightning.networks.base import conditional_call, is_conditional
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.regularizers import DiscriminatorBatch, Regularizer
+from gan_lightning.strategies import use_gan_ddp
 from gan_lightning.tasks.ema import ema_decay_at, update_ema
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
@@ -171,6 +174,20 @@ class GAN(LightningModule):
         )
         self.register_buffer("fixed_labels", fixed_labels)
 
+    # ------------------------------------------------------------------ trainer set-up
+    def setup(self, stage: str) -> None:
+        """Runs before the strategy wraps the model: plain ``strategy="ddp"`` becomes
+        GANDDPStrategy, and checkpoints are written atomically."""
+        use_gan_ddp(self.trainer)
+        use_atomic_checkpoints(self.trainer)
+
+    def configure_callbacks(self) -> list[Any]:
+        """RNG streams go into checkpoints so a resumed run equals an uninterrupted one."""
+        return [TrainingRandomState()]
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        check_state_dict_fits(self, checkpoint)
+
     # ------------------------------------------------------------------ sampling
     def _draw_latent(self, num: int, generator: torch.Generator | None = None, device: Any = None) -> Tensor:
         if self.latent_distribution == "normal":
@@ -265,14 +282,18 @@ class GAN(LightningModule):
         return loss, {"g_loss": loss.detach()}
 
     def _update(self, optimizer: LightningOptimizer, loss: Tensor) -> None:
+        """backward + step, then release the gradients: the other phase must not see (or
+        hold memory for) this network's stale gradients."""
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
 
     def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
         real, labels = split_batch(batch)
         opt_g, opt_d = self.optimizers()
         iteration = self.global_step
+        set_iteration(self.augment, iteration)  # annealed instance noise and other scheduled augmentations
 
         self.toggle_optimizer(opt_d)
         for critic_step in range(self.n_critic):
