@@ -10,6 +10,8 @@ from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
+from gan_lightning.data.resumable import EpochSeededRandomSampler, ResumableDataLoader
+
 
 def scale_images(images: Tensor, image_size: int | None) -> Tensor:
     """Resize square images (antialiased bilinear) when ``image_size`` differs."""
@@ -77,14 +79,17 @@ class InMemoryDataModule(LightningDataModule):
         self.val_set = TensorDataset(samples[val_idx], labels[val_idx])
 
     def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
-        return DataLoader(
+        # Training order depends on (seed, epoch) only and its position is checkpointed, so
+        # a run resumed mid-epoch sees the same batches as an uninterrupted one. The loader's
+        # own generator (worker seeds) keeps iter() from consuming the global torch RNG.
+        return ResumableDataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=EpochSeededRandomSampler(dataset, seed=self.seed) if shuffle else None,
             drop_last=shuffle,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            generator=torch.Generator().manual_seed(self.seed),
         )
 
     def train_dataloader(self) -> DataLoader:

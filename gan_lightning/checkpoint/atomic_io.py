@@ -1,0 +1,108 @@
+"""Checkpoint files that are either complete or absent, and loads that explain failures."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+from lightning.pytorch import Trainer
+
+
+class CheckpointLoadError(RuntimeError):
+    """A checkpoint file could not be read; the message says why and what to do."""
+
+
+def _fsync_directory(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``.
+
+    ``os.replace`` is atomic on POSIX and Windows when source and target are on the same
+    file system, so a crash (kill, OOM, full disk) while saving leaves the previous file
+    at ``path`` untouched and at worst a stray ``.<name>.*.tmp`` file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _other_checkpoints(path: Path) -> str:
+    others = sorted(p.name for p in path.parent.glob("*.ckpt") if p != path)
+    if not others:
+        return "There is no other checkpoint in that folder."
+    return f"Other checkpoints in {path.parent}: {', '.join(others[-5:])}."
+
+
+def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", weights_only: bool = True) -> Any:
+    """``torch.load`` with ``weights_only=True`` by default, so loading a checkpoint cannot
+    run pickled code, and with errors that say what is wrong with the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Checkpoint not found: {path}. Check the path passed as --ckpt_path / ckpt_path.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as error:
+        if not weights_only:
+            raise
+        raise CheckpointLoadError(
+            f"{path} contains pickled Python objects that are not plain tensors or containers, so it was not "
+            f"loaded with weights_only=True (loading it could run arbitrary code). If you made this file "
+            f"yourself and trust it, load it with weights_only=False (Trainer.fit(..., weights_only=False)). "
+            f"Details: {str(error).splitlines()[0]}"
+        ) from error
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+        size = path.stat().st_size
+        raise CheckpointLoadError(
+            f"{path} ({size} bytes) is truncated or corrupt and cannot be read ({str(error).splitlines()[0]}). "
+            f"It was probably cut short by a crash or a full disk while copying. Resume from an earlier "
+            f"checkpoint instead. {_other_checkpoints(path)}"
+        ) from error
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's ``TorchCheckpointIO`` with fsync'd atomic writes (:func:`atomic_torch_save`)
+    and ``weights_only`` loads with actionable errors (:func:`load_checkpoint_file`).
+
+    GAN runs use it by default (:func:`use_atomic_checkpoints`); pass
+    ``plugins=[AtomicCheckpointIO()]`` to use it with any LightningModule.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} does not take storage_options.")
+        atomic_torch_save(checkpoint, path)
+
+    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
+        location = map_location if map_location is not None else "cpu"
+        return load_checkpoint_file(path, map_location=location, weights_only=weights_only is not False)
+
+
+def use_atomic_checkpoints(trainer: Trainer) -> None:
+    """Give the trainer :class:`AtomicCheckpointIO` unless a custom CheckpointIO was chosen."""
+    strategy = trainer.strategy
+    if type(strategy.checkpoint_io) is TorchCheckpointIO:
+        strategy.checkpoint_io = AtomicCheckpointIO()

@@ -1,0 +1,37 @@
+"""A callback for DDP tests: records what each rank trained on (real batches and every
+noise draw) plus the weights before and after, into ``<dir>/rank<r>.pt``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+
+class RecordTraining(pl.Callback):
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self.record: dict[str, Any] = {"real": [], "latent": []}
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.record["initial"] = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+        self.record["strategy"] = type(trainer.strategy).__name__
+        draw = pl_module.sample_latent
+
+        def recording_sample_latent(num: int) -> torch.Tensor:
+            latent = draw(num)
+            self.record["latent"].append(latent.detach().clone())
+            return latent
+
+        pl_module.sample_latent = recording_sample_latent
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, idx: int) -> None:
+        self.record["real"].append(batch[0].detach().clone())
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.record["final"] = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+        self.record["global_step"] = trainer.global_step
+        self.directory.mkdir(parents=True, exist_ok=True)
+        torch.save(self.record, self.directory / f"rank{trainer.global_rank}.pt")

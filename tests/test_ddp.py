@@ -1,0 +1,132 @@
+"""DDP with two CPU processes (gloo) through the real command line.
+
+One run checks everything that needs processes: `--trainer.strategy=ddp` becomes
+GANDDPStrategy, the run finishes with `global_step == max_steps` (generator updates, not
+double counted), the ranks end with identical weights, draw different noise and different
+real samples, and the result equals one process training on both ranks' batches.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader
+
+from gan_lightning.cli import GANLightningCLI
+from gan_lightning.strategies import GANDDPStrategy, average_gradients, use_gan_ddp
+from tests.conftest import REPO_ROOT
+
+TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict]:
+    folder = tmp_path_factory.mktemp("ddp")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
+    env.pop("WORLD_SIZE", None)
+    env.pop("LOCAL_RANK", None)
+    command = [
+        sys.executable,
+        "-m",
+        "gan_lightning",
+        "fit",
+        "--config",
+        TINY_DDP,
+        f"--trainer.default_root_dir={folder}",
+        "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
+        f"--trainer.callbacks.directory={folder / 'records'}",
+    ]
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return {rank: torch.load(folder / "records" / f"rank{rank}.pt") for rank in (0, 1)}
+
+
+def test_plain_ddp_string_runs_gan_ddp_and_counts_generator_updates(ddp_run):
+    for record in ddp_run.values():
+        assert record["strategy"] == "GANDDPStrategy"
+        assert record["global_step"] == 2  # max_steps: 2 generator updates, each after 2 critic updates
+
+
+def test_ranks_end_with_identical_weights(ddp_run):
+    first, second = ddp_run[0], ddp_run[1]
+    for name, tensor in first["initial"].items():
+        assert torch.equal(tensor, second["initial"][name]), f"{name} not broadcast from rank 0"
+    for name, tensor in first["final"].items():
+        assert torch.equal(tensor, second["final"][name]), f"{name} differs between ranks after training"
+    assert any(not torch.equal(first["initial"][k], first["final"][k]) for k in first["final"])
+
+
+def test_ranks_draw_different_noise_and_different_samples(ddp_run):
+    for z0, z1 in zip(ddp_run[0]["latent"], ddp_run[1]["latent"], strict=True):
+        assert not torch.equal(z0, z1)
+    for x0, x1 in zip(ddp_run[0]["real"], ddp_run[1]["real"], strict=True):
+        assert not torch.equal(x0, x1)
+
+
+class _Replayed(torch.utils.data.Dataset):
+    def __init__(self, batches: list[torch.Tensor]) -> None:
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.batches[index], torch.zeros(len(self.batches[index]), dtype=torch.long)
+
+
+def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Path):
+    """Mean losses over equal per-rank batches: averaging the ranks' gradients is the
+    gradient on the concatenated batch, so SGD must land on the same weights."""
+    cli = GANLightningCLI(args=["--config", TINY_DDP, "--trainer.devices=1", "--trainer.strategy=auto"], run=False)
+    model = cli.model
+    model.load_state_dict(ddp_run[0]["initial"])
+    replay = [torch.cat(pair) for pair in zip(ddp_run[0]["latent"], ddp_run[1]["latent"], strict=True)]
+    model.sample_latent = lambda num: replay.pop(0)
+    combined = [torch.cat(pair) for pair in zip(ddp_run[0]["real"], ddp_run[1]["real"], strict=True)]
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(model, train_dataloaders=DataLoader(_Replayed(combined), batch_size=None))
+    assert not replay, "the single process drew noise a different number of times"
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(tensor, ddp_run[0]["final"][name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_explicit_ddp_options_keep_lightning_ddp(tmp_path: Path):
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=1, strategy=pl.strategies.DDPStrategy(find_unused_parameters=True), logger=False
+    )
+    use_gan_ddp(trainer)
+    assert type(trainer.strategy) is pl.strategies.DDPStrategy
+    plain = pl.Trainer(accelerator="cpu", devices=1, strategy="ddp", logger=False)
+    use_gan_ddp(plain)
+    assert isinstance(plain.strategy, GANDDPStrategy)
+    registered = pl.Trainer(accelerator="cpu", devices=1, strategy="gan_ddp", logger=False)
+    assert isinstance(registered.strategy, GANDDPStrategy)
+
+
+def test_average_gradients_in_one_process_group(tmp_path: Path):
+    """With world size 1 averaging is the identity, and a missing gradient becomes zeros."""
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        with_grad, without_grad = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+        with_grad.grad = torch.tensor([1.0, 2.0, 3.0])
+        average_gradients([with_grad, without_grad])
+        assert torch.equal(with_grad.grad, torch.tensor([1.0, 2.0, 3.0]))
+    finally:
+        dist.destroy_process_group()
