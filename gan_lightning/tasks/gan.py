@@ -27,6 +27,7 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from gan_lightning.augment.base import set_iteration
 from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
+from gan_lightning.metrics import GenerativeMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.regularizers import DiscriminatorBatch, Regularizer
@@ -93,6 +94,9 @@ class GAN(LightningModule):
         latent_distribution: ``normal`` or ``uniform`` on [-1, 1].
         num_fixed_samples: size of the fixed latent batch used for sample grids.
         sample_seed: seed of that fixed batch, so grids are comparable across epochs and runs.
+        metrics: sample-quality metrics computed at each validation from the sampling
+            generator (FID, mode coverage, ...; :class:`~gan_lightning.metrics.GenerativeMetrics`),
+            logged as ``val/<name>``.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class GAN(LightningModule):
         latent_distribution: Literal["normal", "uniform"] = "normal",
         num_fixed_samples: int = 64,
         sample_seed: int = 0,
+        metrics: GenerativeMetrics | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -128,6 +133,7 @@ class GAN(LightningModule):
                 "discriminator_optimizer",
                 "generator_scheduler",
                 "discriminator_scheduler",
+                "metrics",
             ]
         )
         if not hasattr(generator, "latent_dim"):
@@ -155,6 +161,7 @@ class GAN(LightningModule):
         self.regularizers = list(regularizers or [])
         self.augment = augment
         self.n_critic = n_critic
+        self.metrics = metrics
         self.latent_dim: int = generator.latent_dim
         self.latent_distribution = latent_distribution
         self.ema_decay = ema_decay
@@ -196,14 +203,20 @@ class GAN(LightningModule):
             return torch.rand(num, self.latent_dim, generator=generator, device=device) * 2.0 - 1.0
         raise ValueError(f"latent_distribution must be 'normal' or 'uniform', got {self.latent_distribution!r}.")
 
-    def sample_latent(self, num: int) -> Tensor:
-        """Fresh noise ``z`` for ``num`` samples on this module's device."""
-        return self._draw_latent(num, device=self.device)
+    def sample_latent(self, num: int, generator: torch.Generator | None = None) -> Tensor:
+        """Fresh noise ``z`` for ``num`` samples on this module's device (drawn from
+        ``generator`` if given: reproducible evaluation sets)."""
+        if generator is None:
+            return self._draw_latent(num, device=self.device)
+        return self._draw_latent(num, generator, device=generator.device).to(self.device)
 
-    def sample_labels(self, num: int) -> Tensor | None:
+    def sample_labels(self, num: int, generator: torch.Generator | None = None) -> Tensor | None:
         """Uniform class labels for a conditional generator, ``None`` otherwise."""
         num_classes = getattr(self.generator, "num_classes", 0)
-        return torch.randint(num_classes, (num,), device=self.device) if num_classes else None
+        if not num_classes:
+            return None
+        device = generator.device if generator is not None else self.device
+        return torch.randint(num_classes, (num,), generator=generator, device=device).to(self.device)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -221,11 +234,13 @@ class GAN(LightningModule):
         finally:
             network.train(was_training)
 
-    def sample(self, num: int, labels: Tensor | None = None, use_ema: bool = True) -> Tensor:
+    def sample(
+        self, num: int, labels: Tensor | None = None, use_ema: bool = True, generator: torch.Generator | None = None
+    ) -> Tensor:
         """``num`` fresh samples (labels drawn uniformly if the generator is conditional)."""
         if labels is None:
-            labels = self.sample_labels(num)
-        return self.generate(self.sample_latent(num), labels, use_ema=use_ema)
+            labels = self.sample_labels(num, generator)
+        return self.generate(self.sample_latent(num, generator), labels, use_ema=use_ema)
 
     def sample_fixed(self) -> Tensor:
         """Samples from the fixed latent batch: the same z every call, for comparable grids."""
@@ -358,6 +373,14 @@ class GAN(LightningModule):
         )
         self.log("val/D(x)", self.objective.readout(real_logits).mean(), batch_size=size, sync_dist=True)
         self.log("val/D(G(z))", self.objective.readout(fake_logits).mean(), batch_size=size, sync_dist=True)
+        if self.metrics is not None:
+            self.metrics.on_validation_batch(self, real)
+
+    def on_validation_epoch_end(self) -> None:
+        """Sample-quality metrics (every rank computes; the states sync across processes)."""
+        if self.metrics is not None:
+            results = self.metrics.on_validation_epoch_end(self)
+            self.log_dict({f"val/{name}": value for name, value in results.items()}, sync_dist=True)
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)

@@ -1,0 +1,19 @@
+"""Sample-quality metrics: FID/KID/IS, precision/recall, mode coverage, and their floors.
+
+Feature networks: ``mnist`` (shipped, offline), ``inception`` (FID InceptionV3, local
+weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls.
+"""
+
+from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
+from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
+from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
+
+__all__ = [
+    "FeatureNetwork",
+    "GenerativeMetrics",
+    "InceptionFeatures",
+    "MNISTClassifier",
+    "MNISTFeatures",
+    "ModuleFeatures",
+    "build_feature_network",
+]
