@@ -8,6 +8,7 @@ Every run saves the resolved config as ``<run folder>/config.yaml``.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -82,8 +83,18 @@ class GANLightningCLI(LightningCLI):
         parser.add_lightning_class_args(SampleGrid, "samples")
 
 
+def importable_working_directory() -> None:
+    """Put the current folder on ``sys.path``, as ``python -m`` does, so a config can name
+    a user's own file (``class_path: my_paper.MyLoss`` next to ``my_paper.py``) with no
+    install and no ``PYTHONPATH``."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of the console scripts."""
+    importable_working_directory()
     GANLightningCLI(args=args if args is not None else sys.argv[1:])
 
 
