@@ -130,3 +130,21 @@ def test_average_gradients_in_one_process_group(tmp_path: Path):
         assert torch.equal(with_grad.grad, torch.tensor([1.0, 2.0, 3.0]))
     finally:
         dist.destroy_process_group()
+
+
+def test_ddp_config_composes_with_an_experiment():
+    cli = GANLightningCLI(
+        args=[
+            "--config",
+            str(REPO_ROOT / "configs" / "wgan.yaml"),
+            "--config",
+            str(REPO_ROOT / "configs" / "trainer" / "ddp.yaml"),
+            "--trainer.accelerator=cpu",
+            "--trainer.devices=2",
+        ],
+        run=False,
+    )
+    assert type(cli.trainer.strategy) is pl.strategies.DDPStrategy  # until the GAN's setup() swaps it
+    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 2000
+    use_gan_ddp(cli.trainer)
+    assert isinstance(cli.trainer.strategy, GANDDPStrategy)
