@@ -25,12 +25,12 @@ rank calls, so all ranks get the number one process gets on the same samples.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 import torch.distributed as dist
-from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
@@ -63,6 +63,12 @@ def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def rank_zero_warn(message: str) -> None:
+    """Warn once per job, not once per process (without importing Lightning here)."""
+    if rank_and_world()[0] == 0:
+        warnings.warn(message, stacklevel=2)
 
 
 def first_tensor(batch: Any) -> Tensor:
@@ -112,8 +118,7 @@ class FeatureSet(Metric):
 
     def compute(self) -> dict[str, Tensor]:
         """The gathered set, rows in a canonical order (see :func:`canonical_order`)."""
-        features = dim_zero_cat(self.features) if self.features else torch.empty(0)
-        probabilities = dim_zero_cat(self.probabilities) if self.probabilities else torch.empty(0)
+        features, probabilities = _concatenated(self.features), _concatenated(self.probabilities)
         key = features if features.numel() else probabilities
         if key.numel():
             order = canonical_order(key)
@@ -125,6 +130,13 @@ class FeatureSet(Metric):
             "probabilities": probabilities,
             "class_counts": self.class_counts,
         }
+
+
+def _concatenated(state: list[Tensor] | Tensor) -> Tensor:
+    """A ``cat`` state: a list of batches on one process, one tensor after a DDP sync."""
+    if isinstance(state, Tensor):
+        return state
+    return dim_zero_cat(state) if state else torch.empty(0)
 
 
 def canonical_order(rows: Tensor, seed: int = 0) -> Tensor:
