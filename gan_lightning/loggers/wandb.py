@@ -76,3 +76,5 @@ class WandbLogger(_LightningWandbLogger):
         if kwargs["settings"] is None:
             kwargs.pop("settings")
         super().__init__(*args, offline=offline, **kwargs)
+        if self._wandb_init.get("anonymous") is None:  # wandb warns about the key even when unset
+            self._wandb_init.pop("anonymous", None)
