@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from gan_lightning.callbacks import SampleGrid
+from gan_lightning.config_errors import ConfigurationError, ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.loggers.images import run_directory
 
 PARSER_MODE = "omegaconf+"
@@ -67,6 +68,7 @@ class GANLightningCLI(LightningCLI):
         kwargs.setdefault("save_config_callback", SaveRunConfig)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("auto_configure_optimizers", False)
+        kwargs.setdefault("parser_class", ExplainingArgumentParser)
         super().__init__(
             LightningModule,
             LightningDataModule,
@@ -76,6 +78,13 @@ class GANLightningCLI(LightningCLI):
             run=run,
             **kwargs,
         )
+
+    def instantiate_classes(self) -> None:
+        """A constructor's ValueError/TypeError becomes one readable :class:`ConfigurationError`."""
+        try:
+            super().instantiate_classes()
+        except (ValueError, TypeError) as error:
+            raise summarize_instantiation_error(error) from error
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
@@ -95,7 +104,10 @@ def importable_working_directory() -> None:
 def main(args: list[str] | None = None) -> None:
     """Entry point of the console scripts."""
     importable_working_directory()
-    GANLightningCLI(args=args if args is not None else sys.argv[1:])
+    try:
+        GANLightningCLI(args=args if args is not None else sys.argv[1:])
+    except ConfigurationError as error:
+        sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":

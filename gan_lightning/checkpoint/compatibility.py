@@ -17,7 +17,7 @@ def _listed(names: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def check_state_dict_fits(model: nn.Module, checkpoint: Mapping[str, Any], source: str = "the checkpoint") -> None:
+def check_state_dict_fits(model: nn.Module, checkpoint: Mapping[str, Any], source: str = "The checkpoint") -> None:
     """Raise :class:`ArchitectureMismatchError` naming the differing tensors when
     ``checkpoint["state_dict"]`` does not match ``model``'s names and shapes."""
     saved: Mapping[str, Tensor] = checkpoint.get("state_dict", {})

@@ -1,0 +1,90 @@
+"""Configuration mistakes explained in one paragraph, with a "did you mean" suggestion.
+
+jsonargparse reports an unknown key correctly but buries it under the Union subtypes it
+tried; :func:`explain_config_error` puts a plain sentence first and keeps the details.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import re
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from lightning.pytorch.cli import LightningArgumentParser
+
+_CLASS_OPTION = re.compile(r"Problem with given class_path '([\w.]+)':\s*Option '([\w.]+)' is not accepted")
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[\w.\-]+)")
+_NOT_ACCEPTED = re.compile(r"does not accept option '([\w.\-]+)'")
+
+
+def _suggestion(word: str, candidates: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def _parameters(class_path: str) -> list[str]:
+    module_name, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), name)
+        return [p for p in inspect.signature(cls).parameters if p not in ("args", "kwargs")]
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return []
+
+
+def _options(parser: Any) -> list[str]:
+    options = [option.lstrip("-") for option in getattr(parser, "_option_string_actions", {})]
+    subcommands = getattr(parser, "_subcommands_action", None)
+    for subparser in getattr(subcommands, "_name_parser_map", {}).values():
+        options += _options(subparser)
+    return options
+
+
+def explain_config_error(message: str, parser: Any = None) -> str:
+    """``message`` with a one-paragraph explanation first when it is about an unknown key."""
+    found = _CLASS_OPTION.search(message)
+    if found:
+        class_path, option = found.groups()
+        summary = (
+            f"Unknown option '{option}' for {class_path}{_suggestion(option, _parameters(class_path))}. "
+            f"Fix the key in your config file or command line; `--print_config` shows the full resolved config "
+            f"with every accepted key."
+        )
+        return f"{summary}\n\nDetails: {message}"
+    found = _UNRECOGNIZED.search(message) or _NOT_ACCEPTED.search(message)
+    if found:
+        option = found.group(1).lstrip("-").split("=")[0]
+        summary = (
+            f"Unknown option '{option}'{_suggestion(option, _options(parser))}. Fix the key in your config file "
+            f"or command line; `--help` lists every accepted key."
+        )
+        return f"{summary}\n\nDetails: {message}"
+    return message
+
+
+class ExplainingArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser with :func:`explain_config_error` applied to its errors."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        super().error(explain_config_error(message, self), ex)
+
+
+class ConfigurationError(ValueError):
+    """A value in the configuration was refused by the class it configures."""
+
+
+def summarize_instantiation_error(error: Exception) -> ConfigurationError:
+    """The constructors' own messages, without jsonargparse's Union bookkeeping and the
+    dump of the whole namespace (which can run to thousands of characters)."""
+    reasons = [
+        line.strip()[2:]
+        for line in str(error).splitlines()
+        if line.strip().startswith("- ") and "Expected a <class 'NoneType'>" not in line
+    ]
+    reason = " ".join(reasons) if reasons else str(error).splitlines()[0]
+    return ConfigurationError(
+        f"The configuration was refused: {reason} Fix that value in your config file or on the command line "
+        "(`--print_config` shows the resolved config)."
+    )
