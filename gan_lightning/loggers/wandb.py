@@ -7,9 +7,9 @@ always wins (``disabled`` writes nothing at all).
 
 from __future__ import annotations
 
+import http.client
 import netrc
 import os
-import socket
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,12 +28,23 @@ def _api_key_configured(host: str) -> bool:
         return False
 
 
-def _reachable(host: str, port: int, timeout: float) -> bool:
+def _answers_http(url: str, timeout: float) -> bool:
+    """Whether the server at ``url`` sends back an HTTP response (any status) in time.
+
+    A bare TCP connect is not enough: sandboxes and captive firewalls accept connections
+    to any address and never answer, which would leave ``wandb.init`` waiting.
+    """
+    parsed = urlparse(url)
+    connection_class = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parsed.hostname or "", parsed.port, timeout=timeout)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
+        connection.request("HEAD", "/")
+        connection.getresponse()
+        return True
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        connection.close()
 
 
 def resolve_wandb_mode(timeout: float = 3.0) -> tuple[str, str | None]:
@@ -50,7 +61,7 @@ def resolve_wandb_mode(timeout: float = 3.0) -> tuple[str, str | None]:
     host = url.hostname or "api.wandb.ai"
     if not _api_key_configured(host):
         return "offline", "no API key configured (run `wandb login` or set WANDB_API_KEY to log online)"
-    if not _reachable(host, url.port or (443 if url.scheme == "https" else 80), timeout):
+    if not _answers_http(url.geturl(), timeout):
         return "offline", f"{host} is not reachable"
     return "online", None
 
