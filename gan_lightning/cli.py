@@ -102,10 +102,17 @@ def importable_working_directory() -> None:
 
 
 def main(args: list[str] | None = None) -> None:
-    """Entry point of the console scripts."""
+    """Entry point of the console scripts: ``evaluate``/``sample`` (checkpoint commands, see
+    :mod:`gan_lightning.commands`) or a LightningCLI subcommand (``fit``, ``validate``, ...)."""
     importable_working_directory()
+    argv = args if args is not None else sys.argv[1:]
+    from gan_lightning.commands import COMMANDS, run
+
+    if argv and argv[0] in COMMANDS:
+        run(argv)
+        return
     try:
-        GANLightningCLI(args=args if args is not None else sys.argv[1:])
+        GANLightningCLI(args=argv)
     except ConfigurationError as error:
         sys.exit(f"error: {error}")
 

@@ -28,6 +28,7 @@ class FeatureNetwork(nn.Module):
     classifier head: mode coverage and the Inception Score are then unavailable.
     """
 
+    name: str = "custom"
     num_features: int
     num_classes: int = 0
 
@@ -79,6 +80,7 @@ class InceptionFeatures(FeatureNetwork):
         antialias: resize filter; ``False`` for numbers comparable to papers.
     """
 
+    name = "inception"
     num_classes = 1008
 
     def __init__(self, weights_path: str | Path | None = None, antialias: bool = False) -> None:

@@ -94,6 +94,7 @@ class MNISTFeatures(FeatureNetwork):
         digit_box: side of the box the input is resized into, at most 28.
     """
 
+    name = "mnist"
     num_features = MNISTClassifier.num_features
     num_classes = MNISTClassifier.num_classes
 

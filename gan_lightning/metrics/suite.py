@@ -214,7 +214,7 @@ class GenerativeMetrics(nn.Module):
             )
         # Kept out of the registered submodules on purpose: no weights in checkpoints (see module doc).
         self.__dict__["network"] = network
-        self.feature_name = features if isinstance(features, str) else type(features).__name__
+        self.feature_name = network.name if network.name != "custom" else type(features).__name__
         self.num_samples = num_samples
         self.batch_size = batch_size
         self.kid = kid

@@ -1,0 +1,21 @@
+"""Commands that use a trained checkpoint without training: ``evaluate`` and ``sample``.
+
+``gan-lightning evaluate CKPT`` and ``gan-lightning sample CKPT --out DIR`` (dispatched by
+:func:`gan_lightning.cli.main` before LightningCLI sees the arguments).
+"""
+
+from __future__ import annotations
+
+COMMANDS = ("evaluate", "sample")
+
+
+def run(argv: list[str]) -> int:
+    """Run ``argv[0]`` (one of :data:`COMMANDS`) with the remaining arguments."""
+    name, rest = argv[0], argv[1:]
+    if name == "evaluate":
+        from gan_lightning.commands.evaluate import main
+    elif name == "sample":
+        from gan_lightning.commands.sample import main
+    else:
+        raise ValueError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
+    return main(rest)

@@ -1,0 +1,161 @@
+"""``gan-lightning evaluate CKPT``: every metric of a trained generator beside its floor.
+
+Reference = the run's held-out split (its validation loader); floor = as many training
+images as generated ones, scored against the same reference. Prints a table and writes JSON
+with the protocol (sample counts, reference split, feature network, resize) so the numbers
+can be compared with others only when the protocol matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan_lightning.commands.loading import load_datamodule, load_module
+from gan_lightning.metrics import GenerativeMetrics, MNISTFeatures
+
+RESIZE = {
+    "mnist": "bilinear antialiased to the 28×28 MNIST frame (digit_box px, centred)",
+    "inception": "uint8 quantisation, then torch-fidelity's TF1-compatible bilinear resize to 299×299",
+}
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(prog="gan-lightning evaluate", description=__doc__)
+    parser.add_argument("checkpoint", type=Path, help="a .ckpt written by `lightning fit`")
+    parser.add_argument("--config", type=Path, help="the run's config.yaml (default: found next to the checkpoint)")
+    parser.add_argument(
+        "--features",
+        default="mnist",
+        help="mnist (shipped, offline), inception (needs --weights-path or torch hub's cache) or a dotted "
+        "path to an nn.Module class taking images in [-1, 1]",
+    )
+    parser.add_argument("--weights-path", help="weights of the mnist/inception feature network")
+    parser.add_argument(
+        "--digit-box",
+        type=int,
+        default=28,
+        help="mnist features: px the digits are resized to inside the 28×28 frame (28 for MNIST, 20 for 8×8 digits)",
+    )
+    parser.add_argument("--num-samples", type=int, default=2000, help="generated images (and floor images)")
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the evaluation noise and KID subsets")
+    parser.add_argument("--no-kid", action="store_true", help="skip KID")
+    parser.add_argument("--no-precision-recall", action="store_true", help="skip precision/recall")
+    parser.add_argument("--no-floor", action="store_true", help="skip the real-vs-real floor")
+    parser.add_argument("--mode-min-count", type=int, default=1, help="samples a class needs to count as covered")
+    parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", type=Path, help="JSON file (default: <checkpoint>.metrics.json)")
+    return parser
+
+
+def feature_argument(args: argparse.Namespace) -> str | torch.nn.Module:
+    """``mnist`` (with ``--digit-box``), ``inception`` as is; ``package.module.Class``
+    instantiated without arguments."""
+    name = args.features
+    if name == "mnist":
+        return MNISTFeatures(args.weights_path, digit_box=args.digit_box)
+    if name == "inception":
+        return name
+    import importlib
+
+    module_name, _, class_name = name.rpartition(".")
+    if not module_name:
+        raise ValueError(f"--features must be mnist, inception or a dotted class path, got {name!r}.")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
+    """Load, sample, score; returns the JSON record."""
+    torch.manual_seed(args.seed)
+    features = feature_argument(args)
+    has_classifier = args.features in ("mnist", "inception") or getattr(features, "num_classes", 0) > 0
+    metrics = GenerativeMetrics(
+        features=features,
+        weights_path=args.weights_path,
+        num_samples=args.num_samples,
+        batch_size=args.batch_size,
+        kid=not args.no_kid,
+        precision_recall=not args.no_precision_recall,
+        inception_score=has_classifier,
+        mode_coverage=has_classifier and args.features != "inception",
+        mode_min_count=args.mode_min_count,
+        floor=not args.no_floor,
+        seed=args.seed,
+    )
+    module, config_path = load_module(args.checkpoint, args.config, metrics=None)
+    datamodule = load_datamodule(config_path, args.checkpoint)
+    device = torch.device(args.device)
+    module.to(device)
+    use_ema = not args.raw_generator
+
+    def sample(num: int, generator: torch.Generator) -> torch.Tensor:
+        return module.sample(num, use_ema=use_ema, generator=generator).float()
+
+    reference = [_to(batch, device) for batch in datamodule.val_dataloader()]
+    floor = None if args.no_floor else (_to(batch, device) for batch in datamodule.train_dataloader())
+    results = metrics.evaluate(sample, reference=reference, floor=floor)
+    counts = metrics.counts()
+    counts["generated"] = args.num_samples
+    table = {
+        name: {"value": value, "floor": results.get(f"{name}_floor")}
+        for name, value in results.items()
+        if not name.endswith("_floor")
+    }
+    return {
+        "checkpoint": str(args.checkpoint),
+        "config": str(config_path) if config_path else None,
+        "generator": "ema" if use_ema and getattr(module, "generator_ema", None) is not None else "raw",
+        "feature_network": metrics.feature_name,
+        "feature_dim": metrics.network.num_features or None,
+        "resize": RESIZE.get(metrics.feature_name, "none (the network's own)"),
+        "reference": f"held-out split of {type(datamodule).__name__} (its validation loader)",
+        "floor_set": None if args.no_floor else "training split, as many images as generated",
+        "sample_counts": counts,
+        "seed": args.seed,
+        "metrics": table,
+    }
+
+
+def _to(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    return [item.to(device) if isinstance(item, torch.Tensor) else item for item in batch]
+
+
+def format_table(record: dict[str, Any]) -> str:
+    """A fixed-width table: metric, value, floor."""
+    lines = [f"{'metric':<22}{'value':>14}{'floor':>14}", "-" * 50]
+    for name, entry in record["metrics"].items():
+        floor = entry["floor"]
+        lines.append(f"{name:<22}{_number(entry['value']):>14}{_number(floor) if floor is not None else '-':>14}")
+    counts = record["sample_counts"]
+    lines.append("-" * 50)
+    lines.append(
+        f"features: {record['feature_network']} | generated {counts.get('generated')} | "
+        f"reference {counts.get('reference')} | floor {counts.get('floor', '-')} | generator {record['generator']}"
+    )
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    record = evaluate_checkpoint(args)
+    print(format_table(record))
+    out = args.out or args.checkpoint.with_suffix(".metrics.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2))
+    print(f"wrote {out}")
+    return 0

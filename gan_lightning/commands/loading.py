@@ -1,0 +1,98 @@
+"""Rebuild a trained module (and its data) from a checkpoint, for commands that do not train.
+
+Model and data come from the run's resolved ``config.yaml``, which every CLI run writes
+next to its ``checkpoints/`` folder (or one given with ``--config``): the checkpoint's
+hyper-parameters leave out the networks (``GAN`` does not save modules as hparams) and the
+data. Without a config, a module whose hyper-parameters hold all its init arguments still
+loads through ``load_from_checkpoint``. Checkpoints are read with ``weights_only=True``: no
+pickled code runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch import LightningDataModule, LightningModule
+
+
+def find_run_config(checkpoint: Path) -> Path | None:
+    """``<run>/config.yaml`` for ``<run>/checkpoints/x.ckpt`` (or a config beside the file)."""
+    for folder in (checkpoint.parent.parent, checkpoint.parent):
+        candidate = folder / "config.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A YAML config as plain data, ``${...}`` interpolations resolved."""
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not a YAML mapping with model/data sections.")
+    return config
+
+
+def instantiate(section: Any, base: type, what: str) -> Any:
+    """Instantiate a ``{class_path, init_args}`` config section as jsonargparse (and so
+    LightningCLI) would."""
+    import jsonargparse
+
+    if not isinstance(section, dict) or "class_path" not in section:
+        raise ValueError(f"The config's `{what}` section must be a `class_path` mapping, got {section!r}.")
+    parser = jsonargparse.ArgumentParser(exit_on_error=False)
+    parser.add_subclass_arguments(base, what, fail_untyped=False)
+    parsed = parser.parse_object({what: section})
+    return parser.instantiate_classes(parsed)[what]
+
+
+def load_checkpoint_dict(checkpoint: Path) -> dict[str, Any]:
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist.")
+    return torch.load(checkpoint, map_location="cpu", weights_only=True)
+
+
+def load_module(
+    checkpoint: str | Path, config: str | Path | None = None, **overrides: Any
+) -> tuple[LightningModule, Path | None]:
+    """The trained module in eval mode, and the config file used (if any).
+
+    ``overrides`` replace init arguments (e.g. ``metrics=None`` so a checkpoint trained with
+    Inception metrics loads on a machine without the Inception weights).
+    """
+    checkpoint = Path(checkpoint)
+    state = load_checkpoint_dict(checkpoint)
+    config_path = Path(config) if config is not None else find_run_config(checkpoint)
+    if config_path is not None:
+        section = dict(read_config(config_path)["model"])
+        section["init_args"] = {**section.get("init_args", {}), **overrides}
+        module = instantiate(section, LightningModule, "model")
+        module.load_state_dict(state["state_dict"])
+        return module.eval(), config_path
+    try:  # a module whose hyper-parameters hold all its init arguments
+        module = LightningModule.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True, **overrides)
+    except Exception as error:
+        raise FileNotFoundError(
+            f"Cannot rebuild the model of {checkpoint}: no config.yaml was found next to it and its "
+            f"hyper-parameters do not describe the whole model ({type(error).__name__}: {error}). "
+            "Pass --config <the run's config.yaml>."
+        ) from error
+    return module.eval(), None
+
+
+def load_datamodule(config_path: Path | None, checkpoint: Path) -> LightningDataModule:
+    """The run's datamodule, set up, from its config."""
+    if config_path is None:
+        raise FileNotFoundError(
+            f"No config.yaml found next to {checkpoint}: pass --config <the run's config.yaml> (or any config "
+            "with a `data` section) so the real data for the reference and the floor can be loaded."
+        )
+    config = read_config(config_path)
+    if "data" not in config:
+        raise ValueError(f"{config_path} has no `data` section.")
+    datamodule = instantiate(config["data"], LightningDataModule, "data")
+    datamodule.setup("validate")
+    return datamodule
