@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torchvision.utils import make_grid, save_image
 
+from gan_lightning.callbacks.scatter import scatter_image
 from gan_lightning.loggers.images import log_image, run_directory
 
 
@@ -18,7 +19,8 @@ class SampleGrid(Callback):
     latent batch through the sampling generator (the EMA if enabled), save it as
     ``<run>/samples/step_<global_step>.png`` and send it to the loggers as ``samples``.
 
-    Works with any module exposing ``sample_fixed() -> Tensor`` of images in [-1, 1].
+    Works with any module exposing ``sample_fixed() -> Tensor`` of images in [-1, 1]; 2D
+    points (B, 2) are drawn as a scatter plot over the datamodule's ``modes`` if it has them.
     """
 
     def __init__(self, every_n_epochs: int = 1, nrow: int | None = None) -> None:
@@ -31,6 +33,9 @@ class SampleGrid(Callback):
 
     def grid(self, pl_module: pl.LightningModule) -> torch.Tensor:
         samples = pl_module.sample_fixed().float().cpu()
+        if samples.dim() == 2 and samples.shape[1] == 2:  # 2D toy data: a scatter plot, modes as crosses
+            datamodule = getattr(pl_module.trainer, "datamodule", None) if pl_module._trainer else None
+            return scatter_image(samples, getattr(datamodule, "modes", None))
         nrow = self.nrow or max(1, int(math.sqrt(samples.shape[0])))
         return make_grid(samples, nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
 

@@ -11,6 +11,7 @@ from gan_lightning.data.torchvision_data import (
     MNISTDataModule,
     TorchvisionDataModule,
 )
+from gan_lightning.data.toy2d import GaussianMixture2DDataModule, Grid2DDataModule, Ring2DDataModule
 
 __all__ = [
     "CIFAR10DataModule",
@@ -18,10 +19,13 @@ __all__ = [
     "DataNotFoundError",
     "Digits8x8DataModule",
     "FashionMNISTDataModule",
+    "GaussianMixture2DDataModule",
+    "Grid2DDataModule",
     "ImageDataModule",
     "ImageFolderDataModule",
     "InMemoryDataModule",
     "MNIST5kDataModule",
     "MNISTDataModule",
+    "Ring2DDataModule",
     "TorchvisionDataModule",
 ]

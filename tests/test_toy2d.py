@@ -1,0 +1,111 @@
+"""2D Gaussian mixtures, the PacGAN-protocol metrics, and scatter-plot sample images."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_lightning.callbacks import SampleGrid
+from gan_lightning.callbacks.scatter import scatter_image
+from gan_lightning.data import GaussianMixture2DDataModule, Grid2DDataModule, Ring2DDataModule
+from gan_lightning.data.toy2d import grid_modes, ring_modes
+from gan_lightning.metrics.toy2d import mode_statistics
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.tasks import GAN
+
+
+def test_mixtures_match_the_protocol():
+    ring = ring_modes()
+    assert ring.shape == (8, 2)
+    assert torch.allclose(ring.norm(dim=1), torch.ones(8))
+    assert torch.allclose(ring[2], torch.tensor([0.0, 1.0]), atol=1e-6)  # (cos 2π·2/8, sin 2π·2/8)
+    grid = grid_modes()
+    assert grid.shape == (25, 2)
+    assert set(grid[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0} == set(grid[:, 1].tolist())
+    assert Ring2DDataModule().std == 0.01 and Grid2DDataModule().std == 0.05
+
+
+@pytest.mark.parametrize("layout", ["ring", "grid"])
+def test_datamodule_draws_each_point_near_its_labelled_mode(layout):
+    data = GaussianMixture2DDataModule(layout, num_samples=4_000, batch_size=100, val_size=1_000, seed=3)
+    data.setup()
+    points, labels = data.train_set.tensors
+    assert points.shape == (3_000, 2) and labels.max() < len(data.modes)
+    offsets = points - data.modes[labels]
+    assert abs(offsets.std().item() - data.std) < 0.1 * data.std
+    assert torch.bincount(labels, minlength=len(data.modes)).min() > 0  # every mode present
+    again = GaussianMixture2DDataModule(layout, num_samples=4_000, batch_size=100, val_size=1_000, seed=3)
+    again.setup()
+    assert torch.equal(again.train_set.tensors[0], points)  # seeded: the same data every run
+
+
+def test_unknown_layout_is_rejected():
+    with pytest.raises(ValueError, match="layout"):
+        GaussianMixture2DDataModule("spiral")
+
+
+def test_perfect_samples_cover_every_mode_with_zero_reverse_kl():
+    modes = ring_modes()
+    samples = modes.repeat(10, 1) + 0.001
+    stats = mode_statistics(samples, modes, std=0.01)
+    assert stats.modes_covered == 8
+    assert stats.high_quality_fraction == 1.0
+    assert stats.reverse_kl == pytest.approx(0.0, abs=1e-12)
+    assert stats.counts == (10,) * 8
+
+
+def test_collapse_onto_one_mode_has_reverse_kl_log_k():
+    modes = grid_modes()
+    stats = mode_statistics(modes[7].expand(100, 2), modes, std=0.05)
+    assert stats.modes_covered == 1
+    assert stats.reverse_kl == pytest.approx(math.log(25))
+
+
+def test_high_quality_threshold_is_three_standard_deviations():
+    modes = ring_modes()
+    std = 0.01
+    inside = modes[:4] + torch.tensor([2.9 * std, 0.0])  # 2.9σ from modes 0-3
+    outside = modes[4:] + torch.tensor([0.0, 3.1 * std])  # 3.1σ from modes 4-7
+    stats = mode_statistics(torch.cat([inside, outside]), modes, std=std)
+    assert stats.high_quality_fraction == 0.5
+    assert stats.modes_covered == 4  # low-quality samples do not cover their mode
+    # the histogram is over high-quality samples: uniform over 4 of 8 modes → KL = log 2
+    assert stats.reverse_kl == pytest.approx(math.log(2))
+
+
+def test_metrics_reject_bad_input():
+    modes = ring_modes()
+    with pytest.raises(ValueError, match="same D"):
+        mode_statistics(torch.zeros(10, 3), modes, std=0.01)
+    with pytest.raises(ValueError, match="NaN"):
+        mode_statistics(torch.full((4, 2), float("nan")), modes, std=0.01)
+    with pytest.raises(ValueError, match="positive"):
+        mode_statistics(torch.zeros(4, 2), modes, std=0.0)
+    nothing_good = mode_statistics(torch.full((4, 2), 10.0), modes, std=0.01)
+    assert nothing_good.modes_covered == 0 and nothing_good.reverse_kl == math.inf
+
+
+def test_scatter_image_is_an_rgb_tensor_with_points_drawn():
+    blank = scatter_image(torch.zeros(0, 2), ring_modes())
+    drawn = scatter_image(torch.randn(500, 2), ring_modes())
+    assert drawn.shape[0] == 3 and drawn.min() >= 0.0 and drawn.max() <= 1.0
+    assert (drawn - blank).abs().sum() > 0
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        scatter_image(torch.zeros(5, 3))
+
+
+def test_sample_grid_writes_a_scatter_plot_for_2d_data(make_trainer, tmp_path):
+    model = GAN(
+        MLPGenerator(data_shape=[2], latent_dim=4, hidden_dims=[16], output="linear"),
+        MLPDiscriminator(data_shape=[2], hidden_dims=[16]),
+        num_fixed_samples=32,
+    )
+    grid = SampleGrid()
+    trainer = make_trainer(max_steps=2, callbacks=[grid])
+    trainer.fit(model, Ring2DDataModule(num_samples=600, batch_size=32, val_size=64))
+    assert grid.last_path is not None and grid.last_path.exists()
+    image = Image.open(grid.last_path)
+    assert image.mode == "RGB" and min(image.size) > 100  # a plot, not an 8×8 grid of 2-vectors
