@@ -238,6 +238,8 @@ class GAN(LightningModule):
         self, num: int, labels: Tensor | None = None, use_ema: bool = True, generator: torch.Generator | None = None
     ) -> Tensor:
         """``num`` fresh samples (labels drawn uniformly if the generator is conditional)."""
+        if generator is None:
+            return self.generate(self.sample_latent(num), self.sample_labels(num) if labels is None else labels, use_ema)
         if labels is None:
             labels = self.sample_labels(num, generator)
         return self.generate(self.sample_latent(num, generator), labels, use_ema=use_ema)
