@@ -1,7 +1,7 @@
 """A new GAN method in one file, trained by gan-lightning with no change to the package.
 
-The method: the relativistic pairing loss RpGAN (Jolicoeur-Martineau 2018, Sec. 4.1), as
-revived by R3GAN (Huang et al. 2024, Eq. 2) with zero-centred R1 + R2 penalties, plus an
+The method: the relativistic pairing loss RpGAN (Jolicoeur-Martineau 2018, "The relativistic
+discriminator"), as revived by R3GAN (Huang et al. 2024) with zero-centred R1 + R2 penalties, plus an
 "anchor" penalty of our own that pins the discriminator's mean score.
 
 Run it from this folder (``lightning`` puts the current folder on ``sys.path``):
@@ -26,7 +26,7 @@ class RelativisticPairingLoss(AdversarialObjective):
     """RpGAN: D judges each fake *relative to a paired real*, not in isolation.
 
     D minimises E[softplus(D(G(z)) - D(x))]; G minimises E[softplus(D(x) - D(G(z)))]
-    (Jolicoeur-Martineau 2018, Eq. 6 with f = softplus; Huang et al. 2024, Eq. 2). Real and
+    (Jolicoeur-Martineau 2018, the relativistic standard GAN; Huang et al. 2024, R3GAN). Real and
     fake batches are paired index by index, so they must have the same size (the GAN
     module draws as many fakes as there are reals).
     """
