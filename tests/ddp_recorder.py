@@ -35,3 +35,4 @@ class RecordTraining(pl.Callback):
         self.record["global_step"] = trainer.global_step
         self.directory.mkdir(parents=True, exist_ok=True)
         torch.save(self.record, self.directory / f"rank{trainer.global_rank}.pt")
+        trainer.save_checkpoint(self.directory / "final.ckpt")  # collective: every rank takes part

@@ -75,6 +75,7 @@ def test_impossible_values_give_one_paragraph(args, reason):
     assert reason in message and "Namespace(" not in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_command_line_prints_the_paragraph_without_a_traceback():
     result = subprocess.run(
         [sys.executable, "-m", "gan_lightning", "fit", "--config", TINY, "--model.init_args.n_critic=0"],

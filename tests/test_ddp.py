@@ -26,9 +26,7 @@ from tests.conftest import REPO_ROOT
 TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
 
 
-@pytest.fixture(scope="module")
-def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict]:
-    folder = tmp_path_factory.mktemp("ddp")
+def run_cli(folder: Path, records: str, *extra: str) -> dict[int, dict]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     env.pop("WORLD_SIZE", None)
     env.pop("LOCAL_RANK", None)
@@ -41,19 +39,39 @@ def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict]:
         TINY_DDP,
         f"--trainer.default_root_dir={folder}",
         "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
-        f"--trainer.callbacks.directory={folder / 'records'}",
+        f"--trainer.callbacks.directory={folder / records}",
+        *extra,
     ]
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
-    return {rank: torch.load(folder / "records" / f"rank{rank}.pt") for rank in (0, 1)}
+    return {rank: torch.load(folder / records / f"rank{rank}.pt") for rank in (0, 1)}
 
 
+@pytest.fixture(scope="module")
+def ddp_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ddp")
+
+
+@pytest.fixture(scope="module")
+def ddp_run(ddp_folder: Path) -> dict[int, dict]:
+    """Two iterations on two processes, with a checkpoint after each."""
+    return run_cli(
+        ddp_folder,
+        "records",
+        "--checkpoint.every_n_train_steps=1",
+        "--checkpoint.save_top_k=-1",
+        f"--checkpoint.dirpath={ddp_folder / 'checkpoints'}",
+    )
+
+
+@pytest.mark.slow
 def test_plain_ddp_string_runs_gan_ddp_and_counts_generator_updates(ddp_run):
     for record in ddp_run.values():
         assert record["strategy"] == "GANDDPStrategy"
         assert record["global_step"] == 2  # max_steps: 2 generator updates, each after 2 critic updates
 
 
+@pytest.mark.slow
 def test_ranks_end_with_identical_weights(ddp_run):
     first, second = ddp_run[0], ddp_run[1]
     for name, tensor in first["initial"].items():
@@ -63,6 +81,7 @@ def test_ranks_end_with_identical_weights(ddp_run):
     assert any(not torch.equal(first["initial"][k], first["final"][k]) for k in first["final"])
 
 
+@pytest.mark.slow
 def test_ranks_draw_different_noise_and_different_samples(ddp_run):
     for z0, z1 in zip(ddp_run[0]["latent"], ddp_run[1]["latent"], strict=True):
         assert not torch.equal(z0, z1)
@@ -81,6 +100,7 @@ class _Replayed(torch.utils.data.Dataset):
         return self.batches[index], torch.zeros(len(self.batches[index]), dtype=torch.long)
 
 
+@pytest.mark.slow
 def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Path):
     """Mean losses over equal per-rank batches: averaging the ranks' gradients is the
     gradient on the concatenated batch, so SGD must land on the same weights."""
@@ -105,6 +125,27 @@ def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Pa
     assert not replay, "the single process drew noise a different number of times"
     for name, tensor in model.state_dict().items():
         torch.testing.assert_close(tensor, ddp_run[0]["final"][name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+@pytest.mark.slow
+def test_checkpoint_holds_every_ranks_random_state(ddp_run, ddp_folder: Path):
+    checkpoint = torch.load(ddp_folder / "records" / "final.ckpt", weights_only=True)
+    (state,) = [value for key, value in checkpoint["callbacks"].items() if "TrainingRandomState" in key]
+    first, second = state["per_rank"]
+    assert not torch.equal(first["torch"], second["torch"])
+
+
+@pytest.mark.slow
+def test_resumed_ddp_run_equals_the_uninterrupted_one(ddp_run, ddp_folder: Path):
+    """Kill after iteration 1 (mid-epoch), resume on two processes: same weights, same
+    data shards and the same noise as the run that went straight through."""
+    (after_first,) = (ddp_folder / "checkpoints").glob("*0000001.ckpt")
+    resumed = run_cli(ddp_folder, "resumed", f"--ckpt_path={after_first}")
+    for rank in (0, 1):
+        assert torch.equal(resumed[rank]["real"][0], ddp_run[rank]["real"][1])
+        assert torch.equal(resumed[rank]["latent"][0], ddp_run[rank]["latent"][len(ddp_run[rank]["latent"]) // 2])
+        for name, tensor in ddp_run[rank]["final"].items():
+            assert torch.equal(resumed[rank]["final"][name], tensor), f"rank {rank}: {name}"
 
 
 def test_explicit_ddp_options_keep_lightning_ddp(tmp_path: Path):

@@ -50,6 +50,7 @@ def test_no_api_key_is_offline_with_the_fix(monkeypatch: pytest.MonkeyPatch):
     assert mode == "offline" and "wandb login" in reason
 
 
+@pytest.mark.slow
 def test_training_with_a_silent_server_finishes(tmp_path: Path, black_hole: str):
     """A whole run (logger start, metrics, images, finish) in a subprocess with a time
     limit: a hang would raise TimeoutExpired instead of blocking the test suite."""
