@@ -5,7 +5,8 @@ n_critic 1, batch 32 per rank, Adam) on embedded MNIST-5k with the gloo backend.
 strategy runs in its own subprocess, alternating, ``--repeats`` times; the time is measured
 on rank 0 from iteration ``--warmup`` to the end, so start-up is excluded.
 
-    python benchmarks/ddp.py --steps 40 --warmup 5 --repeats 2
+    python benchmarks/ddp.py --steps 30 --warmup 5 --repeats 2
+    python benchmarks/ddp.py --accelerator gpu        # on a machine with 2+ GPUs
 
 Prints a Markdown table (median iterations/second over repeats) for BENCHMARKS.md.
 """
@@ -50,7 +51,7 @@ class IterationTimer:
         self.callback = _Timer()
 
 
-def worker(strategy_name: str, steps: int, warmup: int, out: str) -> None:
+def worker(strategy_name: str, steps: int, warmup: int, out: str, accelerator: str) -> None:
     import lightning.pytorch as pl
     import torch
     from lightning.pytorch.strategies import DDPStrategy
@@ -73,7 +74,7 @@ def worker(strategy_name: str, steps: int, warmup: int, out: str) -> None:
     }[strategy_name]
     timer = IterationTimer(warmup).callback
     trainer = pl.Trainer(
-        accelerator="cpu",
+        accelerator=accelerator,
         devices=1 if strategy_name == "single_process" else 2,
         strategy=strategy,
         max_steps=warmup + steps,
@@ -100,11 +101,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--accelerator", default="cpu", help="cpu (gloo) or gpu (nccl)")
     parser.add_argument("--worker", choices=STRATEGIES)
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.steps, args.warmup, args.out)
+        worker(args.worker, args.steps, args.warmup, args.out, args.accelerator)
         return
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT), "WANDB_MODE": "disabled"}
@@ -114,7 +116,7 @@ def main() -> None:
     for repeat in range(args.repeats):
         for name in STRATEGIES:
             command = [sys.executable, __file__, "--worker", name, "--steps", str(args.steps)]
-            command += ["--warmup", str(args.warmup), "--out", str(out)]
+            command += ["--warmup", str(args.warmup), "--out", str(out), "--accelerator", args.accelerator]
             subprocess.run(command, check=True, env=env, cwd=REPO_ROOT, capture_output=True)
             result = json.loads(out.read_text())
             rates[name].append(result["iterations"] / result["seconds"])
