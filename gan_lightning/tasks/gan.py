@@ -239,7 +239,8 @@ class GAN(LightningModule):
     ) -> Tensor:
         """``num`` fresh samples (labels drawn uniformly if the generator is conditional)."""
         if generator is None:
-            return self.generate(self.sample_latent(num), self.sample_labels(num) if labels is None else labels, use_ema)
+            labels = self.sample_labels(num) if labels is None else labels
+            return self.generate(self.sample_latent(num), labels, use_ema=use_ema)
         if labels is None:
             labels = self.sample_labels(num, generator)
         return self.generate(self.sample_latent(num, generator), labels, use_ema=use_ema)
