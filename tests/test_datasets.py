@@ -275,12 +275,16 @@ def test_image_folder_missing_or_empty_is_a_clear_error(tmp_path):
 # ----------------------------------------------------------------------------- configs
 
 
-def _cli_with(data_config: str, root: Path) -> GANLightningCLI:
+def cli_args(data_config: str, root: Path) -> list[str]:
     args = ["--config", str(REPO_ROOT / "configs/wgan.yaml"), "--config", str(REPO_ROOT / "configs/data" / data_config)]
     args += ["--trainer.logger=false", "--data.init_args.batch_size=2"]
     if data_config not in ("mnist5k.yaml", "digits8x8.yaml"):
         args.append(f"--data.init_args.root={root}")
-    return GANLightningCLI(args=args, run=False)
+    return args
+
+
+def _cli_with(data_config: str, root: Path) -> GANLightningCLI:
+    return GANLightningCLI(args=cli_args(data_config, root), run=False)
 
 
 @pytest.mark.parametrize("data_config", sorted(path.name for path in (REPO_ROOT / "configs/data").glob("*.yaml")))
@@ -310,3 +314,27 @@ def test_every_data_config_composes_with_wgan_and_feeds_its_networks(tmp_path, m
     assert model.discriminator(images).shape == (2,)
     assert model.sample(2).shape == images.shape
     assert labels.shape == (2,)
+
+
+def test_wgan_with_cifar10_config_trains_a_step(tmp_path, monkeypatch):
+    """The documented composition trains: `--config configs/wgan.yaml --config configs/data/cifar10.yaml`
+    (3-channel 32-px networks, validation with the config's metrics), on a fake CIFAR root."""
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    root = tmp_path / "data"
+    make_cifar_root(root, monkeypatch, per_batch=4)
+    overrides = [
+        "--trainer.max_steps=1",
+        "--trainer.limit_val_batches=1",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.val_check_interval=1",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={tmp_path / 'runs'}",
+        "--model.init_args.n_critic=1",
+        "--model.init_args.metrics.init_args.num_samples=8",
+        "--data.init_args.val_size=4",
+    ]
+    cli = GANLightningCLI(args=[*cli_args("cifar10.yaml", root), *overrides], run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    assert cli.trainer.global_step == 1
+    assert cli.model.sample(2).shape == (2, 3, 32, 32)
+    assert "val/fid" in cli.trainer.callback_metrics

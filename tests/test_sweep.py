@@ -68,6 +68,7 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
     assert args[0] == "fit"
     cli = GANLightningCLI(args=[*args[1:], "--trainer.logger=false"], run=False)
     model, data = cli.model, cli.datamodule
+    assert model.metrics is not None, f"{SWEEP['metric']['name']} is never logged: the swept config computes no metrics"
     init = cli.config["model"]["init_args"]
     for name, value in point.items():
         node: Any = cli.config
