@@ -225,3 +225,21 @@ def test_fit_logs_fid_floor_and_mode_coverage_and_caches_the_reference(tmp_path:
         assert math.isfinite(last[key]), key
     assert last["val/fid_floor"] < last["val/fid"]
     assert not any(key.startswith("metrics.") for key in gan.state_dict())  # no weights in checkpoints
+
+
+@pytest.mark.slow
+def test_inception_features_load_a_local_weights_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local file is all the Inception path needs (random weights stand in for the real ones)."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "load", lambda *args, **kwargs: None)
+        patch.setattr(FeatureExtractorInceptionV3, "load_state_dict", lambda self, state: None)
+        random_network = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], "unused.pth")
+    weights = tmp_path / "weights-inception.pth"
+    torch.save(random_network.state_dict(), weights)
+    metrics = GenerativeMetrics(features="inception", weights_path=str(weights), mode_coverage=False, floor=False)
+    images = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    features, logits = metrics.extract(images)
+    assert features.shape == (2, 2048) and logits.shape == (2, 1008)
+    assert metrics.feature_name == "inception" and not any(True for _ in metrics.parameters())
