@@ -79,12 +79,16 @@ class GANDDPStrategy(DDPStrategy):
     ``gan_ddp_spawn``.
     """
 
+    def setup(self, trainer: Trainer) -> None:
+        super().setup(trainer)
+        # after the model is synced, for fit and validate/test alike (metrics need distinct fakes per rank)
+        offset_seed_by_rank(self.global_rank)
+
     def configure_ddp(self) -> None:
         """Broadcast rank 0's parameters and buffers instead of wrapping in DDP."""
         assert self.model is not None
         if dist.is_available() and dist.is_initialized():
             _sync_module_states(self.model)
-        offset_seed_by_rank(self.global_rank)
 
     def optimizer_step(
         self,
