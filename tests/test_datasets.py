@@ -338,3 +338,32 @@ def test_wgan_with_cifar10_config_trains_a_step(tmp_path, monkeypatch):
     assert cli.trainer.global_step == 1
     assert cli.model.sample(2).shape == (2, 3, 32, 32)
     assert "val/fid" in cli.trainer.callback_metrics
+
+
+@pytest.mark.parametrize(
+    ("module_class", "options"),
+    [
+        (MNISTDataModule, {"image_size": 32, "channels": 3}),
+        (MNISTDataModule, {"image_size": 14, "channels": 1, "center_crop": 20}),
+        (CIFAR10DataModule, {"image_size": 16, "channels": 1}),
+        (CIFAR10DataModule, {"image_size": 32, "channels": 3}),
+    ],
+)
+def test_in_memory_arrays_match_the_per_image_pil_path(tmp_path, monkeypatch, module_class, options):
+    """The fast path (whole uint8 tensor resized once) gives the images PIL gives per item."""
+    if module_class is MNISTDataModule:
+        make_mnist_root(tmp_path)
+    else:
+        make_cifar_root(tmp_path, monkeypatch)
+    fast = module_class(root=tmp_path, batch_size=2, in_memory=True, **options)
+    slow = module_class(root=tmp_path, batch_size=2, in_memory=False, **options)
+    fast.setup("fit")
+    slow.setup("fit")
+    assert len(fast.train_set) == len(slow.train_set) and len(fast.val_set) == len(slow.val_set)
+    for index in range(len(fast.train_set)):
+        (fast_image, fast_label), (slow_image, slow_label) = fast.train_set[index], slow.train_set[index]
+        assert (
+            fast_image.shape == slow_image.shape == (options["channels"], options["image_size"], options["image_size"])
+        )
+        assert int(fast_label) == int(slow_label)
+        assert (fast_image - slow_image).abs().max() <= 3 * 2 / 255  # within 3 grey levels

@@ -14,10 +14,12 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import Tensor
 from torch.utils.data import Dataset
 from torchvision import datasets
 
-from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule
+from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule, UInt8ImageDataset, prepare_uint8_images
 
 
 class TorchvisionDataModule(ImageDataModule):
@@ -29,6 +31,9 @@ class TorchvisionDataModule(ImageDataModule):
     Args:
         root: the folder torchvision reads (and downloads into), e.g. ``data``.
         download: fetch the data into ``root`` if it is not there (needs network).
+        in_memory: for data sets stored as arrays (MNIST, Fashion-MNIST, CIFAR-10), resize
+            and convert every image once at start-up into a uint8 tensor, instead of per
+            item through PIL in every epoch (~10x faster batches; CIFAR-10 takes 150 MB).
         Others: see :class:`~gan_lightning.data.image_data.ImageDataModule`.
     """
 
@@ -45,6 +50,7 @@ class TorchvisionDataModule(ImageDataModule):
         val_size: int | None = None,
         num_workers: int = 0,
         seed: int = 0,
+        in_memory: bool = True,
     ) -> None:
         super().__init__(
             batch_size=batch_size,
@@ -57,6 +63,7 @@ class TorchvisionDataModule(ImageDataModule):
         )
         self.root = Path(root).expanduser()
         self.download = download
+        self.in_memory = in_memory
 
     @abstractmethod
     def expected_files(self) -> list[Path]:
@@ -65,6 +72,11 @@ class TorchvisionDataModule(ImageDataModule):
     @abstractmethod
     def build(self, train: bool, download: bool) -> Dataset:
         """One split as a torchvision dataset with ``self.transform``."""
+
+    def in_memory_split(self, images: Tensor, labels: Tensor) -> Dataset:
+        """One split from its raw uint8 (N, C, H, W) images, prepared once."""
+        prepared = prepare_uint8_images(images, self.image_size, self.channels, self.center_crop)
+        return UInt8ImageDataset(prepared, torch.as_tensor(labels, dtype=torch.long))
 
     def missing_files(self) -> list[Path]:
         return [path for path in self.expected_files() if not path.exists()]
@@ -131,8 +143,11 @@ class MNISTDataModule(TorchvisionDataModule):
         val_size: int | None = None,
         num_workers: int = 0,
         seed: int = 0,
+        in_memory: bool = True,
     ) -> None:
-        super().__init__(root, download, batch_size, image_size, channels, center_crop, val_size, num_workers, seed)
+        super().__init__(
+            root, download, batch_size, image_size, channels, center_crop, val_size, num_workers, seed, in_memory
+        )
 
     def expected_files(self) -> list[Path]:
         raw = self.root / self.dataset_class.__name__ / "raw"
@@ -143,6 +158,9 @@ class MNISTDataModule(TorchvisionDataModule):
         ]
 
     def build(self, train: bool, download: bool) -> Dataset:
+        if self.in_memory and not download:
+            raw = self.dataset_class(str(self.root), train=train)
+            return self.in_memory_split(raw.data.unsqueeze(1), raw.targets)
         return self.dataset_class(str(self.root), train=train, transform=self.transform, download=download)
 
 
@@ -172,6 +190,9 @@ class CIFAR10DataModule(TorchvisionDataModule):
         return [folder / name for name in [*names, datasets.CIFAR10.meta["filename"]]]
 
     def build(self, train: bool, download: bool) -> Dataset:
+        if self.in_memory and not download:
+            raw = datasets.CIFAR10(str(self.root), train=train)
+            return self.in_memory_split(torch.from_numpy(raw.data).permute(0, 3, 1, 2).contiguous(), raw.targets)
         return datasets.CIFAR10(str(self.root), train=train, transform=self.transform, download=download)
 
 
@@ -226,6 +247,7 @@ class CelebADataModule(TorchvisionDataModule):
         label_attribute: str | None = None,
     ) -> None:
         super().__init__(root, download, batch_size, image_size, channels, center_crop, val_size, num_workers, seed)
+        self.in_memory = False  # JPEG files: always read per item
         self.label_attribute = label_attribute
         self.num_classes = 2 if label_attribute else 0
 
