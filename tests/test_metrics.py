@@ -243,3 +243,15 @@ def test_inception_features_load_a_local_weights_file(tmp_path: Path, monkeypatc
     features, logits = metrics.extract(images)
     assert features.shape == (2, 2048) and logits.shape == (2, 1008)
     assert metrics.feature_name == "inception" and not any(True for _ in metrics.parameters())
+
+
+def test_metrics_under_mixed_precision_are_computed_in_fp32(tmp_path: Path) -> None:
+    metrics = GenerativeMetrics(num_samples=32, batch_size=32, floor=False)
+    gan = tiny_gan(metrics=metrics)
+    trainer = tiny_trainer(tmp_path, max_steps=2, val_check_interval=2, precision="bf16-mixed", limit_val_batches=1)
+    trainer.fit(gan, datamodule=TinyData())
+    assert torch.isfinite(trainer.callback_metrics["val/fid"])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        features, logits = metrics.extract(torch.zeros(2, 1, 8, 8, dtype=torch.bfloat16))
+    assert features.dtype == logits.dtype == torch.float32
+    assert torch.allclose(features, metrics.extract(torch.zeros(2, 1, 8, 8))[0])
