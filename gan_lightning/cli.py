@@ -20,6 +20,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.config_errors import ConfigurationError, ExplainingArgumentParser, summarize_instantiation_error
+from gan_lightning.data.image_data import DataError
 from gan_lightning.loggers.images import run_directory
 
 PARSER_MODE = "omegaconf+"
@@ -113,7 +114,7 @@ def main(args: list[str] | None = None) -> None:
         return
     try:
         GANLightningCLI(args=argv)
-    except ConfigurationError as error:
+    except (ConfigurationError, DataError) as error:
         sys.exit(f"error: {error}")
 
 

@@ -367,3 +367,16 @@ def test_in_memory_arrays_match_the_per_image_pil_path(tmp_path, monkeypatch, mo
         )
         assert int(fast_label) == int(slow_label)
         assert (fast_image - slow_image).abs().max() <= 3 * 2 / 255  # within 3 grey levels
+
+
+def test_cli_reports_missing_data_in_one_line(tmp_path, monkeypatch):
+    """`lightning fit` with no data: one `error: ...` line naming the fix, not a traceback."""
+    from gan_lightning.cli import main
+
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    args = ["fit", *cli_args("cifar10.yaml", tmp_path / "nowhere"), "--trainer.max_steps=1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    message = str(exit_info.value.code)
+    assert message.startswith("error: CIFAR-10 not found under root=") and "download: true" in message
+    assert "\n" not in message

@@ -2,7 +2,7 @@
 
 from gan_lightning.data.base import InMemoryDataModule
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
-from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule
+from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
 from gan_lightning.data.torchvision_data import (
     CelebADataModule,
@@ -16,6 +16,7 @@ from gan_lightning.data.toy2d import GaussianMixture2DDataModule, Grid2DDataModu
 __all__ = [
     "CIFAR10DataModule",
     "CelebADataModule",
+    "DataError",
     "DataNotFoundError",
     "Digits8x8DataModule",
     "FashionMNISTDataModule",
@@ -28,4 +29,5 @@ __all__ = [
     "MNISTDataModule",
     "Ring2DDataModule",
     "TorchvisionDataModule",
+    "UnreadableImagesError",
 ]

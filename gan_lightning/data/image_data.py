@@ -19,12 +19,18 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 
 
-class DataNotFoundError(FileNotFoundError):
-    """A data set is not where the config says, or could not be downloaded.
+class DataError(Exception):
+    """A problem with the data that the user must fix; the message says how. The
+    datamodules raise it from ``prepare_data``/``setup`` so a run stops before any training
+    starts, and the command line prints it as one line instead of a traceback."""
 
-    The message says what was looked for and how to fix it; the datamodules raise it from
-    ``prepare_data``/``setup`` so a run stops before any training starts.
-    """
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A data set is not where the config says, or could not be downloaded."""
+
+
+class UnreadableImagesError(DataError, ValueError):
+    """Files that are not readable images, with ``on_bad_file: error``."""
 
 
 class ConvertMode:

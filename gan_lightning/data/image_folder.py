@@ -20,7 +20,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
-from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule, require_folder
+from gan_lightning.data.image_data import DataNotFoundError, ImageDataModule, UnreadableImagesError, require_folder
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -163,7 +163,7 @@ class ImageFolderDataModule(ImageDataModule):
             listed = "; ".join(f"{path} ({reason})" for path, reason in scan.rejected[:5])
             more = f"; and {len(scan.rejected) - 5} more" if len(scan.rejected) > 5 else ""
             if self.on_bad_file == "error":
-                raise ValueError(
+                raise UnreadableImagesError(
                     f"{len(scan.rejected)} file(s) under {self.root} are not readable images: {listed}{more}. "
                     "Remove them, or set `data.init_args.on_bad_file: skip` to train without them."
                 )
