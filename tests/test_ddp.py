@@ -162,13 +162,15 @@ def test_explicit_ddp_options_keep_lightning_ddp(tmp_path: Path):
 
 
 def test_average_gradients_in_one_process_group(tmp_path: Path):
-    """With world size 1 averaging is the identity, and a missing gradient becomes zeros."""
+    """With world size 1 averaging is the identity, and a parameter without a gradient
+    keeps none (an optimizer must skip it, not apply a zero-gradient step)."""
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
         with_grad, without_grad = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
         with_grad.grad = torch.tensor([1.0, 2.0, 3.0])
         average_gradients([with_grad, without_grad])
         assert torch.equal(with_grad.grad, torch.tensor([1.0, 2.0, 3.0]))
+        assert without_grad.grad is None
     finally:
         dist.destroy_process_group()
 

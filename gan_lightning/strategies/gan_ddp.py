@@ -34,25 +34,30 @@ from torch.optim import Optimizer
 def average_gradients(parameters: list[nn.Parameter]) -> None:
     """Average ``.grad`` of ``parameters`` over all ranks with a single all-reduce.
 
-    A parameter without a gradient on one rank but not another would desynchronise the
-    ranks, so missing gradients take part as zeros (and are written back).
+    A parameter with no gradient on any rank keeps ``grad = None`` (so optimizers skip it,
+    as in one process). One with a gradient on some ranks only counts as zeros where it is
+    missing. Which case applies travels in the same buffer, as one extra number per tensor.
     """
-    world_size = dist.get_world_size()
-    if world_size == 1 or not parameters:
+    if not parameters:
         return
+    world_size = dist.get_world_size()
     grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in parameters]
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    present = torch.tensor([float(p.grad is not None) for p in parameters], device=grads[0].device)
+    flat = torch.cat([*(g.reshape(-1).to(grads[0].dtype) for g in grads), present.to(grads[0].dtype)])
     dist.all_reduce(flat)
-    flat.div_(world_size)
+    flat[: -len(parameters)].div_(world_size)
+    present_anywhere = (flat[-len(parameters) :] > 0).tolist()
     offset = 0
-    for parameter, grad in zip(parameters, grads, strict=True):
+    for index, (parameter, grad) in enumerate(zip(parameters, grads, strict=True)):
         size = grad.numel()
-        synced = flat[offset : offset + size].view_as(grad)
+        synced = flat[offset : offset + size].view_as(grad).to(grad.dtype)
+        offset += size
+        if not present_anywhere[index]:
+            continue
         if parameter.grad is None:
             parameter.grad = synced.clone()
         else:
             parameter.grad.copy_(synced)
-        offset += size
 
 
 def offset_seed_by_rank(rank: int) -> None:
