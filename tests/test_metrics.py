@@ -204,6 +204,13 @@ def test_inception_without_weights_fails_at_construction_with_instructions(
 
 
 # ---------------------------------------------------------------- during fit
+class UnseededData(TinyData):
+    """A training loader that shuffles with the global RNG, as many users' loaders do."""
+
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        return torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=True, drop_last=True)
+
+
 def test_fit_logs_fid_floor_and_mode_coverage_and_caches_the_reference(tmp_path: Path) -> None:
     metrics = GenerativeMetrics(num_samples=48, batch_size=32, k=2, precision_recall=True)
     gan = tiny_gan(metrics=metrics)
@@ -216,7 +223,7 @@ def test_fit_logs_fid_floor_and_mode_coverage_and_caches_the_reference(tmp_path:
         seen.append({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")})
 
     gan.on_validation_epoch_end = record
-    trainer.fit(gan, datamodule=TinyData())
+    trainer.fit(gan, datamodule=UnseededData())
     metrics_epochs = [entry for entry in seen if "val/fid" in entry]
     assert len(metrics_epochs) == 2  # the sanity check computes nothing
     assert metrics.counts()["reference"] == 32  # 2 batches of 16, once, not once per validation
@@ -224,6 +231,10 @@ def test_fit_logs_fid_floor_and_mode_coverage_and_caches_the_reference(tmp_path:
     for key in ("val/fid", "val/fid_floor", "val/modes_covered", "val/class_kl", "val/precision", "val/recall"):
         assert math.isfinite(last[key]), key
     assert last["val/fid_floor"] < last["val/fid"]
+    state = torch.random.get_rng_state()
+    metrics.floor_ready = False  # as after a resume: the floor is drawn again
+    metrics.on_validation_epoch_end(gan)
+    assert torch.equal(torch.random.get_rng_state(), state)  # training randomness untouched
     assert not any(key.startswith("metrics.") for key in gan.state_dict())  # no weights in checkpoints
 
 

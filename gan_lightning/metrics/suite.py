@@ -406,7 +406,14 @@ class GenerativeMetrics(nn.Module):
             if floor_batches is None:
                 rank_zero_warn("No training dataloader to draw the floor from: val/*_floor is not logged.")
                 self.floor_ready = True
-        return self.evaluate(lambda n, generator: module.sample(n, generator=generator), floor=floor_batches)
+        device = module.device
+        cuda_devices = []
+        if device.type == "cuda":
+            cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        # Metrics must not move the training's random streams, or a resumed run (which draws
+        # the floor again) would diverge from an uninterrupted one.
+        with torch.random.fork_rng(devices=cuda_devices):
+            return self.evaluate(lambda n, generator: module.sample(n, generator=generator), floor=floor_batches)
 
 
 def training_batches(trainer: Any) -> Iterable[Any] | None:
