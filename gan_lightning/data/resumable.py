@@ -47,11 +47,14 @@ class ResumableDataLoader(DataLoader):
     _epoch: int | None = None
     _batches_delivered: int = 0
     _batches_to_skip: int = 0
+    _skip_in_epoch: int | None = None
 
     def __iter__(self) -> Iterator[Any]:
         iterator = super().__iter__()
         self._epoch = getattr(self.sampler, "epoch", None)
         self._batches_delivered = 0
+        if self._epoch != self._skip_in_epoch:  # the saved epoch was finished: start afresh
+            self._batches_to_skip = 0
         for _ in range(self._batches_to_skip):
             next(iterator)
             self._batches_delivered += 1
@@ -67,6 +70,7 @@ class ResumableDataLoader(DataLoader):
         epoch = state_dict.get("epoch")
         if epoch is not None and hasattr(self.sampler, "set_epoch"):
             self.sampler.set_epoch(epoch)
+        self._skip_in_epoch = epoch
         delivered = int(state_dict.get("batches_delivered", 0))
         # A checkpoint taken at the end of an epoch resumes at the start of the next one.
         self._batches_to_skip = delivered if delivered < len(self) else 0
