@@ -201,6 +201,8 @@ class GenerativeMetrics(nn.Module):
             ("batch_size", batch_size),
             ("k", k),
             ("mode_min_count", mode_min_count),
+            ("kid_subsets", kid_subsets),
+            ("kid_subset_size", kid_subset_size),
         ):
             if value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value}.")
