@@ -154,3 +154,34 @@ def test_unknown_options_fail_clearly(tiny_run: Path, tmp_path: Path) -> None:
         main(["sample", checkpoint, "--out", str(tmp_path), "--steps", "1"])
     with pytest.raises(FileNotFoundError, match="does not exist"):
         main(["evaluate", str(tmp_path / "missing.ckpt")])
+
+
+def test_sample_command_with_a_conditional_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conditional generators get seeded uniform labels, and one class per interpolation row."""
+
+    from gan_lightning.commands import sample as sample_command
+    from gan_lightning.networks import ResNetDiscriminator, ResNetGenerator
+    from tests.conftest import tiny_gan
+
+    gan = tiny_gan(
+        generator=ResNetGenerator(latent_dim=8, image_size=8, channels=1, width=4, num_classes=3),
+        discriminator=ResNetDiscriminator(image_size=8, channels=1, width=4, num_classes=3),
+    )
+    seen_labels: list[torch.Tensor] = []
+    original_generate = gan.generate
+
+    def recording_generate(latent, labels=None, use_ema=True):
+        seen_labels.append(labels)
+        return original_generate(latent, labels, use_ema)
+
+    gan.generate = recording_generate
+    monkeypatch.setattr(sample_command, "load_module", lambda *args, **kwargs: (gan, None))
+    args = sample_command.build_parser().parse_args(
+        ["unused.ckpt", "--out", str(tmp_path), "--grid-size", "4", "--interpolations", "2", "--steps", "3"]
+    )
+    sample_command.write_samples(args)
+    grid_labels, strip_labels = seen_labels
+    assert grid_labels.shape == (4,) and int(grid_labels.max()) < 3
+    assert torch.equal(strip_labels.view(2, 3), strip_labels.view(2, 3)[:, :1].expand(2, 3))
+    seeded = [gan.sample(5, generator=torch.Generator().manual_seed(7)) for _ in range(2)]
+    assert torch.equal(*seeded)
