@@ -49,6 +49,20 @@ def instantiate(section: Any, base: type, what: str) -> Any:
     return parser.instantiate_classes(parsed)[what]
 
 
+def accepted(section: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The ``overrides`` that the section's class takes as init arguments (a task without a
+    ``metrics`` argument simply does not get ``metrics=None``)."""
+    import importlib
+    import inspect
+
+    module_name, _, class_name = str(section.get("class_path", "")).rpartition(".")
+    try:
+        parameters = inspect.signature(getattr(importlib.import_module(module_name), class_name)).parameters
+    except (ImportError, AttributeError, ValueError):
+        return overrides
+    return {key: value for key, value in overrides.items() if key in parameters}
+
+
 def load_checkpoint_dict(checkpoint: Path) -> dict[str, Any]:
     if not checkpoint.is_file():
         raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist.")
@@ -68,7 +82,7 @@ def load_module(
     config_path = Path(config) if config is not None else find_run_config(checkpoint)
     if config_path is not None:
         section = dict(read_config(config_path)["model"])
-        section["init_args"] = {**section.get("init_args", {}), **overrides}
+        section["init_args"] = {**section.get("init_args", {}), **accepted(section, overrides)}
         module = instantiate(section, LightningModule, "model")
         module.load_state_dict(state["state_dict"])
         return module.eval(), config_path
