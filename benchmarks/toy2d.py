@@ -159,17 +159,36 @@ def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
     per_seed = evaluate(model, data, args.seeds, args.seed)
-    summary = {key: mean_and_stderr([s[key] for s in per_seed]) for key in per_seed[0]}
-    return {"name": name, "layout": layout, "seconds": seconds, "per_seed": per_seed, "summary": summary}
+    return {"name": name, "layout": layout, "seconds": seconds, "per_seed": per_seed}
 
 
 def format_row(result: dict, num_modes: int) -> str:
-    s = result["summary"]
-    modes, hq, kl = s["modes_covered"], s["high_quality_fraction"], s["reverse_kl"]
+    """One Markdown row. Reverse KL is undefined (inf) for a seed with no high-quality
+    sample at all; it is averaged over the other seeds and the count is shown."""
+    per_seed = result["per_seed"]
+    modes = mean_and_stderr([s["modes_covered"] for s in per_seed])
+    hq = mean_and_stderr([100 * s["high_quality_fraction"] for s in per_seed])
+    finite = [s["reverse_kl"] for s in per_seed if math.isfinite(s["reverse_kl"])]
+    if finite:
+        kl_mean, kl_err = mean_and_stderr(finite)
+        kl = f"{kl_mean:.2f}±{kl_err:.2f}"
+        kl += "" if len(finite) == len(per_seed) else f" ({len(finite)} of {len(per_seed)} seeds)"
+    else:
+        kl = "undefined (no seed has a high-quality sample)"
     return (
         f"| {result['name']} | {result['layout']} | {modes[0]:.1f}±{modes[1]:.1f} / {num_modes} "
-        f"| {100 * hq[0]:.1f}±{100 * hq[1]:.1f} | {kl[0]:.2f}±{kl[1]:.2f} | {result['seconds']:.0f} s |"
+        f"| {hq[0]:.1f}±{hq[1]:.1f} | {kl} | {result['seconds']:.0f} s |"
     )
+
+
+HEADER = "| config | data | modes covered | high quality % | reverse KL | train time |\n|---|---|---|---|---|---|"
+NUM_MODES = {"ring": 8, "grid": 25}
+
+
+def print_table(results: list[dict]) -> None:
+    print(HEADER)
+    for result in results:
+        print(format_row(result, NUM_MODES[result["layout"]]))
 
 
 def main() -> None:
@@ -184,20 +203,22 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
+    parser.add_argument("--table", type=Path, default=None, help="only print the table of a saved --output")
     args = parser.parse_args()
+    if args.table is not None:
+        print_table(json.loads(args.table.read_text())["results"])
+        return
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-    print("| config | data | modes covered | high quality % | reverse KL | train time |")
-    print("|---|---|---|---|---|---|")
+    print(HEADER)
     results = []
     for layout in args.layouts:
-        num_modes = 8 if layout == "ring" else 25
         for name in args.configs:
             result = run(name, layout, args)
             results.append(result)
-            print(format_row(result, num_modes), flush=True)
+            print(format_row(result, NUM_MODES[layout]), flush=True)
     if args.output is not None:
         args.output.write_text(json.dumps({"args": vars(args) | {"output": str(args.output)}, "results": results}))
 

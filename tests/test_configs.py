@@ -56,3 +56,35 @@ def test_config_trains_two_iterations(config: Path, tmp_path: Path):
     samples = cli.model.sample(4)
     assert torch.isfinite(samples).all()
     assert list((tmp_path / "samples").glob("step_*.png")), "no sample grid written"
+
+
+def parse(*args: str) -> GANLightningCLI:
+    return GANLightningCLI(args=list(args), run=False)
+
+
+def test_training_aids_are_command_line_switches():
+    """DiffAugment, instance noise, minibatch stddev, TTUR and EMA need no new config file."""
+    family = REPO_ROOT / "configs"
+    cli = parse(
+        "--config",
+        str(family / "dcgan.yaml"),
+        "--model.init_args.augment=gan_lightning.augment.DiffAugment",
+        "--model.init_args.augment.init_args.policy=[color,cutout]",
+        "--model.init_args.ema_decay=0.99",
+        "--model.init_args.discriminator_optimizer.init_args.lr=4e-4",
+    )
+    assert type(cli.model.augment).__name__ == "DiffAugment" and cli.model.augment.policy == ["color", "cutout"]
+    assert cli.model.ema_decay == 0.99
+    generator_opt, discriminator_opt = cli.model.configure_optimizers()
+    assert generator_opt.param_groups[0]["lr"] == 2e-4 and discriminator_opt.param_groups[0]["lr"] == 4e-4
+    cli = parse(
+        "--config",
+        str(family / "gan_2d.yaml"),
+        "--model.init_args.augment=gan_lightning.augment.InstanceNoise",
+        "--model.init_args.augment.init_args.anneal_steps=500",
+    )
+    assert cli.model.augment.anneal_steps == 500
+    cli = parse(
+        "--config", str(family / "sngan.yaml"), "--model.init_args.discriminator.init_args.minibatch_std_group=4"
+    )
+    assert type(cli.model.discriminator.minibatch_std).__name__ == "MinibatchStdDev"

@@ -109,3 +109,20 @@ def test_sample_grid_writes_a_scatter_plot_for_2d_data(make_trainer, tmp_path):
     assert grid.last_path is not None and grid.last_path.exists()
     image = Image.open(grid.last_path)
     assert image.mode == "RGB" and min(image.size) > 100  # a plot, not an 8×8 grid of 2-vectors
+
+
+def test_seed_batched_networks_of_the_benchmark_keep_the_seeds_apart():
+    """benchmarks/toy2d.py trains S seeds side by side: member s must see only rows of slice s."""
+    from benchmarks.toy2d import SeedBatchedDiscriminator
+
+    discriminator = SeedBatchedDiscriminator(members=3, in_features=2, hidden=[5])
+    x = torch.randn(12, 2)
+    scores = discriminator(x)
+    changed = x.clone()
+    changed[4:8] += 1.0  # only member 1's slice
+    new_scores = discriminator(changed)
+    assert torch.equal(scores[:4], new_scores[:4]) and torch.equal(scores[8:], new_scores[8:])
+    assert not torch.equal(scores[4:8], new_scores[4:8])
+    first, second = discriminator.net[0], discriminator.net[2]
+    member = torch.nn.functional.leaky_relu(x[4:8] @ first.weight[1] + first.bias[1], 0.2) @ second.weight[1]
+    assert torch.allclose(scores[4:8], (member + second.bias[1]).flatten(), atol=1e-6)
