@@ -20,7 +20,20 @@ import torch
 
 from gan_lightning.cli import GANLightningCLI
 
-FAMILY = ["gan", "gan_2d", "pacgan_2d", "dcgan", "wgan", "wgan_clip", "lsgan", "sngan", "r1", "cgan", "stylegan"]
+FAMILY = [
+    "acgan",
+    "gan",
+    "gan_2d",
+    "pacgan_2d",
+    "dcgan",
+    "wgan",
+    "wgan_clip",
+    "lsgan",
+    "sngan",
+    "r1",
+    "cgan",
+    "stylegan",
+]
 
 
 class IterationTimer(pl.Callback):

@@ -45,7 +45,20 @@ def tiny_run(config: Path, root: Path) -> list[str]:
 
 def test_every_model_of_the_family_has_a_config():
     names = {path.stem for path in CONFIGS}
-    family = {"gan", "gan_2d", "pacgan_2d", "dcgan", "wgan", "wgan_clip", "lsgan", "sngan", "r1", "cgan", "stylegan"}
+    family = {
+        "acgan",
+        "gan",
+        "gan_2d",
+        "pacgan_2d",
+        "dcgan",
+        "wgan",
+        "wgan_clip",
+        "lsgan",
+        "sngan",
+        "r1",
+        "cgan",
+        "stylegan",
+    }
     assert family <= names, f"missing configs: {sorted(family - names)}"
 
 

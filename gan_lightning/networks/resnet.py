@@ -114,7 +114,8 @@ class ResNetDiscriminator(nn.Module):
     sum over space → (projection) head.
 
     ``minibatch_std_group`` > 0 inserts a :class:`MinibatchStdDev` layer before the last
-    block (Karras et al. 2018) — StyleGAN's discriminator does this.
+    block (Karras et al. 2018) — StyleGAN's discriminator does this. ``aux_classes`` > 0 adds
+    an auxiliary classifier on the same features, :meth:`classify` (AC-GAN, Odena et al. 2017).
     """
 
     def __init__(
@@ -125,6 +126,7 @@ class ResNetDiscriminator(nn.Module):
         num_classes: int = 0,
         spectral: bool = True,
         minibatch_std_group: int = 0,
+        aux_classes: int = 0,
     ) -> None:
         super().__init__()
         if image_size < 8 or image_size % 4:
@@ -134,6 +136,7 @@ class ResNetDiscriminator(nn.Module):
         self.image_size = image_size
         self.channels = channels
         self.num_classes = num_classes
+        self.aux_classes = aux_classes
         blocks = [DiscriminatorBlock(channels, width, downsample=True, first=True, spectral=spectral)]
         size = image_size // 2
         while size > 8 and size % 2 == 0:
@@ -144,12 +147,26 @@ class ResNetDiscriminator(nn.Module):
         extra = 1 if minibatch_std_group > 0 else 0
         self.last_block = DiscriminatorBlock(width + extra, width, downsample=False, first=False, spectral=spectral)
         self.head = ProjectionHead(width, num_classes, spectral=spectral)
+        wrap = spectral_norm if spectral else (lambda layer: layer)
+        self.classifier = wrap(nn.Linear(width, aux_classes)) if aux_classes > 0 else None
 
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
+        """Pooled features φ(x), shape (B, width)."""
         if x.dim() != 4 or x.shape[1:] != (self.channels, self.image_size, self.image_size):
             raise ValueError(
                 f"{type(self).__name__} expects images of shape (B, {self.channels}, {self.image_size}, "
                 f"{self.image_size}) but got {tuple(x.shape)}: set its channels/image_size to the data's."
             )
         h = self.last_block(self.minibatch_std(self.blocks(x)))
-        return self.head(F.relu(h).sum(dim=(2, 3)), labels)
+        return F.relu(h).sum(dim=(2, 3))
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.head(self.features(x), labels)
+
+    def classify(self, x: Tensor) -> Tensor:
+        """Class logits (B, aux_classes) of the auxiliary classifier."""
+        if self.classifier is None:
+            raise ValueError(
+                "This discriminator has no auxiliary classifier: set aux_classes to the number of classes."
+            )
+        return self.classifier(self.features(x))
