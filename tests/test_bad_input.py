@@ -127,3 +127,30 @@ def test_matching_checkpoint_loads(wide_checkpoint):
         weights_only=True,
     )
     assert torch.isfinite(model.sample(2)).all()
+
+
+def test_non_strict_loading_still_allows_missing_tensors(wide_checkpoint):
+    """`strict=False` is a deliberate partial load (here: a model without the EMA copy)."""
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+
+    model = GAN.load_from_checkpoint(
+        wide_checkpoint,
+        generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
+        discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
+        ema_decay=None,
+        strict=False,
+        weights_only=True,
+    )
+    assert model.generator_ema is None
+
+
+def test_resuming_with_missing_tensors_names_them(wide_checkpoint, make_trainer, tiny_data):
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+
+    model = tiny_gan(
+        generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
+        discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
+        ema_decay=None,
+    )
+    with pytest.raises(ArchitectureMismatchError, match=r"in it are not in the model \(generator_ema\."):
+        make_trainer(max_steps=2).fit(model, datamodule=tiny_data, ckpt_path=wide_checkpoint)

@@ -17,13 +17,16 @@ def _listed(names: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def check_state_dict_fits(model: nn.Module, checkpoint: Mapping[str, Any], source: str = "The checkpoint") -> None:
+def check_state_dict_fits(
+    model: nn.Module, checkpoint: Mapping[str, Any], check_names: bool = True, source: str = "The checkpoint"
+) -> None:
     """Raise :class:`ArchitectureMismatchError` naming the differing tensors when
-    ``checkpoint["state_dict"]`` does not match ``model``'s names and shapes."""
+    ``checkpoint["state_dict"]`` does not match ``model``'s shapes (and, with
+    ``check_names``, its tensor names: off for a deliberate ``strict=False`` load)."""
     saved: Mapping[str, Tensor] = checkpoint.get("state_dict", {})
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(saved))
-    unexpected = sorted(set(saved) - set(expected))
+    missing = sorted(set(expected) - set(saved)) if check_names else []
+    unexpected = sorted(set(saved) - set(expected)) if check_names else []
     reshaped = [
         f"{name} {tuple(saved[name].shape)} in checkpoint vs {tuple(expected[name].shape)} in model"
         for name in sorted(set(saved) & set(expected))

@@ -193,7 +193,9 @@ class GAN(LightningModule):
         return [TrainingRandomState()]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        check_state_dict_fits(self, checkpoint)
+        """A checkpoint of another architecture fails with the differing tensors named. Names
+        are checked only when resuming (``load_from_checkpoint`` may pass ``strict=False``)."""
+        check_state_dict_fits(self, checkpoint, check_names=self._trainer is not None and self.strict_loading)
 
     # ------------------------------------------------------------------ sampling
     def _draw_latent(self, num: int, generator: torch.Generator | None = None, device: Any = None) -> Tensor:
