@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule
 from torch import Tensor
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from gan_lightning.data.resumable import EpochSeededRandomSampler, ResumableDataLoader
 
@@ -20,6 +20,22 @@ def scale_images(images: Tensor, image_size: int | None) -> Tensor:
     return F.interpolate(
         images, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
     ).clamp(-1, 1)
+
+
+def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: int, seed: int) -> DataLoader:
+    """The loader every data module uses. Training order depends on (seed, epoch) only and
+    its position is checkpointed, so a run resumed mid-epoch sees the same batches as an
+    uninterrupted one. The loader's own generator (worker seeds) keeps ``iter()`` from
+    consuming the global torch RNG."""
+    return ResumableDataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=EpochSeededRandomSampler(dataset, seed=seed) if shuffle else None,
+        drop_last=shuffle,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 class InMemoryDataModule(LightningDataModule):
@@ -79,18 +95,7 @@ class InMemoryDataModule(LightningDataModule):
         self.val_set = TensorDataset(samples[val_idx], labels[val_idx])
 
     def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
-        # Training order depends on (seed, epoch) only and its position is checkpointed, so
-        # a run resumed mid-epoch sees the same batches as an uninterrupted one. The loader's
-        # own generator (worker seeds) keeps iter() from consuming the global torch RNG.
-        return ResumableDataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=EpochSeededRandomSampler(dataset, seed=self.seed) if shuffle else None,
-            drop_last=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            generator=torch.Generator().manual_seed(self.seed),
-        )
+        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()

@@ -18,6 +18,8 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 
+from gan_lightning.data.base import make_loader
+
 
 class DataError(Exception):
     """A problem with the data that the user must fix; the message says how. The
@@ -190,15 +192,7 @@ class ImageDataModule(LightningDataModule):
         self.val_set = seeded_subset(held_out, self.val_size, self.seed)
 
     def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            drop_last=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
-        )
+        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
