@@ -152,7 +152,7 @@ def test_unknown_options_fail_clearly(tiny_run: Path, tmp_path: Path) -> None:
     checkpoint = str(tiny_run / "checkpoints" / "last.ckpt")
     with pytest.raises(ValueError, match="--steps"):
         main(["sample", checkpoint, "--out", str(tmp_path), "--steps", "1"])
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):
         main(["evaluate", str(tmp_path / "missing.ckpt")])
 
 

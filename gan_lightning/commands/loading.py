@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.pytorch import LightningDataModule, LightningModule
+
+from gan_lightning.checkpoint import check_state_dict_fits, load_checkpoint_file
 
 
 def find_run_config(checkpoint: Path) -> Path | None:
@@ -64,9 +65,9 @@ def accepted(section: dict[str, Any], overrides: dict[str, Any]) -> dict[str, An
 
 
 def load_checkpoint_dict(checkpoint: Path) -> dict[str, Any]:
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist.")
-    return torch.load(checkpoint, map_location="cpu", weights_only=True)
+    """The checkpoint's contents, with the clear errors of :func:`load_checkpoint_file`
+    (missing, truncated, or holding pickled code)."""
+    return load_checkpoint_file(checkpoint, map_location="cpu", weights_only=True)
 
 
 def load_module(
@@ -84,6 +85,7 @@ def load_module(
         section = dict(read_config(config_path)["model"])
         section["init_args"] = {**section.get("init_args", {}), **accepted(section, overrides)}
         module = instantiate(section, LightningModule, "model")
+        check_state_dict_fits(module, state, source=f"Checkpoint {checkpoint}")
         module.load_state_dict(state["state_dict"])
         return module.eval(), config_path
     try:  # a module whose hyper-parameters hold all its init arguments
