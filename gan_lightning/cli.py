@@ -113,7 +113,7 @@ def main(args: list[str] | None = None) -> None:
         run(argv)
         return
     try:
-        GANLightningCLI(args=argv)
+        GANLightningCLI(args=args)  # None: LightningCLI reads sys.argv itself (no "args and argv" warning)
     except (ConfigurationError, DataError) as error:
         sys.exit(f"error: {error}")
 
