@@ -101,7 +101,9 @@ class SeedBatchedData(GaussianMixture2DDataModule):
         return []
 
 
-def configurations(members: int, hidden: int, latent_dim: int, lr: float) -> dict[str, Callable[[], GAN]]:
+def configurations(
+    members: int, hidden: int, latent_dim: int, lr: float, ema_decay: float | None = 0.999
+) -> dict[str, Callable[[], GAN]]:
     """name → GAN factory. Each seed-batched network holds all seeds."""
     adam = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))
 
@@ -110,17 +112,17 @@ def configurations(members: int, hidden: int, latent_dim: int, lr: float) -> dic
 
     def vanilla() -> GAN:
         discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
-        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=0.999)
+        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=ema_decay)
 
     def pacgan(pack: int) -> GAN:
         discriminator = PackedDiscriminator(SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2), pack)
-        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=0.999)
+        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=ema_decay)
 
     def wgan_gp() -> GAN:
         adam_gp = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.9))
         discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
         penalty = [GradientPenalty(weight=0.1)]
-        return GAN(generator(), discriminator, WassersteinLoss(), penalty, None, 5, adam_gp, adam_gp, ema_decay=0.999)
+        return GAN(generator(), discriminator, WassersteinLoss(), penalty, None, 5, adam_gp, adam_gp, ema_decay=ema_decay)
 
     return {"gan": vanilla, "pacgan2": partial(pacgan, 2), "pacgan4": partial(pacgan, 4), "wgan_gp": wgan_gp}
 
@@ -143,7 +145,7 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
 
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     pl.seed_everything(args.seed, verbose=False)
-    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr)[name]()
+    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.ema_decay)[name]()
     data = SeedBatchedData(layout, args.seeds, args.batch_size)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -202,6 +204,12 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ema-decay",
+        type=lambda v: None if v.lower() == "none" else float(v),
+        default=0.999,
+        help="EMA of G used for the evaluated samples; 'none' evaluates the raw generator",
+    )
     parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
     parser.add_argument("--table", type=Path, default=None, help="only print the table of a saved --output")
     args = parser.parse_args()

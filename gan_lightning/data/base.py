@@ -38,14 +38,59 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: i
     )
 
 
-class InMemoryDataModule(LightningDataModule):
+class SplitDataModule(LightningDataModule):
+    """What every data module here shares: validated loader settings, a train split and a
+    held-out split built once by :meth:`setup`, and resumable loaders over them.
+
+    Subclasses fill ``train_set`` and ``val_set`` in :meth:`setup`.
+    """
+
+    num_classes: int = 0
+
+    def __init__(self, batch_size: int = 64, num_workers: int = 0, seed: int = 0) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}.")
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.seed = seed
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+
+    def check_batch_fits(self, train_size: int, unit: str = "samples") -> None:
+        if self.batch_size > train_size:
+            raise ValueError(
+                f"batch_size={self.batch_size} is larger than the training set ({train_size} {unit}): lower it."
+            )
+
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        assert self.train_set is not None
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        self.setup()
+        assert self.val_set is not None
+        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []  # type: ignore[arg-type]
+
+    def test_dataloader(self) -> DataLoader | list:
+        return self.val_dataloader()
+
+    def predict_dataloader(self) -> DataLoader | list:
+        return self.val_dataloader()
+
+
+class InMemoryDataModule(SplitDataModule):
     """Holds samples in [-1, 1] and integer labels as tensors; splits off a validation set
     with a seeded permutation, so the split is the same on every run and every rank.
 
     Subclasses implement :meth:`load` and set ``num_classes``.
     """
-
-    num_classes: int = 0
 
     def __init__(
         self,
@@ -54,19 +99,10 @@ class InMemoryDataModule(LightningDataModule):
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
-        super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
         if val_size < 0:
             raise ValueError(f"val_size must be >= 0, got {val_size}.")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {num_workers}.")
-        self.batch_size = batch_size
         self.val_size = val_size
-        self.num_workers = num_workers
-        self.seed = seed
-        self.train_set: TensorDataset | None = None
-        self.val_set: TensorDataset | None = None
 
     @abstractmethod
     def load(self) -> tuple[Tensor, Tensor]:
@@ -76,7 +112,7 @@ class InMemoryDataModule(LightningDataModule):
     def sample_shape(self) -> tuple[int, ...]:
         """Shape of one sample, e.g. (1, 28, 28)."""
         self.setup()
-        assert self.train_set is not None
+        assert isinstance(self.train_set, TensorDataset)
         return tuple(self.train_set.tensors[0].shape[1:])
 
     def setup(self, stage: str | None = None) -> None:
@@ -87,28 +123,6 @@ class InMemoryDataModule(LightningDataModule):
             raise ValueError(f"val_size={self.val_size} leaves no training data ({len(samples)} samples in all).")
         order = torch.randperm(len(samples), generator=torch.Generator().manual_seed(self.seed))
         val_idx, train_idx = order[: self.val_size], order[self.val_size :]
-        if self.batch_size > len(train_idx):
-            raise ValueError(
-                f"batch_size={self.batch_size} is larger than the training set ({len(train_idx)} samples): lower it."
-            )
+        self.check_batch_fits(len(train_idx))
         self.train_set = TensorDataset(samples[train_idx], labels[train_idx])
         self.val_set = TensorDataset(samples[val_idx], labels[val_idx])
-
-    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
-        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
-
-    def train_dataloader(self) -> DataLoader:
-        self.setup()
-        assert self.train_set is not None
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        self.setup()
-        assert self.val_set is not None
-        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []
-
-    def test_dataloader(self) -> DataLoader:
-        return self.val_dataloader()
-
-    def predict_dataloader(self) -> DataLoader:
-        return self.val_dataloader()

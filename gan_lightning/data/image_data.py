@@ -11,14 +11,13 @@ from abc import abstractmethod
 from pathlib import Path
 
 import torch
-from lightning.pytorch import LightningDataModule
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset, Subset
 from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 
-from gan_lightning.data.base import make_loader
+from gan_lightning.data.base import SplitDataModule
 
 
 class DataError(Exception):
@@ -122,7 +121,7 @@ def seeded_subset(dataset: Dataset, size: int | None, seed: int) -> Dataset:
     return Subset(dataset, order[:size].tolist())
 
 
-class ImageDataModule(LightningDataModule):
+class ImageDataModule(SplitDataModule):
     """Base of the image datamodules: loaders, checks and the image geometry.
 
     Subclasses implement :meth:`make_datasets` (called once by :meth:`setup`) and may
@@ -153,23 +152,14 @@ class ImageDataModule(LightningDataModule):
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
-        super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
         if val_size is not None and val_size < 0:
             raise ValueError(f"val_size must be >= 0 or null (whole held-out split), got {val_size}.")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {num_workers}.")
-        self.batch_size = batch_size
         self.image_size = image_size
         self.channels = channels
         self.val_size = val_size
-        self.num_workers = num_workers
-        self.seed = seed
         self.center_crop = center_crop
         self.transform = image_transform(image_size, channels, center_crop)
-        self.train_set: Dataset | None = None
-        self.val_set: Dataset | None = None
 
     @property
     def sample_shape(self) -> tuple[int, int, int]:
@@ -184,31 +174,9 @@ class ImageDataModule(LightningDataModule):
         if self.train_set is not None:
             return
         train, held_out = self.make_datasets()
-        if len(train) < self.batch_size:  # type: ignore[arg-type]
-            raise ValueError(
-                f"batch_size={self.batch_size} is larger than the training set ({len(train)} images): lower it."  # type: ignore[arg-type]
-            )
+        self.check_batch_fits(len(train), unit="images")  # type: ignore[arg-type]
         self.train_set = train
         self.val_set = seeded_subset(held_out, self.val_size, self.seed)
-
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
-
-    def train_dataloader(self) -> DataLoader:
-        self.setup()
-        assert self.train_set is not None
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        self.setup()
-        assert self.val_set is not None
-        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []  # type: ignore[arg-type]
-
-    def test_dataloader(self) -> DataLoader | list:
-        return self.val_dataloader()
-
-    def predict_dataloader(self) -> DataLoader | list:
-        return self.val_dataloader()
 
 
 def require_folder(path: Path, what: str, hint: str) -> None:
