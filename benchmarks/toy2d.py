@@ -102,27 +102,75 @@ class SeedBatchedData(GaussianMixture2DDataModule):
 
 
 def configurations(
-    members: int, hidden: int, latent_dim: int, lr: float, ema_decay: float | None = 0.999
+    members: int,
+    hidden: int,
+    latent_dim: int,
+    lr: float,
+    ema_decay: float | None = 0.999,
+    decay_steps: int | None = None,
 ) -> dict[str, Callable[[], GAN]]:
-    """name → GAN factory. Each seed-batched network holds all seeds."""
+    """name → GAN factory. Each seed-batched network holds all seeds. With ``decay_steps``
+    both learning rates decay linearly to zero over that many iterations, so the generator
+    settles on the modes instead of jittering around them at the end of training."""
     adam = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))
+    schedule = (
+        partial(torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.0, total_iters=decay_steps)
+        if decay_steps
+        else None
+    )
 
     def generator() -> nn.Module:
         return SeedBatchedGenerator(members, latent_dim, [hidden] * 3)
 
     def vanilla() -> GAN:
         discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
-        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=ema_decay)
+        return GAN(
+            generator(),
+            discriminator,
+            NonSaturatingLoss(),
+            None,
+            None,
+            1,
+            adam,
+            adam,
+            schedule,
+            schedule,
+            ema_decay=ema_decay,
+        )
 
     def pacgan(pack: int) -> GAN:
         discriminator = PackedDiscriminator(SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2), pack)
-        return GAN(generator(), discriminator, NonSaturatingLoss(), None, None, 1, adam, adam, ema_decay=ema_decay)
+        return GAN(
+            generator(),
+            discriminator,
+            NonSaturatingLoss(),
+            None,
+            None,
+            1,
+            adam,
+            adam,
+            schedule,
+            schedule,
+            ema_decay=ema_decay,
+        )
 
     def wgan_gp() -> GAN:
         adam_gp = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.9))
         discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
         penalty = [GradientPenalty(weight=0.1)]
-        return GAN(generator(), discriminator, WassersteinLoss(), penalty, None, 5, adam_gp, adam_gp, ema_decay=ema_decay)
+        return GAN(
+            generator(),
+            discriminator,
+            WassersteinLoss(),
+            penalty,
+            None,
+            5,
+            adam_gp,
+            adam_gp,
+            schedule,
+            schedule,
+            ema_decay=ema_decay,
+        )
 
     return {"gan": vanilla, "pacgan2": partial(pacgan, 2), "pacgan4": partial(pacgan, 4), "wgan_gp": wgan_gp}
 
@@ -145,7 +193,9 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
 
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     pl.seed_everything(args.seed, verbose=False)
-    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.ema_decay)[name]()
+    model = configurations(
+        args.seeds, args.hidden, args.latent_dim, args.lr, args.ema_decay, args.steps if args.lr_decay else None
+    )[name]()
     data = SeedBatchedData(layout, args.seeds, args.batch_size)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -204,6 +254,7 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-decay", action="store_true", help="decay both learning rates linearly to 0")
     parser.add_argument(
         "--ema-decay",
         type=lambda v: None if v.lower() == "none" else float(v),

@@ -56,6 +56,9 @@ class TinyData(pl.LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.dataset, batch_size=self.batch_size)
 
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()
+
 
 def tiny_gan(**overrides: Any):
     """A DCGAN pair for 8×8 grey images with a few thousand parameters."""

@@ -184,3 +184,11 @@ def test_generator_data_shape_mismatch_is_explained(make_trainer):
     model = tiny_gan()
     with pytest.raises(ValueError, match="generator makes samples of shape"):
         make_trainer(max_steps=1).fit(model, TinyData(shape=(3, 8, 8)))
+
+
+def test_validate_and_test_log_held_out_scores_under_their_own_prefix(make_trainer):
+    model, data = tiny_gan(), TinyData()
+    trainer = make_trainer(max_steps=1)
+    trainer.fit(model, data)
+    assert {"val/d_loss", "val/D(x)", "val/D(G(z))"} <= set(trainer.validate(model, data)[0])
+    assert {"test/d_loss", "test/D(x)", "test/D(G(z))"} <= set(trainer.test(model, data)[0])

@@ -365,19 +365,26 @@ class GAN(LightningModule):
         self.log(f"train/lr_{role[0]}", float(optimizer.param_groups[0]["lr"]), batch_size=1)
 
     # ------------------------------------------------------------------ validation
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        """Held-out D scores: a D that separates train data far better than held-out data
-        is overfitting (Karras et al. 2020, ADA Sec. 2.2)."""
+    def _held_out_scores(self, batch: Batch, prefix: str) -> Tensor:
+        """D's loss and mean outputs on held-out real data against fresh samples: a D that
+        separates training data far better than held-out data is overfitting (Karras et al.
+        2020, ADA Sec. 2.2). Returns the real samples."""
         real, labels = split_batch(batch)
-        fake = self.sample(real.shape[0])
-        real_logits = conditional_call(self.discriminator, real, labels)
-        fake_logits = conditional_call(self.discriminator, fake, self.sample_labels(real.shape[0]))
         size = real.shape[0]
-        self.log(
-            "val/d_loss", self.objective.discriminator_loss(real_logits, fake_logits), batch_size=size, sync_dist=True
-        )
-        self.log("val/D(x)", self.objective.readout(real_logits).mean(), batch_size=size, sync_dist=True)
-        self.log("val/D(G(z))", self.objective.readout(fake_logits).mean(), batch_size=size, sync_dist=True)
+        fake_labels = self.sample_labels(size)
+        fake = self.sample(size, labels=fake_labels)
+        real_logits = conditional_call(self.discriminator, real, labels)
+        fake_logits = conditional_call(self.discriminator, fake, fake_labels)
+        scores = {
+            "d_loss": self.objective.discriminator_loss(real_logits, fake_logits),
+            "D(x)": self.objective.readout(real_logits).mean(),
+            "D(G(z))": self.objective.readout(fake_logits).mean(),
+        }
+        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=size, sync_dist=True)
+        return real
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        real = self._held_out_scores(batch, "val")
         if self.metrics is not None:
             self.metrics.on_validation_batch(self, real)
 
@@ -388,7 +395,7 @@ class GAN(LightningModule):
             self.log_dict({f"val/{name}": value for name, value in results.items()}, sync_dist=True)
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self.validation_step(batch, batch_idx)
+        self._held_out_scores(batch, "test")
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Treats each batch's size as a request for that many samples."""
