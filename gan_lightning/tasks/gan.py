@@ -14,6 +14,7 @@ Phases, in order, each readable on its own: :meth:`discriminator_phase`,
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -33,6 +34,11 @@ from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.regularizers import DiscriminatorBatch, Regularizer
 from gan_lightning.strategies import use_gan_ddp
 from gan_lightning.tasks.ema import ema_decay_at, update_ema
+
+# Lightning warns that step-interval checkpoints under manual optimization hold the state
+# *after* the optimizer steps. For a GAN that is the point: a checkpoint at iteration N is the
+# state after N complete iterations, which is what exact resume restores.
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
