@@ -37,7 +37,7 @@ from gan_lightning.data.toy2d import GaussianMixture2DDataModule
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.objectives import NonSaturatingLoss, WassersteinLoss
-from gan_lightning.regularizers import GradientPenalty
+from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
 
 EVAL_SAMPLES = 2_500
@@ -102,77 +102,54 @@ class SeedBatchedData(GaussianMixture2DDataModule):
 
 
 def configurations(
-    members: int,
-    hidden: int,
-    latent_dim: int,
-    lr: float,
-    ema_decay: float | None = 0.999,
-    decay_steps: int | None = None,
+    members: int, hidden: int, latent_dim: int, lr: float, steps: int, ema_decay: float | None = 0.999
 ) -> dict[str, Callable[[], GAN]]:
-    """name → GAN factory. Each seed-batched network holds all seeds. With ``decay_steps``
-    both learning rates decay linearly to zero over that many iterations, so the generator
-    settles on the modes instead of jittering around them at the end of training."""
+    """name → GAN factory. Each seed-batched network holds all seeds.
+
+    ``gan_r1`` is ``gan`` plus R1 (γ = 1, Mescheder et al. 2018) and learning rates that decay
+    linearly to zero over the run, so the generator settles on the modes instead of hopping
+    between them or jittering around one."""
     adam = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))
-    schedule = (
-        partial(torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.0, total_iters=decay_steps)
-        if decay_steps
-        else None
-    )
+    decay = partial(torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.0, total_iters=steps)
 
     def generator() -> nn.Module:
         return SeedBatchedGenerator(members, latent_dim, [hidden] * 3)
 
-    def vanilla() -> GAN:
-        discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
+    def build(discriminator: nn.Module, objective=None, regularizers=None, n_critic=1, optimizer=adam, schedule=None):
         return GAN(
             generator(),
             discriminator,
-            NonSaturatingLoss(),
-            None,
-            None,
-            1,
-            adam,
-            adam,
-            schedule,
-            schedule,
+            objective or NonSaturatingLoss(),
+            regularizers=regularizers,
+            n_critic=n_critic,
+            generator_optimizer=optimizer,
+            discriminator_optimizer=optimizer,
+            generator_scheduler=schedule,
+            discriminator_scheduler=schedule,
             ema_decay=ema_decay,
         )
 
+    def vanilla() -> GAN:
+        return build(SeedBatchedDiscriminator(members, 2, [hidden] * 2))
+
+    def vanilla_r1() -> GAN:
+        return build(SeedBatchedDiscriminator(members, 2, [hidden] * 2), regularizers=[R1Penalty(1.0)], schedule=decay)
+
     def pacgan(pack: int) -> GAN:
-        discriminator = PackedDiscriminator(SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2), pack)
-        return GAN(
-            generator(),
-            discriminator,
-            NonSaturatingLoss(),
-            None,
-            None,
-            1,
-            adam,
-            adam,
-            schedule,
-            schedule,
-            ema_decay=ema_decay,
-        )
+        return build(PackedDiscriminator(SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2), pack))
 
     def wgan_gp() -> GAN:
         adam_gp = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.9))
         discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
-        penalty = [GradientPenalty(weight=0.1)]
-        return GAN(
-            generator(),
-            discriminator,
-            WassersteinLoss(),
-            penalty,
-            None,
-            5,
-            adam_gp,
-            adam_gp,
-            schedule,
-            schedule,
-            ema_decay=ema_decay,
-        )
+        return build(discriminator, WassersteinLoss(), [GradientPenalty(weight=0.1)], 5, adam_gp)
 
-    return {"gan": vanilla, "pacgan2": partial(pacgan, 2), "pacgan4": partial(pacgan, 4), "wgan_gp": wgan_gp}
+    return {
+        "gan": vanilla,
+        "gan_r1": vanilla_r1,
+        "pacgan2": partial(pacgan, 2),
+        "pacgan4": partial(pacgan, 4),
+        "wgan_gp": wgan_gp,
+    }
 
 
 def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int) -> list[dict[str, float]]:
@@ -193,9 +170,7 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
 
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     pl.seed_everything(args.seed, verbose=False)
-    model = configurations(
-        args.seeds, args.hidden, args.latent_dim, args.lr, args.ema_decay, args.steps if args.lr_decay else None
-    )[name]()
+    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.steps, args.ema_decay)[name]()
     data = SeedBatchedData(layout, args.seeds, args.batch_size)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -245,7 +220,7 @@ def print_table(results: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", default=["gan", "pacgan4"])
+    parser.add_argument("--configs", nargs="+", default=["gan", "pacgan4", "gan_r1"])
     parser.add_argument("--layouts", nargs="+", default=["ring", "grid"])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=2_000, help="generator updates per run")
@@ -254,7 +229,6 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr-decay", action="store_true", help="decay both learning rates linearly to 0")
     parser.add_argument(
         "--ema-decay",
         type=lambda v: None if v.lower() == "none" else float(v),
