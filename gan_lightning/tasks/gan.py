@@ -173,6 +173,7 @@ class GAN(LightningModule):
         self.ema_decay = ema_decay
         self.ema_warmup = ema_warmup
         self.clip_norms = {"generator": generator_clip_norm, "discriminator": discriminator_clip_norm}
+        self._last_critic_update = True
         self._optimizer_factories = {
             "generator": generator_optimizer or default_optimizer,
             "discriminator": discriminator_optimizer or default_optimizer,
@@ -323,6 +324,7 @@ class GAN(LightningModule):
 
         self.toggle_optimizer(opt_d)
         for critic_step in range(self.n_critic):
+            self._last_critic_update = critic_step == self.n_critic - 1
             d_loss, d_stats = self.discriminator_phase(real, labels, step=iteration * self.n_critic + critic_step)
             with _not_counted_as_global_step(opt_d):
                 self._update(opt_d, d_loss)
@@ -358,17 +360,23 @@ class GAN(LightningModule):
         """Log each network's gradient norm and clip it; gradients are already unscaled
         by the AMP scaler and synchronised across ranks at this point."""
         role = self._role_of(optimizer)
+        limit = self.clip_norms[role]
+        # Only the last critic update's statistics survive in the log, so earlier ones skip
+        # the norm unless clipping needs it: logging must not cost a share of the iteration.
+        log_now = role == "generator" or self._last_critic_update
+        if limit is None and not log_now:
+            return
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return
-        limit = self.clip_norms[role]
         if limit is None:
             norm = torch.nn.utils.get_total_norm(grads)
         else:
             params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
             norm = torch.nn.utils.clip_grad_norm_(params, limit)
-        self.log(f"train/grad_norm_{role[0]}", norm, batch_size=1)
-        self.log(f"train/lr_{role[0]}", float(optimizer.param_groups[0]["lr"]), batch_size=1)
+        if log_now:
+            self.log(f"train/grad_norm_{role[0]}", norm, batch_size=1)
+            self.log(f"train/lr_{role[0]}", float(optimizer.param_groups[0]["lr"]), batch_size=1)
 
     # ------------------------------------------------------------------ validation
     def _held_out_scores(self, batch: Batch, prefix: str) -> Tensor:
