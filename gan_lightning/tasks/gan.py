@@ -366,13 +366,12 @@ class GAN(LightningModule):
         log_now = role == "generator" or self._last_critic_update
         if limit is None and not log_now:
             return
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if not grads:
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if not params:
             return
         if limit is None:
-            norm = torch.nn.utils.get_total_norm(grads)
+            norm = torch.nn.utils.get_total_norm([p.grad for p in params])
         else:
-            params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
             norm = torch.nn.utils.clip_grad_norm_(params, limit)
         if log_now:
             self.log(f"train/grad_norm_{role[0]}", norm, batch_size=1)
