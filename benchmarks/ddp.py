@@ -65,7 +65,7 @@ def worker(strategy_name: str, steps: int, warmup: int, out: str, accelerator: s
     model = GAN(
         generator=DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_width=16),
         discriminator=DCGANDiscriminator(image_size=28, channels=1, base_width=16, norm="none"),
-        ema_decay=None,
+        ema_kimg=None,
     )
     strategy = {
         "gan_ddp": "ddp",  # becomes GANDDPStrategy in GAN.setup()

@@ -102,7 +102,7 @@ class SeedBatchedData(GaussianMixture2DDataModule):
 
 
 def configurations(
-    members: int, hidden: int, latent_dim: int, lr: float, steps: int, ema_decay: float | None = 0.999
+    members: int, hidden: int, latent_dim: int, lr: float, steps: int, ema_kimg: float | None = 10.0
 ) -> dict[str, Callable[[], GAN]]:
     """name → GAN factory. Each seed-batched network holds all seeds.
 
@@ -126,7 +126,7 @@ def configurations(
             discriminator_optimizer=optimizer,
             generator_scheduler=schedule,
             discriminator_scheduler=schedule,
-            ema_decay=ema_decay,
+            ema_kimg=ema_kimg,
         )
 
     def vanilla() -> GAN:
@@ -170,7 +170,7 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
 
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     pl.seed_everything(args.seed, verbose=False)
-    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.steps, args.ema_decay)[name]()
+    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.steps, args.ema_kimg)[name]()
     data = SeedBatchedData(layout, args.seeds, args.batch_size)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -230,10 +230,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--ema-decay",
+        "--ema-kimg",
         type=lambda v: None if v.lower() == "none" else float(v),
-        default=0.999,
-        help="EMA of G used for the evaluated samples; 'none' evaluates the raw generator",
+        default=10.0,
+        help="half-life (thousands of images, per seed-batched network) of the EMA of G used for the evaluated "
+        "samples; 'none' evaluates the raw generator",
     )
     parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
     parser.add_argument("--table", type=Path, default=None, help="only print the table of a saved --output")

@@ -8,8 +8,10 @@ Every run saves the resolved config as ``<run folder>/config.yaml``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import jsonargparse
@@ -18,12 +20,15 @@ from lightning.pytorch import LightningDataModule, LightningModule
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
-from gan_lightning.callbacks import SampleGrid
+from gan_lightning.callbacks import BestCheckpoint, SampleGrid
 from gan_lightning.config_errors import ConfigurationError, ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.data.image_data import DataError
 from gan_lightning.loggers.images import run_directory
 
 PARSER_MODE = "omegaconf+"
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+#: Read before any --config: trainer, logger, checkpoints, sample grids and data shared by all configs.
+DEFAULTS_FILE = Path(__file__).parent / "config" / "defaults.yaml"
 # Interpolations in a config file are written from that file's root (`${data.init_args.x}`)
 # even though the file is loaded under a subcommand (`fit.data...`).
 jsonargparse.set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
@@ -47,8 +52,6 @@ class SaveRunConfig(SaveConfigCallback):
 
     def save_config(self, trainer: pl.Trainer, pl_module: LightningModule, stage: str) -> None:
         config = self.parser.dump(self.config, skip_none=False, format="json")
-        import json
-
         for logger in trainer.loggers:
             logger.log_hyperparams(json.loads(config))
 
@@ -57,14 +60,18 @@ class GANLightningCLI(LightningCLI):
     """LightningCLI for GAN experiments.
 
     ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
-    (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Two
-    callbacks are always present and configurable: ``--checkpoint.*`` (ModelCheckpoint,
-    ``last.ckpt`` always saved) and ``--samples.*`` (PNG sample grids).
+    (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Every run
+    starts from :data:`DEFAULTS_FILE`. Three callbacks are always present and configurable:
+    ``--checkpoint.*`` (periodic checkpoints and ``last.ckpt``, whatever is logged),
+    ``--best.*`` (the best checkpoint by a logged metric, :class:`BestCheckpoint`) and
+    ``--samples.*`` (fixed-noise sample grids).
     """
 
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
-        parser_kwargs = {"parser_mode": PARSER_MODE}
-        parser_kwargs.update({name: {"parser_mode": PARSER_MODE} for name in ("fit", "validate", "test", "predict")})
+        command = {"parser_mode": PARSER_MODE, "default_config_files": [str(DEFAULTS_FILE)]}
+        # with run=False there are no subcommands: the one parser takes the defaults itself
+        parser_kwargs: dict[str, Any] = dict(command) if not run else {"parser_mode": PARSER_MODE}
+        parser_kwargs.update({name: dict(command) for name in SUBCOMMANDS})
         kwargs.setdefault("parser_kwargs", parser_kwargs)
         kwargs.setdefault("save_config_callback", SaveRunConfig)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
@@ -90,6 +97,7 @@ class GANLightningCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
+        parser.add_lightning_class_args(BestCheckpoint, "best")
         parser.add_lightning_class_args(SampleGrid, "samples")
 
 

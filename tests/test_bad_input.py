@@ -137,7 +137,7 @@ def test_non_strict_loading_still_allows_missing_tensors(wide_checkpoint):
         wide_checkpoint,
         generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
         discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
-        ema_decay=None,
+        ema_kimg=None,
         strict=False,
         weights_only=True,
     )
@@ -150,7 +150,7 @@ def test_resuming_with_missing_tensors_names_them(wide_checkpoint, make_trainer,
     model = tiny_gan(
         generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
         discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
-        ema_decay=None,
+        ema_kimg=None,
     )
     with pytest.raises(ArchitectureMismatchError, match=r"in it are not in the model \(generator_ema\."):
         make_trainer(max_steps=2).fit(model, datamodule=tiny_data, ckpt_path=wide_checkpoint)

@@ -63,17 +63,17 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_fit_logs_fid_and_keeps_the_best_checkpoint_by_fid(tiny_run: Path) -> None:
     names = sorted(path.name for path in (tiny_run / "checkpoints").iterdir())
     assert "last.ckpt" in names
-    assert any(name.startswith("best_fid_step=") for name in names), names
+    assert any(name.startswith("best_") for name in names), names
     rows = list(csv.DictReader((tiny_run / "metrics.csv").open()))
     fids = [float(row["val/fid"]) for row in rows if row.get("val/fid")]
     floors = [float(row["val/fid_floor"]) for row in rows if row.get("val/fid_floor")]
     assert len(fids) == 2 and len(floors) == 1  # every validation; the floor once
     assert any(row.get("val/modes_covered") for row in rows) and any(row.get("val/class_kl") for row in rows)
     state = torch.load(tiny_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
-    (checkpointing,) = [value for key, value in state["callbacks"].items() if key.startswith("ModelCheckpoint")]
+    (checkpointing,) = [value for key, value in state["callbacks"].items() if key.startswith("BestCheckpoint")]
     assert checkpointing["monitor"] == "val/fid"
     assert float(checkpointing["best_model_score"]) == pytest.approx(min(fids), rel=1e-5)
-    assert Path(checkpointing["best_model_path"]).name.startswith("best_fid_step=")
+    assert Path(checkpointing["best_model_path"]).name.startswith("best_")
 
 
 def test_evaluate_prints_a_table_and_writes_every_metric_with_its_floor(
@@ -185,3 +185,26 @@ def test_sample_command_with_a_conditional_generator(tmp_path: Path, monkeypatch
     assert torch.equal(strip_labels.view(2, 3), strip_labels.view(2, 3)[:, :1].expand(2, 3))
     seeded = [gan.sample(5, generator=torch.Generator().manual_seed(7)) for _ in range(2)]
     assert torch.equal(*seeded)
+
+
+def test_metrics_off_still_writes_periodic_and_last_checkpoints(tmp_path: Path) -> None:
+    """wgan.yaml keeps the best by val/fid; with the metrics switched off the run must not
+    die at the first validation, and a preempted job must find periodic checkpoints."""
+    without_metrics = [arg for arg in TINY if not arg.startswith("--model.init_args.metrics")]
+    with pytest.warns(UserWarning, match="does not log"):
+        GANLightningCLI(
+            args=[
+                "fit",
+                "--config",
+                WGAN,
+                *without_metrics,
+                "--model.init_args.metrics=null",
+                "--checkpoint.every_n_train_steps=2",
+                "--checkpoint.save_top_k=-1",
+                "--trainer.max_steps=4",
+                "--trainer.logger=false",
+                f"--trainer.default_root_dir={tmp_path}",
+            ]
+        )
+    names = sorted(path.name for path in (tmp_path / "checkpoints").iterdir())
+    assert names == ["last.ckpt", "step_0000002.ckpt", "step_0000004.ckpt"]

@@ -32,7 +32,7 @@ def poisoned_gan(make_gan, from_call: int):
     from tests.conftest import tiny_gan
 
     base = tiny_gan()
-    return make_gan(discriminator=PoisonAt(base.discriminator, from_call), ema_decay=None)
+    return make_gan(discriminator=PoisonAt(base.discriminator, from_call), ema_kimg=None)
 
 
 def test_nan_stops_with_iteration_and_last_checkpoint(make_gan, make_trainer, tiny_data, tmp_path: Path):

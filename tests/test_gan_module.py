@@ -9,7 +9,7 @@ from torch import nn
 from gan_lightning.objectives import WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.ema import ema_decay_at, update_ema
+from gan_lightning.tasks.ema import ema_beta, ema_half_life_steps, update_ema
 from tests.conftest import TinyData, tiny_gan
 
 
@@ -32,7 +32,7 @@ class RecordingGAN(GAN):
     def on_before_optimizer_step(self, optimizer):
         super().on_before_optimizer_step(optimizer)
         has_grad = lambda net: any(p.grad is not None for p in net.parameters())  # noqa: E731
-        self.steps.append((self._role_of(optimizer)[0], has_grad(self.generator), has_grad(self.discriminator)))
+        self.steps.append((self._pending_step.role[0], has_grad(self.generator), has_grad(self.discriminator)))
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         self.post_clip_norms.append(torch.nn.utils.get_total_norm(grads).item())
 
@@ -128,18 +128,34 @@ def test_plateau_scheduler_is_rejected_with_a_reason(make_trainer):
         make_trainer(max_steps=1).fit(model, TinyData())
 
 
-def test_ema_update_rule_and_warmup():
+def test_ema_update_rule():
     model, average = nn.Linear(3, 3), nn.Linear(3, 3)
     expected = 0.25 * average.weight.detach() + 0.75 * model.weight.detach()
-    update_ema(average, model, decay=0.25)
+    update_ema(average, model, beta=0.25)
     assert torch.allclose(average.weight, expected)
-    assert ema_decay_at(0, 0.999) == pytest.approx(0.1)
-    assert ema_decay_at(10**6, 0.999) == 0.999
-    assert ema_decay_at(0, 0.999, warmup=False) == 0.999
+
+
+def test_ema_half_life_is_in_images_whatever_the_batch_size():
+    # 10 kimg half-life: 10,000 images halve an update's weight at batch 32, 64 or 4 GPUs × 64.
+    for batch in (32, 64, 256):
+        beta = ema_beta(images_seen=10**7, images_per_step=batch, ema_kimg=10.0)
+        assert ema_half_life_steps(beta) * batch == pytest.approx(10_000, rel=1e-4)
+    # the ramp-up caps the half-life at ema_rampup × images seen early in training ...
+    young = ema_beta(images_seen=6_400, images_per_step=64, ema_kimg=10.0, ema_rampup=0.05)
+    assert ema_half_life_steps(young) * 64 == pytest.approx(320, rel=1e-4)
+    # ... and no longer once ema_kimg is the smaller of the two
+    assert ema_beta(10**7, 64, 10.0, ema_rampup=0.05) == ema_beta(10**7, 64, 10.0)
+
+
+def test_ema_beta_of_a_run_depends_on_images_per_iteration(make_trainer):
+    """Twice the batch, half the iterations: the same half-life in images."""
+    model = tiny_gan(ema_kimg=1.0, ema_rampup=None)
+    make_trainer(max_steps=1).fit(model, TinyData(batch_size=16))
+    assert model.images_per_iteration(16) == 16
 
 
 def test_ema_generator_follows_but_differs_from_the_generator(make_trainer):
-    model = tiny_gan(ema_decay=0.9)
+    model = tiny_gan(ema_kimg=0.1)
     initial = snapshot(model.generator_ema)
     make_trainer(max_steps=3).fit(model, TinyData())
     assert changed(initial, model.generator_ema)
@@ -149,7 +165,7 @@ def test_ema_generator_follows_but_differs_from_the_generator(make_trainer):
 
 
 def test_ema_can_be_disabled():
-    model = tiny_gan(ema_decay=None)
+    model = tiny_gan(ema_kimg=None)
     assert model.generator_ema is None and model.sampling_generator is model.generator
 
 
@@ -170,7 +186,8 @@ def test_uniform_latent_is_bounded():
     ("overrides", "message"),
     [
         ({"n_critic": 0}, "n_critic"),
-        ({"ema_decay": 1.5}, "ema_decay"),
+        ({"ema_kimg": -1.0}, "ema_kimg"),
+        ({"real_batches": "sometimes"}, "real_batches"),
         ({"generator": nn.Linear(4, 4)}, "latent_dim"),
         ({"discriminator_clip_norm": 0.0}, "discriminator_clip_norm"),
     ],

@@ -39,7 +39,7 @@ def make_run(folder: Path, ckpt_every: int | None = None) -> tuple[pl.Trainer, A
     model = tiny_gan(
         regularizers=[GradientPenalty(weight=1.0)],  # draws random interpolation weights
         n_critic=2,
-        ema_decay=0.9,
+        ema_kimg=0.1,
         generator_scheduler=lambda opt: torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.1, total_iters=MAX_STEPS),
     )
     data = Digits8x8DataModule(batch_size=16, val_size=1797 - 64)  # 64 training samples, 4 batches

@@ -76,7 +76,7 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
             node = node[key]
         assert node == value, name
     assert model.n_critic == point["model.init_args.n_critic"]
-    assert model.ema_decay == point["model.init_args.ema_decay"]
+    assert model.ema_kimg == point["model.init_args.ema_kimg"]
     assert data.batch_size == point["data.init_args.batch_size"]
     assert init["generator_optimizer"]["init_args"]["lr"] == point["model.init_args.generator_optimizer.init_args.lr"]
     optimizer_g, optimizer_d = model.configure_optimizers()

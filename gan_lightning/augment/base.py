@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torch import nn
+from torch import Tensor, nn
 
 
 class ScheduledAugment(nn.Module):
@@ -17,6 +17,10 @@ class ScheduledAugment(nn.Module):
         super().__init__()
         self.iteration = 0
 
+    def observe_real_logits(self, logits: Tensor) -> None:
+        """D's raw scores on the real batch of one discriminator update (for ADA's
+        overfitting heuristic); nothing by default."""
+
 
 def set_iteration(module: nn.Module | None, iteration: int) -> None:
     """Tell every :class:`ScheduledAugment` inside ``module`` (if any) the current iteration."""
@@ -25,3 +29,12 @@ def set_iteration(module: nn.Module | None, iteration: int) -> None:
     for child in module.modules():
         if isinstance(child, ScheduledAugment):
             child.iteration = iteration
+
+
+def observe_real_logits(module: nn.Module | None, logits: Tensor) -> None:
+    """Show D's scores on a real batch to every :class:`ScheduledAugment` inside ``module``."""
+    if module is None:
+        return
+    for child in module.modules():
+        if isinstance(child, ScheduledAugment):
+            child.observe_real_logits(logits)

@@ -15,18 +15,25 @@ from gan_lightning.loggers.images import log_image, run_directory
 
 
 class SampleGrid(Callback):
-    """Every ``every_n_epochs`` epochs (and at the end of fit), draw the module's fixed
-    latent batch through the sampling generator (the EMA if enabled), save it as
-    ``<run>/samples/step_<global_step>.png`` and send it to the loggers as ``samples``.
+    """Every ``every_n_steps`` iterations and/or every ``every_n_epochs`` epochs (and at the
+    end of fit), draw the module's fixed latent batch through the sampling generator (the
+    EMA if enabled), save it as ``<run>/samples/step_<global_step>.png`` and send it to the
+    loggers as ``samples``.
 
-    Works with any module exposing ``sample_fixed() -> Tensor`` of images in [-1, 1]; 2D
-    points (B, 2) are drawn as a scatter plot over the datamodule's ``modes`` if it has them.
+    Works with any module exposing ``sample_fixed() -> Tensor`` of images in [-1, 1] (and
+    optionally ``preview_nrow``, images per row); 2D points (B, 2) are drawn as a scatter
+    plot over the datamodule's ``modes`` if it has them. ``sample_fixed`` must not touch the
+    training RNG (the GAN task forks it), so grids never change the training trajectory.
     """
 
-    def __init__(self, every_n_epochs: int = 1, nrow: int | None = None) -> None:
-        if every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}.")
+    def __init__(
+        self, every_n_epochs: int | None = 1, nrow: int | None = None, every_n_steps: int | None = None
+    ) -> None:
+        for name, value in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1 or null, got {value}.")
         self.every_n_epochs = every_n_epochs
+        self.every_n_steps = every_n_steps
         self.nrow = nrow
         self.last_path: Path | None = None
         self._last_step: int | None = None
@@ -36,7 +43,7 @@ class SampleGrid(Callback):
         if samples.dim() == 2 and samples.shape[1] == 2:  # 2D toy data: a scatter plot, modes as crosses
             datamodule = getattr(pl_module.trainer, "datamodule", None) if pl_module._trainer else None
             return scatter_image(samples, getattr(datamodule, "modes", None))
-        nrow = self.nrow or max(1, int(math.sqrt(samples.shape[0])))
+        nrow = self.nrow or getattr(pl_module, "preview_nrow", None) or max(1, int(math.sqrt(samples.shape[0])))
         return make_grid(samples, nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
 
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -49,9 +56,14 @@ class SampleGrid(Callback):
             save_image(grid, self.last_path)
         log_image(trainer, "samples", grid, caption=f"step {trainer.global_step}")
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: object) -> None:
+        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0:
             self.write(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            if self._last_step != trainer.global_step:
+                self.write(trainer, pl_module)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._last_step != trainer.global_step:

@@ -46,6 +46,10 @@ class SplitDataModule(LightningDataModule):
     """
 
     num_classes: int = 0
+    #: Real batches per training step: a task whose critic takes ``n_critic`` fresh batches
+    #: per iteration sets it (``GAN.setup``); the training loader then yields
+    #: ``batches_per_step × batch_size`` samples per step, held-out loaders ``batch_size``.
+    batches_per_step: int = 1
 
     def __init__(self, batch_size: int = 64, num_workers: int = 0, seed: int = 0) -> None:
         super().__init__()
@@ -65,13 +69,20 @@ class SplitDataModule(LightningDataModule):
                 f"batch_size={self.batch_size} is larger than the training set ({train_size} {unit}): lower it."
             )
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        return make_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
+    def _loader(self, dataset: Dataset, shuffle: bool, batches: int = 1) -> DataLoader:
+        return make_loader(dataset, self.batch_size * batches, shuffle, self.num_workers, self.seed)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
         assert self.train_set is not None
-        return self._loader(self.train_set, shuffle=True)
+        step_size = self.batch_size * self.batches_per_step
+        if step_size > len(self.train_set):  # type: ignore[arg-type]
+            raise ValueError(
+                f"One training step takes {self.batches_per_step} batches of {self.batch_size} real samples "
+                f"(n_critic fresh batches) but the training set has {len(self.train_set)}: lower batch_size or "
+                "n_critic, or set the task's real_batches='reuse'."
+            )
+        return self._loader(self.train_set, shuffle=True, batches=self.batches_per_step)
 
     def val_dataloader(self) -> DataLoader | list:
         self.setup()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 @dataclass
@@ -24,19 +24,24 @@ class DiscriminatorBatch:
     fake: Tensor
 
 
+def check_schedule(owner: object, weight: float, interval: int) -> None:
+    if weight < 0:
+        raise ValueError(f"{type(owner).__name__}: weight must be >= 0, got {weight}.")
+    if interval < 1:
+        raise ValueError(f"{type(owner).__name__}: interval must be >= 1, got {interval}.")
+
+
 class Regularizer(ABC):
     """A penalty ``weight · penalty(batch)`` added to the discriminator loss.
 
     ``interval`` > 1 applies it lazily (Karras et al. 2020, StyleGAN2 Sec. 3.1): only on
     every ``interval``-th discriminator update, scaled by ``interval`` so its expected
-    strength is unchanged.
+    strength is unchanged. A lazy one runs in a phase (and optimizer step) of its own, and
+    the task corrects D's optimizer for the extra steps (StyleGAN2 Appendix B).
     """
 
     def __init__(self, weight: float, interval: int = 1) -> None:
-        if weight < 0:
-            raise ValueError(f"{type(self).__name__}: weight must be >= 0, got {weight}.")
-        if interval < 1:
-            raise ValueError(f"{type(self).__name__}: interval must be >= 1, got {interval}.")
+        check_schedule(self, weight, interval)
         self.weight = weight
         self.interval = interval
 
@@ -59,6 +64,58 @@ class Regularizer(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(weight={self.weight}, interval={self.interval})"
+
+
+@dataclass
+class GeneratorBatch:
+    """What a generator-phase regularizer may look at.
+
+    ``generator`` is the raw network in training mode (gradients flow into it); ``latent``
+    and ``labels`` are the inputs of this phase. ``images`` are ``generator(latent, labels)``
+    when the main generator phase already made them, ``None`` in a lazy phase of its own.
+    ``generate`` runs the generator on other inputs (labels bound where conditional).
+    """
+
+    generator: nn.Module
+    generate: Callable[[Tensor], Tensor]
+    latent: Tensor
+    labels: Tensor | None = None
+    images: Tensor | None = None
+
+
+class GeneratorRegularizer(nn.Module):
+    """A penalty ``weight · penalty(batch)`` added to the generator's loss (the ``G reg``
+    phase of StyleGAN2's loss), with the same ``interval`` semantics as :class:`Regularizer`.
+
+    It is an ``nn.Module``: a running statistic (path length's mean) is a buffer, so it is
+    in the checkpoint and a resumed run is exact.
+    """
+
+    def __init__(self, weight: float, interval: int = 1) -> None:
+        super().__init__()
+        check_schedule(self, weight, interval)
+        self.weight = weight
+        self.interval = interval
+
+    @property
+    def name(self) -> str:
+        """Key under which the unweighted penalty is logged."""
+        return type(self).__name__
+
+    def is_due(self, generator_step: int) -> bool:
+        return generator_step % self.interval == 0
+
+    def penalty(self, batch: GeneratorBatch) -> Tensor:
+        """The unweighted penalty (a scalar)."""
+        raise NotImplementedError
+
+    def forward(self, batch: GeneratorBatch) -> tuple[Tensor, Tensor]:
+        """Returns ``(weighted term to add to the loss, unweighted penalty to log)``."""
+        value = self.penalty(batch)
+        return value * (self.weight * self.interval), value.detach()
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight}, interval={self.interval}"
 
 
 def input_gradient(discriminator: Callable[[Tensor], Tensor], inputs: Tensor) -> Tensor:

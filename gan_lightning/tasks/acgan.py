@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gan_lightning.networks.base import is_conditional
-from gan_lightning.tasks.gan import GAN
+from gan_lightning.tasks.gan import GAN, FakeBatch
 
 
 class ACGAN(GAN):
@@ -39,30 +39,19 @@ class ACGAN(GAN):
         if classification_weight < 0:
             raise ValueError(f"classification_weight must be >= 0, got {classification_weight}.")
         self.classification_weight = classification_weight
-        self._last_fake: tuple[Tensor, Tensor] | None = None
-
-    def _fake_batch(self, num: int, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        fake, fake_labels = super()._fake_batch(num, labels)
-        self._last_fake = (fake, fake_labels)  # the batch this phase scores, for the class loss
-        return fake, fake_labels
 
     def _class_loss(self, samples: Tensor, labels: Tensor) -> Tensor:
         if self.augment is not None:
             samples = self.augment(samples)
-        return F.cross_entropy(self.discriminator.classify(samples).float(), labels)
+        return self.classification_weight * F.cross_entropy(self.discriminator.classify(samples).float(), labels)
 
-    def discriminator_phase(self, real: Tensor, labels: Tensor | None, step: int) -> tuple[Tensor, dict[str, Tensor]]:
+    def discriminator_terms(self, real: Tensor, labels: Tensor | None, fake: FakeBatch) -> dict[str, Tensor]:
         if labels is None:
             raise ValueError("AC-GAN trains on labelled data: use a datamodule that yields (images, labels).")
-        loss, stats = super().discriminator_phase(real, labels, step)
-        fake, fake_labels = self._last_fake
-        real_term, fake_term = self._class_loss(real, labels), self._class_loss(fake.detach(), fake_labels)
-        stats["d_class_loss_real"], stats["d_class_loss_fake"] = real_term.detach(), fake_term.detach()
-        return loss + self.classification_weight * (real_term + fake_term), stats
+        return {
+            "d_class_loss_real": self._class_loss(real, labels),
+            "d_class_loss_fake": self._class_loss(fake.images.detach(), fake.labels),
+        }
 
-    def generator_phase(self, real: Tensor, labels: Tensor | None) -> tuple[Tensor, dict[str, Tensor]]:
-        loss, stats = super().generator_phase(real, labels)
-        fake, fake_labels = self._last_fake
-        class_term = self._class_loss(fake, fake_labels)
-        stats["g_class_loss"] = class_term.detach()
-        return loss + self.classification_weight * class_term, stats
+    def generator_terms(self, fake: FakeBatch) -> dict[str, Tensor]:
+        return {"g_class_loss": self._class_loss(fake.images, fake.labels)}

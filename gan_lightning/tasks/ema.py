@@ -1,5 +1,11 @@
-"""Exponential moving average of the generator's weights (Karras et al. 2018; Yazıcı et
-al. 2019): samples from the averaged generator are markedly better than from the raw one."""
+"""Exponential moving average of a network's weights (Karras et al. 2018; Yazıcı et al.
+2019): samples from the averaged generator are markedly better than from the raw one.
+
+The average is specified as a *half-life in images*, as in stylegan2-ada-pytorch
+(``training_loop.py``: ``ema_kimg``, ``ema_rampup``): the weight of an update halves after
+``ema_kimg`` thousand images, whatever the batch size or number of GPUs. A per-step decay
+(``0.999``) silently means a different average when either changes.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,29 @@ import torch
 from torch import nn
 
 
-def ema_decay_at(step: int, decay: float, warmup: bool = True) -> float:
-    """The decay used at generator update ``step``.
+def ema_beta(images_seen: int, images_per_step: int, ema_kimg: float, ema_rampup: float | None = None) -> float:
+    """The decay ``β = 0.5 ** (images_per_step / half_life)`` for one update.
 
-    With ``warmup``, ``min(decay, (1 + step) / (10 + step))`` so the average follows the
-    generator closely while it changes fast, instead of being dominated by its random init.
+    ``half_life = ema_kimg · 1000`` images, capped at ``ema_rampup · images_seen`` while
+    training is young (so the average forgets the random initialisation quickly).
     """
-    if not warmup:
-        return decay
-    return min(decay, (1.0 + step) / (10.0 + step))
+    half_life = ema_kimg * 1000.0
+    if ema_rampup is not None:
+        half_life = min(half_life, images_seen * ema_rampup)
+    return 0.5 ** (images_per_step / max(half_life, 1e-8))
+
+
+def ema_half_life_steps(beta: float) -> float:
+    """Updates after which an average with decay ``beta`` has forgotten half of its past."""
+    return float(torch.log(torch.tensor(0.5)) / torch.log(torch.tensor(beta)))
 
 
 @torch.no_grad()
-def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
-    """``average ← decay · average + (1 - decay) · model`` for parameters; buffers
-    (BatchNorm statistics, noise constants) are copied, since averaging running statistics of
-    different networks is not meaningful."""
+def update_ema(average: nn.Module, model: nn.Module, beta: float) -> None:
+    """``average ← β · average + (1 - β) · model`` for parameters; buffers (BatchNorm
+    statistics, noise constants, StyleGAN's ``w_avg``) are copied, since averaging running
+    statistics of different networks is not meaningful."""
     for averaged, current in zip(average.parameters(), model.parameters(), strict=True):
-        averaged.lerp_(current.detach().to(averaged.dtype), 1.0 - decay)
+        averaged.lerp_(current.detach().to(averaged.dtype), 1.0 - beta)
     for averaged, current in zip(average.buffers(), model.buffers(), strict=True):
         averaged.copy_(current)

@@ -1,0 +1,64 @@
+"""The best checkpoint by a held-out metric, kept apart from the periodic ones.
+
+One ``ModelCheckpoint`` cannot both write a file every N steps and keep only the best by
+``val/fid``: the metric exists only after a validation, so step-triggered saves wait for it
+(or fail), and a run whose metrics are switched off dies at the first validation. So the
+CLI has two callbacks: ``--checkpoint.*`` (periodic files and ``last.ckpt``, whatever is
+logged) and ``--best.*`` (this one: the best by ``monitor``, if that is logged at all).
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor
+
+
+class BestCheckpoint(ModelCheckpoint):
+    """Keeps the ``save_top_k`` best checkpoints by ``monitor``, checked after each validation.
+
+    When ``monitor`` is not logged (metrics off, a different metric name) it warns once and
+    keeps nothing, instead of failing the run; ``monitor: null`` switches it off silently.
+    It never writes ``last.ckpt`` (the periodic ``--checkpoint`` callback does).
+    """
+
+    def __init__(
+        self,
+        monitor: str | None = None,
+        mode: str = "min",
+        save_top_k: int = 1,
+        filename: str | None = "best_{step:07d}",
+        dirpath: str | None = None,
+        verbose: bool = False,
+        save_weights_only: bool = False,
+    ) -> None:
+        super().__init__(
+            dirpath=dirpath,
+            filename=filename,
+            monitor=monitor,
+            mode=mode,
+            save_top_k=save_top_k if monitor is not None else 0,
+            verbose=verbose,
+            save_weights_only=save_weights_only,
+            save_last=False,
+            auto_insert_metric_name=False,
+            save_on_train_epoch_end=False,
+        )
+        self._warned_missing = False
+
+    def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Tensor]) -> None:
+        if self.monitor is not None and self.monitor not in monitor_candidates:
+            if not self._warned_missing:
+                rank_zero_warn(
+                    f"The best checkpoint is chosen by {self.monitor!r}, which this run does not log (metrics "
+                    "switched off?): no best checkpoint is kept; last.ckpt and the periodic checkpoints still are. "
+                    "Set --best.monitor to a logged metric, or --best.monitor=null."
+                )
+                self._warned_missing = True
+            return
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+
+    @property
+    def state_key(self) -> str:
+        return f"BestCheckpoint{{'monitor': {self.monitor!r}, 'mode': {self.mode!r}}}"
