@@ -197,7 +197,7 @@ def test_image_pool_returns_new_images_while_it_fills() -> None:
     pool = ImagePool(size=6)
     assert ids(pool.query(numbered(0, 4))) == [0, 1, 2, 3]
     assert ids(pool.query(numbered(4, 2))) == [4, 5]
-    assert len(pool) == 6
+    assert pool.count == 6
 
 
 def test_full_image_pool_swaps_half_of_the_images_for_stored_ones() -> None:
@@ -240,7 +240,7 @@ def test_image_pool_resumes_exactly_from_its_state_dict() -> None:
 def test_empty_image_pool_state_round_trips() -> None:
     pool = ImagePool(size=4)
     pool.load_state_dict(ImagePool(size=4).state_dict())
-    assert len(pool) == 0
+    assert pool.count == 0 and pool  # an empty pool is not falsy
 
 
 def test_image_pool_of_size_zero_passes_images_through_without_drawing_random_numbers() -> None:

@@ -27,6 +27,12 @@ class ImagePool(nn.Module):
     global CPU generator, which the project's checkpoints restore; the pool itself never
     seeds. ``size=0`` passes images through.
 
+    Under DDP every rank keeps its own pool (as in the reference code), but a checkpoint holds
+    the state of the process that saved it: every rank resumes with that history. A task that
+    needs per-rank exactness gathers ``get_extra_state()`` of all ranks when saving (as
+    :class:`~gan_lightning.checkpoint.TrainingRandomState` does for RNG states) and gives each
+    rank its own to ``set_extra_state``.
+
     Args:
         size: images kept (50 in CycleGAN).
     """
@@ -38,7 +44,9 @@ class ImagePool(nn.Module):
         self.size = size
         self.images: list[Tensor] = []
 
-    def __len__(self) -> int:
+    @property
+    def count(self) -> int:
+        """Images stored now (no ``__len__``: an empty pool must not be falsy in ``if pool:``)."""
         return len(self.images)
 
     @torch.no_grad()
