@@ -1,4 +1,5 @@
-"""Sample-quality metrics: FID/KID/IS, precision/recall, mode coverage, and their floors.
+"""Sample-quality metrics: FID/KID/IS, precision/recall, mode coverage, and their floors;
+restoration metrics (PSNR, SSIM, the bicubic baseline) and a perceptual loss.
 
 Feature networks: ``mnist`` (shipped, offline), ``inception`` (FID InceptionV3, local
 weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls.
@@ -6,6 +7,7 @@ weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls
 
 from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
 from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
+from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
 
 __all__ = [
@@ -15,5 +17,9 @@ __all__ = [
     "MNISTClassifier",
     "MNISTFeatures",
     "ModuleFeatures",
+    "PerceptualLoss",
+    "bicubic_upscale",
     "build_feature_network",
+    "psnr",
+    "ssim",
 ]

@@ -3,31 +3,47 @@
 Contract (see :mod:`gan_lightning.networks.base`): a generator has ``latent_dim`` and maps
 ``z`` (and labels, if ``num_classes > 0``) to samples in the data's range; a
 discriminator maps samples (and labels) to one raw score per sample, shape ``(B,)``.
+
+Image-to-image networks (pix2pix, CycleGAN, SRGAN) map an image to an image
+(``UNetGenerator``, ``ResNetTranslator``, ``SRResNet``); ``PatchDiscriminator`` returns a map
+of per-patch logits ``(B, 1, h, w)``, ``SRGANDiscriminator`` one logit per image.
 """
 
 from gan_lightning.networks.base import conditional_call
 from gan_lightning.networks.conditional import ConditionalBatchNorm2d, LabelConcatGenerator, ProjectionHead
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_lightning.networks.image_pool import ImagePool
 from gan_lightning.networks.init import dcgan_init
 from gan_lightning.networks.minibatch_std import MinibatchStdDev
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 from gan_lightning.networks.pacgan import PackedDiscriminator
+from gan_lightning.networks.patchgan import PatchDiscriminator, patch_receptive_field
 from gan_lightning.networks.resnet import ResNetDiscriminator, ResNetGenerator
+from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
+from gan_lightning.networks.translator import ResNetTranslator
+from gan_lightning.networks.unet import UNetGenerator
 
 __all__ = [
     "ConditionalBatchNorm2d",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "ImagePool",
     "LabelConcatGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "MinibatchStdDev",
     "PackedDiscriminator",
+    "PatchDiscriminator",
     "ProjectionHead",
     "ResNetDiscriminator",
     "ResNetGenerator",
+    "ResNetTranslator",
+    "SRGANDiscriminator",
+    "SRResNet",
     "StyleGAN2Generator",
+    "UNetGenerator",
     "conditional_call",
     "dcgan_init",
+    "patch_receptive_field",
 ]

@@ -1,0 +1,142 @@
+"""SRGAN's networks (Ledig et al. 2017, Fig. 4): the SRResNet generator and the SRGAN discriminator.
+
+The generator works at low resolution (16 residual blocks) and upsamples only at the end
+with sub-pixel convolutions (Shi et al. 2016): a conv makes 4× the channels and
+``PixelShuffle(2)`` rearranges them into a 2× larger image, learned instead of interpolated
+and without the checkerboard of strided transposed convs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import Tensor, nn
+
+from gan_lightning.networks.layers import Normalization, maybe_spectral, normalization_layer
+
+SCALES = (2, 4, 8)
+MAX_POOL = 6  # the paper's D sees 96 px: 96 / 2^4 = 6×6 features enter its dense layer
+
+
+class SRResidualBlock(nn.Module):
+    """x + [Conv 3×3, BN, PReLU, Conv 3×3, BN](x) (Ledig et al. 2017, Fig. 4; Gross & Wilber 2016)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.PReLU(),
+            nn.Conv2d(width, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class SRResNet(nn.Module):
+    """Low-resolution image (B, C, h, w) in [-1, 1] → (B, C, scale·h, scale·w) in [-1, 1].
+
+    9×9 conv + PReLU; ``num_blocks`` residual blocks; conv-BN plus a long skip from the first
+    layer; log2(scale) × (conv to 4·width, PixelShuffle(2), PReLU); 9×9 conv; **tanh**. Tanh
+    and not identity: Ledig et al. train on HR images in [-1, 1] (Sec. 4.1), so the output
+    must live there, and a generator that can step outside the data's range hands D a free
+    tell (values no real image has); tanh also matches every other generator here. The cost,
+    tanh only approaching ±1, is below 0.01 of the range at pre-activations of ±3.
+
+    Args:
+        channels: image channels (input and output).
+        scale: upsampling factor, 2, 4 or 8 (one sub-pixel ×2 stage each).
+        width: feature channels (64 in the paper).
+        num_blocks: residual blocks B (16 in the paper).
+    """
+
+    def __init__(self, channels: int, scale: int = 4, width: int = 64, num_blocks: int = 16) -> None:
+        super().__init__()
+        if scale not in SCALES:
+            raise ValueError(f"SRResNet scale must be one of {SCALES} (x2 sub-pixel stages), got {scale}.")
+        if channels < 1 or width < 1 or num_blocks < 0:
+            raise ValueError("channels and width must be positive integers, num_blocks >= 0.")
+        self.channels = channels
+        self.scale = scale
+        self.head = nn.Sequential(nn.Conv2d(channels, width, 9, padding=4), nn.PReLU())
+        self.body = nn.Sequential(
+            *(SRResidualBlock(width) for _ in range(num_blocks)),
+            nn.Conv2d(width, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+        )
+        upsampling: list[nn.Module] = []
+        for _ in range(int(math.log2(scale))):
+            upsampling += [nn.Conv2d(width, 4 * width, 3, padding=1), nn.PixelShuffle(2), nn.PReLU()]
+        self.tail = nn.Sequential(*upsampling, nn.Conv2d(width, channels, 9, padding=4), nn.Tanh())
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 4 or x.shape[1] != self.channels:
+            raise ValueError(
+                f"SRResNet expects low-resolution images (B, {self.channels}, h, w), got {tuple(x.shape)}: "
+                "set channels to the data's."
+            )
+        features = self.head(x)
+        return self.tail(features + self.body(features))
+
+
+class SRGANDiscriminator(nn.Module):
+    """Eight 3×3 convs (w, w, 2w, 2w, 4w, 4w, 8w, 8w channels; stride 2 on every second, BN
+    after all but the first, LeakyReLU 0.2), then dense 1024, LeakyReLU, dense 1: one raw logit
+    per image, shape ``(B,)`` (the paper's sigmoid lives in the loss).
+
+    The paper's dense layer sees the 6×6 map of a 96-px crop. Here the map is average-pooled
+    (adaptively) to ``min(ceil(image_size / 16), 6)`` squared: exactly the paper at 96 px, the
+    full 2×2 map for 28-32 px digits, and a bounded dense layer for large images.
+
+    Args:
+        channels: image channels.
+        image_size: side of the high-resolution images D judges.
+        base_width: channels of the first conv (64 in the paper).
+        dense_width: units of the hidden dense layer (1024 in the paper).
+        norm: ``batch`` (paper), or ``layer``/``spectral``/``none`` for other objectives.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        image_size: int,
+        base_width: int = 64,
+        dense_width: int = 1024,
+        norm: Normalization = "batch",
+    ) -> None:
+        super().__init__()
+        if min(channels, image_size, base_width, dense_width) < 1:
+            raise ValueError("channels, image_size, base_width and dense_width must be positive integers.")
+        self.channels = channels
+        self.image_size = image_size
+        widths = [base_width * 2 ** (i // 2) for i in range(8)]
+        layers: list[nn.Module] = [
+            maybe_spectral(nn.Conv2d(channels, widths[0], 3, padding=1), norm),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
+        for i in range(1, 8):
+            conv = nn.Conv2d(
+                widths[i - 1], widths[i], 3, stride=1 + i % 2, padding=1, bias=norm in ("none", "spectral")
+            )
+            layers += [
+                maybe_spectral(conv, norm),
+                normalization_layer(norm, widths[i]),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+        pool = min(math.ceil(image_size / 16), MAX_POOL)
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(pool), nn.Flatten())
+        self.head = nn.Sequential(
+            maybe_spectral(nn.Linear(widths[-1] * pool * pool, dense_width), norm),
+            nn.LeakyReLU(0.2, inplace=True),
+            maybe_spectral(nn.Linear(dense_width, 1), norm),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 4 or x.shape[1:] != (self.channels, self.image_size, self.image_size):
+            raise ValueError(
+                f"SRGANDiscriminator expects high-resolution images (B, {self.channels}, {self.image_size}, "
+                f"{self.image_size}) but got {tuple(x.shape)}: set its channels/image_size to the data's."
+            )
+        return self.head(self.features(x)).flatten()
