@@ -158,7 +158,8 @@ class PairedImageFolderDataModule(TranslationDataModule):
         batch_size: pix2pix trains with 1 (Sec. 6.2: batch norm then acts as instance norm).
         jitter: random jitter on training pairs — resize to 286/256 of ``image_size``,
             random crop, random mirroring, the same for source and target (Sec. 6.2).
-        held_out: the subfolder of held-out pairs (``val``; ``test`` also fits the pix2pix sets).
+        held_out: the subfolder of held-out pairs (``val``; ``test`` also fits the pix2pix sets;
+            null: always split off ``val_size`` training pairs).
         val_size: with a held-out folder, a seeded subset of this many (null: all); without
             one, this many training pairs split off (null: none).
         verify: decode-check every file at start-up; unreadable files are skipped with a warning.
@@ -175,7 +176,7 @@ class PairedImageFolderDataModule(TranslationDataModule):
         target_channels: int = 3,
         batch_size: int = 1,
         jitter: bool = False,
-        held_out: str = "val",
+        held_out: str | None = "val",
         val_size: int | None = None,
         verify: bool = True,
         num_workers: int = 0,
