@@ -358,8 +358,7 @@ def test_sr_folder_lr_is_the_bicubic_downsample_of_the_hr_crop(tmp_path):
 
 
 def test_bicubic_downsample_matches_pil_and_upsample_is_the_baseline():
-    image = noise_image(0, (32, 32)).resize((32, 32))
-    smooth = image.resize((16, 16)).resize((32, 32), Image.Resampling.BICUBIC)
+    smooth = noise_image(0, (32, 32)).resize((16, 16)).resize((32, 32), Image.Resampling.BICUBIC)
     hr = torch.from_numpy(np.array(smooth)).permute(2, 0, 1).float() / 127.5 - 1
     pil_lr = smooth.resize((8, 8), Image.Resampling.BICUBIC, reducing_gap=None)
     pil = torch.from_numpy(np.array(pil_lr)).permute(2, 0, 1).float() / 127.5 - 1
@@ -396,11 +395,8 @@ def test_mnist_super_resolution():
     assert batch.keys() == {"source", "target", "label"}
     assert batch["source"].shape == (4, 1, 7, 7) and batch["target"].shape == (4, 1, 28, 28)
     assert torch.equal(batch["source"], bicubic_downsample(batch["target"], 4)) and in_range(batch["source"])
-    assert first_batch(MNISTSuperResolutionDataModule(scale=2, image_size=32, channels=3))["source"].shape[1:] == (
-        3,
-        16,
-        16,
-    )
+    rgb = first_batch(MNISTSuperResolutionDataModule(scale=2, image_size=32, channels=3))
+    assert rgb["source"].shape[1:] == (3, 16, 16) and rgb["target"].shape[1:] == (3, 32, 32)
 
 
 # ----------------------------------------------------------------------------- arguments and configs
