@@ -1,9 +1,18 @@
-"""Data modules that feed real batches of ``(samples, labels)`` scaled to [-1, 1]."""
+"""Data modules that feed real batches scaled to [-1, 1]: ``(samples, labels)`` for
+noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks."""
 
 from gan_lightning.data.base import InMemoryDataModule
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
+from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
+from gan_lightning.data.super_resolution import (
+    MNISTSuperResolutionDataModule,
+    SuperResolutionFolderDataModule,
+    TooSmallImagesError,
+    bicubic_downsample,
+    bicubic_upsample,
+)
 from gan_lightning.data.torchvision_data import (
     CelebADataModule,
     CIFAR10DataModule,
@@ -12,6 +21,14 @@ from gan_lightning.data.torchvision_data import (
     TorchvisionDataModule,
 )
 from gan_lightning.data.toy2d import GaussianMixture2DDataModule, Grid2DDataModule, Ring2DDataModule
+from gan_lightning.data.translation import TranslationDataModule
+from gan_lightning.data.unpaired import (
+    MNISTStylesDataModule,
+    UnpairedImageFolderDataModule,
+    apply_style,
+    in_style,
+    style_statistics,
+)
 
 __all__ = [
     "CIFAR10DataModule",
@@ -27,7 +44,21 @@ __all__ = [
     "InMemoryDataModule",
     "MNIST5kDataModule",
     "MNISTDataModule",
+    "MNISTPairsDataModule",
+    "MNISTStylesDataModule",
+    "MNISTSuperResolutionDataModule",
+    "PairedImageFolderDataModule",
     "Ring2DDataModule",
+    "SuperResolutionFolderDataModule",
+    "TooSmallImagesError",
     "TorchvisionDataModule",
+    "TranslationDataModule",
+    "UnmatchedPairsError",
+    "UnpairedImageFolderDataModule",
     "UnreadableImagesError",
+    "apply_style",
+    "bicubic_downsample",
+    "bicubic_upsample",
+    "in_style",
+    "style_statistics",
 ]
