@@ -1,0 +1,331 @@
+"""SRGAN (Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a GAN").
+
+A generator maps a low-resolution image (LR) to a ``scale`` times larger one (SR); a
+discriminator tells SR from the real high-resolution image (HR). The generator minimises
+the perceptual loss of Eq. 3,
+
+    l_SR = pixel_weight · MSE(SR, HR) + perceptual_weight · MSE(φ(SR), φ(HR)) + adversarial_weight · l_Gen,
+
+with ``adversarial_weight = 1e-3`` as in the paper and l_Gen the objective's generator loss
+(Eq. 6 is the non-saturating ``-log D(G(LR))``). The paper's φ is VGG19's ``φ5,4``; here φ is
+any local feature network (:class:`~gan_lightning.metrics.PerceptualLoss`: the shipped MNIST
+classifier or a weights file), and the pixel MSE alone is SRGAN-MSE.
+
+The paper initialises SRGAN with a trained SRResNet (Sec. 3.2) to avoid poor local optima:
+``pretrain_steps`` iterations of MSE-only generator updates run first, the discriminator
+untouched. Those iterations are generator updates, so they count in ``global_step`` (and so
+in ``max_steps``, schedules, checkpoints and the EMA) like the adversarial ones.
+
+Batches are ``{"source": LR, "target": HR}`` in [-1, 1] (plus ``"label"``, the digit class,
+in the MNIST demo); see :mod:`gan_lightning.data.super_resolution`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_lightning.metrics.mnist import MNISTFeatures
+from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
+from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
+from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+
+__all__ = ["SRGAN"]
+
+
+@functools.cache
+def shipped_digit_reader(device: str) -> MNISTFeatures:
+    """The shipped MNIST classifier on ``device``, loaded once per process. Kept out of the
+    task's state_dict: it is a yardstick, not part of the model."""
+    return MNISTFeatures().to(device)
+
+
+def unpack(batch: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+    """``(LR, HR, labels or None)`` from a super-resolution batch."""
+    if not isinstance(batch, Mapping) or "source" not in batch or "target" not in batch:
+        raise ValueError(
+            "SRGAN trains on batches {'source': LR, 'target': HR}: use a super-resolution datamodule "
+            "(gan_lightning.data.MNISTSuperResolutionDataModule or SuperResolutionFolderDataModule)."
+        )
+    return batch["source"], batch["target"], batch.get("label")
+
+
+class SRGAN(AdversarialTask):
+    """Super-resolution by adversarial training of ``generator`` (LR → SR) against ``discriminator``.
+
+    One iteration: **D main** (D on HR vs. the detached SR), then **G main** (pixel +
+    perceptual + weighted adversarial loss). During the first ``pretrain_steps`` iterations
+    only **G warm-up** runs (pixel MSE alone: SRResNet-MSE), D is neither used nor updated.
+    The generator runs once per iteration: it is deterministic given LR, so D's update and
+    G's loss see the same SR batch (D sees it detached).
+
+    Validation logs ``val/psnr`` and ``val/ssim`` of SR against HR and always, beside them,
+    ``val/psnr_bicubic`` and ``val/ssim_bicubic`` of the bicubic upscale (Ledig et al. 2017,
+    Table 2): a super-resolution number means little without its baseline. With labels (the
+    MNIST demo) the shipped MNIST classifier reads SR and bicubic outputs:
+    ``val/digit_accuracy`` and ``val/digit_accuracy_bicubic``.
+
+    Args:
+        generator: maps (B, C, h, w) LR to (B, C, scale·h, scale·w) in [-1, 1]. Default:
+            ``SRResNet(channels, scale)`` at the paper's size (64 wide, 16 blocks).
+        discriminator: maps HR-sized images to logits (B,). Default:
+            ``SRGANDiscriminator(channels, image_size)`` at the paper's size.
+        channels, scale, image_size: image channels, upscaling factor and HR side, used only
+            to build the default networks (paper: RGB, ×4, 96-px crops).
+        objective: the adversarial loss (default :class:`NonSaturatingLoss`, Eq. 6).
+        pixel_weight: weight of the pixel MSE (the paper's l_MSE, Eq. 4).
+        adversarial_weight: weight of the generator's adversarial loss (1e-3, Eq. 3).
+        perceptual: optional feature loss (:class:`PerceptualLoss`, Eq. 5); nothing is downloaded.
+        perceptual_weight: its weight.
+        pretrain_steps: MSE-only generator iterations before the adversarial phase.
+        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer``
+            (default Adam(2e-4, (0.5, 0.999)); the paper uses Adam(1e-4, β1 = 0.9)).
+        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
+            stepped once per iteration (D's also during the warm-up).
+        generator_clip_norm / discriminator_clip_norm: gradient-norm limits.
+        ema_kimg / ema_rampup: moving average of the generator (half-life in thousands of
+            images); validation, strips and :meth:`translate` use it. Default: none, as the paper.
+        num_fixed_samples: held-out images in the strips of :meth:`sample_fixed`.
+    """
+
+    #: SampleGrid puts one strip (bicubic | SR | HR) per row.
+    preview_nrow = 3
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+        channels: int = 3,
+        scale: int = 4,
+        image_size: int = 96,
+        objective: AdversarialObjective | None = None,
+        pixel_weight: float = 1.0,
+        adversarial_weight: float = 1e-3,
+        perceptual: PerceptualLoss | None = None,
+        perceptual_weight: float = 1.0,
+        pretrain_steps: int = 0,
+        generator_optimizer: OptimizerFactory | None = None,
+        discriminator_optimizer: OptimizerFactory | None = None,
+        generator_scheduler: SchedulerFactory | None = None,
+        discriminator_scheduler: SchedulerFactory | None = None,
+        generator_clip_norm: float | None = None,
+        discriminator_clip_norm: float | None = None,
+        ema_kimg: float | None = None,
+        ema_rampup: float | None = 0.05,
+        num_fixed_samples: int = 8,
+    ) -> None:
+        super().__init__(
+            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
+            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
+            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
+            ema_kimg=ema_kimg,
+            ema_rampup=ema_rampup,
+        )
+        self.save_hyperparameters(
+            ignore=[
+                "generator",
+                "discriminator",
+                "objective",
+                "perceptual",
+                "generator_optimizer",
+                "discriminator_optimizer",
+                "generator_scheduler",
+                "discriminator_scheduler",
+            ]
+        )
+        for name, value in (
+            ("pixel_weight", pixel_weight),
+            ("adversarial_weight", adversarial_weight),
+            ("perceptual_weight", perceptual_weight),
+        ):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}.")
+        if pretrain_steps < 0:
+            raise ValueError(f"pretrain_steps must be >= 0 (MSE-only generator iterations), got {pretrain_steps}.")
+        if num_fixed_samples < 1:
+            raise ValueError(f"num_fixed_samples must be >= 1, got {num_fixed_samples}.")
+
+        self.generator = generator if generator is not None else SRResNet(channels, scale)
+        self.discriminator = discriminator if discriminator is not None else SRGANDiscriminator(channels, image_size)
+        self.keep_average("generator")
+        self.objective = objective if objective is not None else NonSaturatingLoss()
+        self.perceptual = perceptual
+        self.pixel_weight = pixel_weight
+        self.adversarial_weight = adversarial_weight
+        self.perceptual_weight = perceptual_weight
+        self.pretrain_steps = pretrain_steps
+        self.num_fixed_samples = num_fixed_samples
+        # (LR, HR) held-out images of the strips, taken once: plain tensors, not state, since
+        # they are re-read identically from the data after a resume.
+        self._fixed: tuple[Tensor, Tensor] | None = None
+        self._recent: tuple[Tensor, Tensor] | None = None
+
+    # ------------------------------------------------------------------ declarations
+    def role_modules(self) -> dict[str, list[nn.Module]]:
+        return {"generator": [self.generator], "discriminator": [self.discriminator]}
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network used outside training: the EMA if there is one."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    @property
+    def pretraining(self) -> bool:
+        """Whether this iteration is an MSE-only warm-up iteration."""
+        return self.global_step < self.pretrain_steps
+
+    # ------------------------------------------------------------------ the losses
+    def content_terms(self, sr: Tensor, hr: Tensor) -> dict[str, Tensor]:
+        """The weighted content losses of G: pixel MSE (Eq. 4) and the feature MSE (Eq. 5)."""
+        if sr.shape != hr.shape:
+            raise ValueError(
+                f"The generator makes images of shape {tuple(sr.shape[1:])} but the HR images have shape "
+                f"{tuple(hr.shape[1:])}: make the generator's scale/channels match the data's."
+            )
+        terms = {"pixel_loss": self.pixel_weight * F.mse_loss(sr.float(), hr.float())}
+        if self.perceptual is not None:
+            terms["perceptual_loss"] = self.perceptual_weight * self.perceptual(sr, hr)
+        return terms
+
+    def discriminator_main(self, hr: Tensor, sr: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """D's adversarial loss: HR is real, SR (detached) is fake."""
+        real_logits = self.discriminator(hr)
+        fake_logits = self.discriminator(sr)
+        loss = self.objective.discriminator_loss(real_logits, fake_logits)
+        return loss, {
+            "d_loss": loss.detach(),
+            "D(HR)": self.objective.readout(real_logits.detach()).mean(),
+            "D(SR)": self.objective.readout(fake_logits.detach()).mean(),
+        }
+
+    def generator_main(self, hr: Tensor, sr: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """G's perceptual loss l_SR (Eq. 3): content terms + ``adversarial_weight`` · l_Gen."""
+        terms = self.content_terms(sr, hr)
+        real_logits = self.discriminator(hr) if self.objective.generator_needs_real else None
+        adversarial = self.objective.generator_loss(self.discriminator(sr), real_logits)
+        terms["adversarial_loss"] = self.adversarial_weight * adversarial
+        loss = sum(terms.values())
+        return loss, {"g_loss": loss.detach(), **{name: term.detach() for name, term in terms.items()}}
+
+    def generator_warmup(self, hr: Tensor, sr: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """SRResNet-MSE (Sec. 3.2): the pixel MSE alone, D untouched."""
+        loss = F.mse_loss(sr.float(), hr.float())
+        return loss, {"g_loss": loss.detach(), "pixel_loss": loss.detach()}
+
+    # ------------------------------------------------------------------ one iteration
+    def training_step(self, batch: Any, batch_idx: int) -> dict[str, Tensor]:
+        lr, hr, _ = unpack(batch)
+        if self.pretraining:
+            with self.training_role("generator"):
+                loss, stats = self.generator_warmup(hr, self.generator(lr))
+                self.step("generator", loss)
+        else:
+            sr = self.generator(lr)  # one forward: D's update sees it detached, G's loss through it
+
+            with self.training_role("discriminator"):
+                loss, stats = self.discriminator_main(hr, sr.detach())
+                self.step("discriminator", loss)
+                self.objective.after_discriminator_step(self.discriminator)
+
+            with self.training_role("generator"):
+                loss, g_stats = self.generator_main(hr, sr)
+                self.step("generator", loss)
+            stats.update(g_stats)
+
+        self._recent = (lr.detach(), hr.detach())
+        self.end_iteration(hr.shape[0], stats)
+        self.log_progress(hr.shape[0], **{k: stats[k] for k in ("d_loss", "g_loss") if k in stats})
+        return stats
+
+    # ------------------------------------------------------------------ using the model
+    def forward(self, lr: Tensor) -> Tensor:
+        return self.sampling_generator(lr)
+
+    def translate(self, images: Tensor, direction: str | None = None) -> Tensor:
+        """Super-resolve LR ``images`` (B, C, h, w) in [-1, 1] with the sampling generator, in
+        eval mode, without gradients or touching the training RNG: the contract of
+        ``gan-lightning translate`` (see :mod:`gan_lightning.commands.translate`)."""
+        if direction is not None:
+            raise ValueError(f"SRGAN translates one way (low → high resolution); got direction={direction!r}.")
+        channels = getattr(self.generator, "channels", None)
+        if images.dim() != 4 or (channels is not None and images.shape[1] != channels):
+            raise ValueError(
+                f"SRGAN expects images of shape (B, {channels or 'C'}, h, w), got {tuple(images.shape)}: "
+                f"the model was trained on {channels}-channel images."
+            )
+        network = self.sampling_generator
+        with looking_only(network):
+            return network(images.to(self.device))
+
+    def sample_fixed(self) -> Tensor:
+        """Strips bicubic | SR | HR of a fixed held-out batch, interleaved (3·N images)."""
+        lr, hr = self.fixed_batch()
+        sr = self.translate(lr)
+        bicubic = bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1]).to(sr.dtype)
+        return torch.stack([bicubic, sr, hr.to(sr.dtype)], dim=1).flatten(0, 1)
+
+    def fixed_batch(self) -> tuple[Tensor, Tensor]:
+        """The first ``num_fixed_samples`` held-out (LR, HR) pairs, read once on a forked RNG
+        (the latest training batch when there is no held-out data)."""
+        if self._fixed is None:
+            held_out = self._first_held_out()
+            self._fixed = held_out if held_out is not None else self._recent
+            if self._fixed is None:
+                raise ValueError("SRGAN.sample_fixed needs held-out data (val_size > 0) or a training step first.")
+        lr, hr = self._fixed
+        return lr.to(self.device), hr.to(self.device)
+
+    def _first_held_out(self) -> tuple[Tensor, Tensor] | None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is None:
+            return None
+        lrs, hrs, count = [], [], 0
+        with looking_only():
+            loader = datamodule.val_dataloader()
+            for batch in loader if not isinstance(loader, list) else []:
+                lr, hr, _ = unpack(batch)
+                lrs.append(lr)
+                hrs.append(hr)
+                count += lr.shape[0]
+                if count >= self.num_fixed_samples:
+                    break
+        if not lrs:
+            return None
+        n = self.num_fixed_samples
+        return torch.cat(lrs)[:n], torch.cat(hrs)[:n]
+
+    # ------------------------------------------------------------------ held-out scores
+    def restoration_scores(self, batch: Any, prefix: str) -> None:
+        """PSNR/SSIM of SR and of the bicubic baseline against HR, and the digit accuracy of
+        both when the batch has labels; logged as ``<prefix>/<name>`` (batch-weighted means)."""
+        lr, hr, labels = unpack(batch)
+        sr = self.translate(lr).float()
+        bicubic = bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1])
+        scores = {
+            "psnr": psnr(sr, hr),
+            "ssim": ssim(sr, hr),
+            "psnr_bicubic": psnr(bicubic, hr),
+            "ssim_bicubic": ssim(bicubic, hr),
+        }
+        if labels is not None:
+            reader = shipped_digit_reader(str(self.device))
+            with torch.no_grad():
+                for name, images in (("digit_accuracy", sr), ("digit_accuracy_bicubic", bicubic)):
+                    logits = reader.extract(images)[1]
+                    scores[name] = (logits.argmax(dim=1) == labels).float().mean()
+        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=hr.shape[0], sync_dist=True)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.restoration_scores(batch, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self.restoration_scores(batch, "test")
+
+    def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
+        return self.translate(unpack(batch)[0])
