@@ -1,12 +1,13 @@
-"""Commands that use a trained checkpoint without training: ``evaluate`` and ``sample``.
+"""Commands that use a trained checkpoint without training: ``evaluate``, ``sample`` and ``translate``.
 
-``gan-lightning evaluate CKPT`` and ``gan-lightning sample CKPT --out DIR`` (dispatched by
+``gan-lightning evaluate CKPT``, ``gan-lightning sample CKPT --out DIR`` and
+``gan-lightning translate CKPT --input DIR --out DIR`` (dispatched by
 :func:`gan_lightning.cli.main` before LightningCLI sees the arguments).
 """
 
 from __future__ import annotations
 
-COMMANDS = ("evaluate", "sample")
+COMMANDS = ("evaluate", "sample", "translate")
 
 
 def run(argv: list[str]) -> int:
@@ -16,6 +17,8 @@ def run(argv: list[str]) -> int:
         from gan_lightning.commands.evaluate import main
     elif name == "sample":
         from gan_lightning.commands.sample import main
+    elif name == "translate":
+        from gan_lightning.commands.translate import main
     else:
         raise ValueError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
     return main(rest)

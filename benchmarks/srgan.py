@@ -1,0 +1,122 @@
+"""SRGAN ×4 on the MNIST-5k demo (7×7 → 28×28), CPU-sized: does it beat bicubic?
+
+Trains ``configs/srgan.yaml`` through the CLI (``--steps`` iterations, the first
+``--pretrain`` of them MSE-only), then scores checkpoints on all 500 held-out digits:
+PSNR and SSIM against HR for the SR output and for the bicubic upscale, and the shipped
+MNIST classifier's accuracy on SR, bicubic and HR (its ceiling) images. Scored: the
+checkpoint at the end of the warm-up (SRResNet-MSE) when one was written, and the last one
+(SRGAN).
+
+    python benchmarks/srgan.py --steps 2000 --pretrain 500 --output benchmarks/results/srgan.json
+
+Prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG = REPO_ROOT / "configs" / "srgan.yaml"
+
+
+def train(root: Path, steps: int, pretrain: int) -> tuple[Path, float]:
+    """One CLI run of the config; returns its run folder and the training seconds."""
+    from gan_lightning.cli import GANLightningCLI
+
+    start = time.perf_counter()
+    GANLightningCLI(
+        args=[
+            "fit",
+            "--config",
+            str(CONFIG),
+            f"--trainer.max_steps={steps}",
+            f"--model.init_args.pretrain_steps={pretrain}",
+            "--trainer.accelerator=cpu",
+            "--trainer.logger=false",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.enable_model_summary=false",
+            f"--trainer.val_check_interval={max(pretrain, 1)}",
+            f"--checkpoint.every_n_train_steps={max(pretrain, 1)}",
+            "--checkpoint.save_top_k=-1",
+            f"--trainer.default_root_dir={root}",
+        ]
+    )
+    return root, time.perf_counter() - start
+
+
+@torch.no_grad()
+def score(checkpoint: Path) -> dict[str, float]:
+    """PSNR/SSIM of SR and bicubic against HR, and digit accuracies, over the whole held-out set."""
+    from gan_lightning.commands.loading import load_datamodule, load_module
+    from gan_lightning.metrics import bicubic_upscale, psnr, ssim
+    from gan_lightning.tasks.srgan import shipped_digit_reader
+
+    module, config = load_module(checkpoint)
+    data = load_datamodule(config, checkpoint)
+    reader = shipped_digit_reader("cpu")
+    totals: dict[str, float] = {}
+    count = 0
+    for batch in data.val_dataloader():
+        lr, hr, labels = batch["source"], batch["target"], batch["label"]
+        images = {"sr": module.translate(lr), "bicubic": bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1]), "hr": hr}
+        values = {}
+        for name, image in images.items():
+            if name != "hr":
+                values[f"psnr_{name}"] = psnr(image, hr, reduction="none").sum()
+                values[f"ssim_{name}"] = ssim(image, hr, reduction="none").sum()
+            values[f"digit_accuracy_{name}"] = (reader.extract(image)[1].argmax(1) == labels).float().sum()
+        for key, value in values.items():
+            totals[key] = totals.get(key, 0.0) + float(value)
+        count += lr.shape[0]
+    return {key: value / count for key, value in totals.items()} | {"held_out_images": count}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=2000, help="iterations (generator updates), warm-up included")
+    parser.add_argument("--pretrain", type=int, default=500, help="MSE-only warm-up iterations")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "srgan.json")
+    args = parser.parse_args()
+    sys.argv = sys.argv[:1]  # the CLI below gets its arguments from train(), not from this command line
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as folder:
+        run, seconds = train(Path(folder), args.steps, args.pretrain)
+        checkpoints = {"SRGAN (last)": run / "checkpoints" / "last.ckpt"}
+        warmup = run / "checkpoints" / f"step_{args.pretrain:07d}.ckpt"
+        if warmup.is_file():
+            checkpoints = {"SRResNet-MSE (end of warm-up)": warmup, **checkpoints}
+        results: dict[str, Any] = {name: score(path) for name, path in checkpoints.items()}
+    record = {
+        "command": f"python benchmarks/srgan.py --steps {args.steps} --pretrain {args.pretrain}",
+        "config": "configs/srgan.yaml",
+        "steps": args.steps,
+        "pretrain_steps": args.pretrain,
+        "train_seconds": round(seconds, 1),
+        "torch_threads": 1,
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(record, indent=2) + "\n")
+    print("| model | PSNR (dB) | SSIM | digit accuracy |")
+    print("|---|---|---|---|")
+    any_result = next(iter(results.values()))
+    print(
+        f"| bicubic | {any_result['psnr_bicubic']:.2f} | {any_result['ssim_bicubic']:.4f} | "
+        f"{any_result['digit_accuracy_bicubic']:.1%} |"
+    )
+    for name, result in results.items():
+        print(f"| {name} | {result['psnr_sr']:.2f} | {result['ssim_sr']:.4f} | {result['digit_accuracy_sr']:.1%} |")
+    print(f"| HR (classifier ceiling) | — | — | {any_result['digit_accuracy_hr']:.1%} |")
+
+
+if __name__ == "__main__":
+    main()
