@@ -127,12 +127,23 @@ def test_warm_up_trains_only_the_generator_and_counts_in_global_step(tmp_path: P
     assert all(torch.equal(a, b) for a, b in zip(d_before, model.discriminator.parameters(), strict=True))
     assert not all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
     assert "train/d_loss" not in run.callback_metrics
-    # one more iteration is adversarial: D moves
+    # a new run of 3 iterations: 2 warm-up, then one adversarial iteration moves D
     run = trainer(tmp_path / "b", 3, limit_val_batches=0)
     run.fit(model, datamodule=data())
     assert run.global_step == 3
     assert not all(torch.equal(a, b) for a, b in zip(d_before, model.discriminator.parameters(), strict=True))
     assert {"train/d_loss", "train/adversarial_loss", "train/pixel_loss"} <= set(run.callback_metrics)
+
+
+def test_generator_learns_from_the_adversarial_loss_alone(tmp_path: Path) -> None:
+    """G's forward is shared by the D and G phases: its gradient must still reach G."""
+    pl.seed_everything(0)
+    model = tiny_srgan(pixel_weight=0.0, adversarial_weight=1.0)
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    run = trainer(tmp_path, 1, limit_val_batches=0)
+    run.fit(model, datamodule=data())
+    assert run.callback_metrics["train/grad_norm_g"] > 0
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
 
 
 def test_validation_logs_psnr_ssim_beside_bicubic_and_digit_accuracy(tmp_path: Path) -> None:
@@ -216,3 +227,13 @@ def test_config_trains_through_the_cli_and_keeps_the_best_psnr_checkpoint(tmp_pa
     assert isinstance(cli.model, SRGAN)
     assert "val/psnr" in cli.trainer.callback_metrics and "val/psnr_bicubic" in cli.trainer.callback_metrics
     assert list((tmp_path / "checkpoints").glob("best_*.ckpt")), "configs/srgan.yaml keeps the best checkpoint by PSNR"
+
+
+def test_bf16_mixed_precision_trains_and_validates(tmp_path: Path) -> None:
+    pl.seed_everything(0)
+    model = tiny_srgan(pretrain_steps=1)
+    run = trainer(tmp_path, 2, precision="bf16-mixed", val_check_interval=2, check_val_every_n_epoch=None)
+    run.fit(model, datamodule=data())
+    assert run.global_step == 2
+    assert all(torch.isfinite(run.callback_metrics[k]) for k in ("val/psnr", "val/ssim", "train/g_loss"))
+    assert model.sample_fixed().dtype == torch.float32

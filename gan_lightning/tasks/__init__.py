@@ -9,4 +9,4 @@ from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.gan import GAN
 from gan_lightning.tasks.srgan import SRGAN
 
-__all__ = ["ACGAN", "AdversarialTask", "GAN", "SRGAN"]
+__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask"]
