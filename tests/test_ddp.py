@@ -26,7 +26,7 @@ from tests.conftest import REPO_ROOT
 TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
 
 
-def run_cli(folder: Path, records: str, *extra: str) -> dict[int, dict]:
+def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     env.pop("WORLD_SIZE", None)
     env.pop("LOCAL_RANK", None)
@@ -36,7 +36,7 @@ def run_cli(folder: Path, records: str, *extra: str) -> dict[int, dict]:
         "gan_lightning",
         "fit",
         "--config",
-        TINY_DDP,
+        config,
         f"--trainer.default_root_dir={folder}",
         "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
         f"--trainer.callbacks.directory={folder / records}",
