@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_warn
 
-from gan_lightning.callbacks import SampleGrid
+from gan_lightning.callbacks import RunSummary, SampleGrid
 from gan_lightning.checkpoint import load_checkpoint_file
 from gan_lightning.config_errors import ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.errors import GanLightningError, one_line
@@ -60,9 +60,10 @@ class GANLightningCLI(LightningCLI):
     """LightningCLI for GAN experiments.
 
     ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
-    (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Two
+    (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Three
     callbacks are always present and configurable: ``--checkpoint.*`` (ModelCheckpoint,
-    ``last.ckpt`` always saved) and ``--samples.*`` (PNG sample grids).
+    ``last.ckpt`` always saved), ``--samples.*`` (PNG sample grids) and ``--summary.*``
+    (:class:`RunSummary`, printed at the end of fit).
     """
 
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
@@ -128,6 +129,7 @@ class GANLightningCLI(LightningCLI):
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
         parser.add_lightning_class_args(SampleGrid, "samples")
+        parser.add_lightning_class_args(RunSummary, "summary")  # after samples: it reports the final grid
 
 
 def importable_working_directory() -> None:

@@ -2,5 +2,6 @@
 
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
 from gan_lightning.callbacks.sample_grid import SampleGrid
+from gan_lightning.callbacks.summary import RunSummary
 
-__all__ = ["DivergenceError", "DivergenceGuard", "SampleGrid"]
+__all__ = ["DivergenceError", "DivergenceGuard", "RunSummary", "SampleGrid"]
