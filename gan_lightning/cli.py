@@ -154,12 +154,15 @@ def main(args: list[str] | None = None) -> None:
             return
         GANLightningCLI(args=args)  # None: LightningCLI reads sys.argv itself (no "args and argv" warning)
     except GanLightningError as error:  # raised before, inside or after trainer.fit: Lightning re-raises it as is
+        if os.environ.get("GAN_LIGHTNING_TRACEBACK"):  # for whoever debugs the package itself
+            raise
         exit_with(error)
 
 
 def exit_with(error: GanLightningError) -> NoReturn:
     """Print ``error: <message>`` as one line on stderr and exit with status 1: the message
-    says what to fix, a traceback would only point at our code."""
+    says what to fix, a traceback would only point at our code (``GAN_LIGHTNING_TRACEBACK=1``
+    shows it)."""
     sys.exit(f"error: {one_line(error)}")
 
 

@@ -228,3 +228,16 @@ def test_fit_with_a_missing_data_folder_prints_one_line(tmp_path: Path):
         tmp_path,
     )
     assert_one_line_error(result, "error: Image folder", str(missing))
+
+
+def test_traceback_on_request(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """``GAN_LIGHTNING_TRACEBACK=1`` lets the error through (for debugging the package itself)."""
+    from gan_lightning.cli import main
+    from gan_lightning.errors import CommandLineError
+
+    args = ["sample", str(tmp_path / "x.ckpt"), "--out", str(tmp_path), "--steps=1"]
+    with pytest.raises(SystemExit, match=r"^error: --steps must be at least 2"):
+        main(args)
+    monkeypatch.setenv("GAN_LIGHTNING_TRACEBACK", "1")
+    with pytest.raises(CommandLineError, match="--steps must be at least 2"):
+        main(args)

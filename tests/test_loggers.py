@@ -80,10 +80,11 @@ def test_wandb_tensorboard_and_png_show_the_same_picture(tmp_path: Path):
     wandb = WandbLogger(project="p", save_dir=str(tmp_path), offline=True)
     trainer = tiny_trainer(tmp_path, max_epochs=2, max_steps=-1, logger=[tensorboard, wandb], callbacks=[SampleGrid()])
     trainer.fit(tiny_gan(num_fixed_samples=9), TinyData(num=32, batch_size=16))
+    run_folder = Path(wandb.experiment.settings.sync_dir)  # offline-run-*; wandb may cache another test's WANDB_DIR
     wandb.experiment.finish()
 
     pngs = {int(p.stem.split("_")[1]): p for p in (Path(tensorboard.log_dir) / "samples").glob("step_*.png")}
-    from_wandb = _wandb_images(next(tmp_path.glob("wandb/offline-run-*")))
+    from_wandb = _wandb_images(run_folder)
     from_tensorboard = _tensorboard_images(tensorboard.log_dir)
     assert sorted(pngs) == sorted(from_wandb) == sorted(from_tensorboard) == [2, 4]
     for step, path in pngs.items():
