@@ -140,7 +140,9 @@ class RunSummary(Callback):
         rows: list[tuple[str, str]] = [("run folder", shown(run)), *self.metric_lines()]
         checkpoints = self.checkpoints(trainer)
         if not checkpoints:
-            rows.append(("checkpoints", "none written (checkpointing is off)"))
+            rows.append(
+                ("checkpoints", "none written" + ("" if trainer.checkpoint_callbacks else " (checkpointing is off)"))
+            )
         if "best" in checkpoints:
             rows.append(("best checkpoint", shown(checkpoints["best"])))
         if "last" in checkpoints:
