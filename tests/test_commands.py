@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from gan_lightning.cli import GANLightningCLI, main
+from gan_lightning.commands import run
 from gan_lightning.commands.loading import load_module
 from gan_lightning.commands.sample import slerp
 from tests.conftest import REPO_ROOT
@@ -150,10 +151,10 @@ def test_slerp_keeps_endpoints_and_norm() -> None:
 
 def test_unknown_options_fail_clearly(tiny_run: Path, tmp_path: Path) -> None:
     checkpoint = str(tiny_run / "checkpoints" / "last.ckpt")
-    with pytest.raises(ValueError, match="--steps"):
+    with pytest.raises(SystemExit, match=r"^error: --steps must be at least 2"):  # one line, no traceback
         main(["sample", checkpoint, "--out", str(tmp_path), "--steps", "1"])
-    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):
-        main(["evaluate", str(tmp_path / "missing.ckpt")])
+    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):  # the type beneath, for callers
+        run(["evaluate", str(tmp_path / "missing.ckpt")])
 
 
 def test_sample_command_with_a_conditional_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

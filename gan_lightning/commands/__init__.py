@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from gan_lightning.errors import CommandLineError
+
 COMMANDS = ("evaluate", "sample")
 
 
@@ -17,5 +19,5 @@ def run(argv: list[str]) -> int:
     elif name == "sample":
         from gan_lightning.commands.sample import main
     else:
-        raise ValueError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
+        raise CommandLineError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
     return main(rest)
