@@ -64,7 +64,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_fit_logs_fid_and_keeps_the_best_checkpoint_by_fid(tiny_run: Path) -> None:
     names = sorted(path.name for path in (tiny_run / "checkpoints").iterdir())
     assert "last.ckpt" in names
-    assert any(name.startswith("best_") for name in names), names
+    assert any(name.startswith("best_fid_") for name in names), names
     rows = list(csv.DictReader((tiny_run / "metrics.csv").open()))
     fids = [float(row["val/fid"]) for row in rows if row.get("val/fid")]
     floors = [float(row["val/fid_floor"]) for row in rows if row.get("val/fid_floor")]
@@ -74,7 +74,7 @@ def test_fit_logs_fid_and_keeps_the_best_checkpoint_by_fid(tiny_run: Path) -> No
     (checkpointing,) = [value for key, value in state["callbacks"].items() if key.startswith("BestCheckpoint")]
     assert checkpointing["monitor"] == "val/fid"
     assert float(checkpointing["best_model_score"]) == pytest.approx(min(fids), rel=1e-5)
-    assert Path(checkpointing["best_model_path"]).name.startswith("best_")
+    assert Path(checkpointing["best_model_path"]).name.startswith("best_fid_")
 
 
 def test_evaluate_prints_a_table_and_writes_every_metric_with_its_floor(

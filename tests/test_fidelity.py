@@ -168,8 +168,12 @@ def test_held_out_scores_use_training_mode_and_change_nothing(tmp_path: Path) ->
     model = GAN(
         generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=4),
         discriminator=torch.nn.Sequential(  # a BatchNorm D: train and eval mode differ
-            torch.nn.Flatten(), torch.nn.Linear(64, 16), torch.nn.BatchNorm1d(16), torch.nn.LeakyReLU(0.2),
-            torch.nn.Linear(16, 1), torch.nn.Flatten(0),
+            torch.nn.Flatten(),
+            torch.nn.Linear(64, 16),
+            torch.nn.BatchNorm1d(16),
+            torch.nn.LeakyReLU(0.2),
+            torch.nn.Linear(16, 1),
+            torch.nn.Flatten(0),
         ),
         num_fixed_samples=4,
     )

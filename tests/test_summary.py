@@ -49,10 +49,10 @@ def test_cli_fit_prints_a_summary_whose_paths_exist(tmp_path: Path, monkeypatch:
 
     best_checkpoint = tmp_path / field(output, "best checkpoint")
     last_checkpoint = tmp_path / field(output, "last checkpoint")
-    assert best_checkpoint.is_file() and best_checkpoint.name.startswith("best_fid_step=000000")
+    assert best_checkpoint.is_file() and best_checkpoint.name.startswith("best_fid_000000")
     assert last_checkpoint.is_file() and last_checkpoint.name == "last.ckpt"
     states = torch.load(best_checkpoint, weights_only=True)["callbacks"]
-    best_score = next(state["best_model_score"] for key, state in states.items() if key.startswith("ModelCheckpoint"))
+    best_score = next(state["best_model_score"] for key, state in states.items() if key.startswith("BestCheckpoint"))
     assert float(best.group(1)) == pytest.approx(best_score.item(), rel=1e-3)  # the same best as the checkpoint's
 
     grids = re.fullmatch(r"(.+)/ \(latest: (step_0000004\.png)\)", field(output, "sample grids"))

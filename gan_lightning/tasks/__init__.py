@@ -8,4 +8,4 @@ from gan_lightning.tasks.acgan import ACGAN
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.gan import GAN
 
-__all__ = ["ACGAN", "AdversarialTask", "GAN"]
+__all__ = ["ACGAN", "GAN", "AdversarialTask"]
