@@ -12,17 +12,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jsonargparse
 import lightning.pytorch as pl
 from lightning.pytorch import LightningDataModule, LightningModule
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.utilities import rank_zero_warn
 
-from gan_lightning.callbacks import BestCheckpoint, SampleGrid
-from gan_lightning.config_errors import ConfigurationError, ExplainingArgumentParser, summarize_instantiation_error
-from gan_lightning.data.image_data import DataError
+from gan_lightning.callbacks import BestCheckpoint, RunSummary, SampleGrid
+from gan_lightning.checkpoint import load_checkpoint_file
+from gan_lightning.config_errors import ExplainingArgumentParser, summarize_instantiation_error
+from gan_lightning.errors import GanLightningError, one_line
 from gan_lightning.loggers.images import run_directory
 
 PARSER_MODE = "omegaconf+"
@@ -61,10 +63,11 @@ class GANLightningCLI(LightningCLI):
 
     ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
     (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Every run
-    starts from :data:`DEFAULTS_FILE`. Three callbacks are always present and configurable:
+    starts from :data:`DEFAULTS_FILE`. Four callbacks are always present and configurable:
     ``--checkpoint.*`` (periodic checkpoints and ``last.ckpt``, whatever is logged),
-    ``--best.*`` (the best checkpoint by a logged metric, :class:`BestCheckpoint`) and
-    ``--samples.*`` (fixed-noise sample grids).
+    ``--best.*`` (the best checkpoint by a logged metric, :class:`BestCheckpoint`),
+    ``--samples.*`` (fixed-noise sample grids) and ``--summary.*`` (:class:`RunSummary`,
+    printed at the end of fit).
     """
 
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
@@ -92,13 +95,48 @@ class GANLightningCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except (ValueError, TypeError) as error:
+            if isinstance(error, GanLightningError):
+                raise
             raise summarize_instantiation_error(error) from error
+
+    def _parse_ckpt_path(self) -> None:
+        """LightningCLI merges the ``--ckpt_path`` checkpoint's hyper-parameters into the
+        config. Two changes: the file is read through :func:`load_checkpoint_file`, so a
+        truncated or pickled checkpoint is a one-line :class:`CheckpointLoadError` (Lightning's
+        bare ``torch.load`` gave a traceback); and hyper-parameters that do not fit the
+        configured model (a checkpoint saved outside the CLI, or by another task) are not
+        merged, with a warning: the weights are then checked when fit restores them, and
+        :class:`ArchitectureMismatchError` names the tensors that differ (Lightning exited
+        with the parser's dump of the whole namespace)."""
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if not ckpt_path or not Path(ckpt_path).is_file():
+            return
+        hparams = dict(
+            load_checkpoint_file(ckpt_path, map_location="cpu", weights_only=True).get("hyper_parameters", {})
+        )
+        hparams.pop("_instantiator", None)
+        if not hparams:
+            return
+        if "_class_path" in hparams:
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        exit_on_error, self.parser.exit_on_error = self.parser.exit_on_error, False
+        try:
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+        except jsonargparse.ArgumentError:
+            rank_zero_warn(
+                f"The hyper-parameters saved in {ckpt_path} do not fit the configured model; the model is built from "
+                "the config alone."
+            )
+        finally:
+            self.parser.exit_on_error = exit_on_error
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
         parser.add_lightning_class_args(BestCheckpoint, "best")
         parser.add_lightning_class_args(SampleGrid, "samples")
+        parser.add_lightning_class_args(RunSummary, "summary")  # after samples: it reports the final grid
 
 
 def importable_working_directory() -> None:
@@ -117,13 +155,22 @@ def main(args: list[str] | None = None) -> None:
     argv = args if args is not None else sys.argv[1:]
     from gan_lightning.commands import COMMANDS, run
 
-    if argv and argv[0] in COMMANDS:
-        run(argv)
-        return
     try:
+        if argv and argv[0] in COMMANDS:
+            run(argv)
+            return
         GANLightningCLI(args=args)  # None: LightningCLI reads sys.argv itself (no "args and argv" warning)
-    except (ConfigurationError, DataError) as error:
-        sys.exit(f"error: {error}")
+    except GanLightningError as error:  # raised before, inside or after trainer.fit: Lightning re-raises it as is
+        if os.environ.get("GAN_LIGHTNING_TRACEBACK"):  # for whoever debugs the package itself
+            raise
+        exit_with(error)
+
+
+def exit_with(error: GanLightningError) -> NoReturn:
+    """Print ``error: <message>`` as one line on stderr and exit with status 1: the message
+    says what to fix, a traceback would only point at our code (``GAN_LIGHTNING_TRACEBACK=1``
+    shows it)."""
+    sys.exit(f"error: {one_line(error)}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 from lightning.pytorch.cli import LightningArgumentParser
 
+from gan_lightning.errors import GanLightningError
+
 _CLASS_OPTION = re.compile(r"Problem with given class_path '([\w.]+)':\s*Option '([\w.]+)' is not accepted")
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[\w.\-]+)")
 _NOT_ACCEPTED = re.compile(r"does not accept option '([\w.\-]+)'")
@@ -71,7 +73,7 @@ class ExplainingArgumentParser(LightningArgumentParser):
         super().error(explain_config_error(message, self), ex)
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(GanLightningError, ValueError):
     """A value in the configuration was refused by the class it configures."""
 
 

@@ -36,3 +36,27 @@ class RecordTraining(pl.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         torch.save(self.record, self.directory / f"rank{trainer.global_rank}.pt")
         trainer.save_checkpoint(self.directory / "final.ckpt")  # collective: every rank takes part
+
+
+class RecordBuffers(pl.Callback):
+    """Each rank's buffers wherever something looks at the model: validation start, train
+    epoch end (where sample grids are drawn) and the end of fit, into ``<dir>/buffers_rank<r>.pt``."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self.snapshots: list[tuple[str, int, dict[str, torch.Tensor]]] = []
+
+    def _snapshot(self, event: str, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        buffers = {name: buffer.detach().clone() for name, buffer in pl_module.named_buffers()}
+        self.snapshots.append((event, trainer.global_step, buffers))
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._snapshot("validation_start", trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._snapshot("train_epoch_end", trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._snapshot("train_end", trainer, pl_module)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        torch.save(self.snapshots, self.directory / f"buffers_rank{trainer.global_rank}.pt")

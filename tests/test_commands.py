@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from gan_lightning.cli import GANLightningCLI, main
+from gan_lightning.commands import run
 from gan_lightning.commands.loading import load_module
 from gan_lightning.commands.sample import slerp
 from tests.conftest import REPO_ROOT
@@ -63,7 +64,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_fit_logs_fid_and_keeps_the_best_checkpoint_by_fid(tiny_run: Path) -> None:
     names = sorted(path.name for path in (tiny_run / "checkpoints").iterdir())
     assert "last.ckpt" in names
-    assert any(name.startswith("best_") for name in names), names
+    assert any(name.startswith("best_fid_") for name in names), names
     rows = list(csv.DictReader((tiny_run / "metrics.csv").open()))
     fids = [float(row["val/fid"]) for row in rows if row.get("val/fid")]
     floors = [float(row["val/fid_floor"]) for row in rows if row.get("val/fid_floor")]
@@ -73,7 +74,7 @@ def test_fit_logs_fid_and_keeps_the_best_checkpoint_by_fid(tiny_run: Path) -> No
     (checkpointing,) = [value for key, value in state["callbacks"].items() if key.startswith("BestCheckpoint")]
     assert checkpointing["monitor"] == "val/fid"
     assert float(checkpointing["best_model_score"]) == pytest.approx(min(fids), rel=1e-5)
-    assert Path(checkpointing["best_model_path"]).name.startswith("best_")
+    assert Path(checkpointing["best_model_path"]).name.startswith("best_fid_")
 
 
 def test_evaluate_prints_a_table_and_writes_every_metric_with_its_floor(
@@ -150,10 +151,10 @@ def test_slerp_keeps_endpoints_and_norm() -> None:
 
 def test_unknown_options_fail_clearly(tiny_run: Path, tmp_path: Path) -> None:
     checkpoint = str(tiny_run / "checkpoints" / "last.ckpt")
-    with pytest.raises(ValueError, match="--steps"):
+    with pytest.raises(SystemExit, match=r"^error: --steps must be at least 2"):  # one line, no traceback
         main(["sample", checkpoint, "--out", str(tmp_path), "--steps", "1"])
-    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):
-        main(["evaluate", str(tmp_path / "missing.ckpt")])
+    with pytest.raises(FileNotFoundError, match="Checkpoint not found"):  # the type beneath, for callers
+        run(["evaluate", str(tmp_path / "missing.ckpt")])
 
 
 def test_sample_command_with_a_conditional_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,7 @@ from tests.conftest import REPO_ROOT
 TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
 
 
-def run_cli(folder: Path, records: str, *extra: str) -> dict[int, dict]:
+def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     env.pop("WORLD_SIZE", None)
     env.pop("LOCAL_RANK", None)
@@ -36,7 +36,7 @@ def run_cli(folder: Path, records: str, *extra: str) -> dict[int, dict]:
         "gan_lightning",
         "fit",
         "--config",
-        TINY_DDP,
+        config,
         f"--trainer.default_root_dir={folder}",
         "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
         f"--trainer.callbacks.directory={folder / records}",
@@ -103,13 +103,28 @@ class _Replayed(torch.utils.data.Dataset):
 @pytest.mark.slow
 def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Path):
     """Mean losses over equal per-rank batches: averaging the ranks' gradients is the
-    gradient on the concatenated batch, so SGD must land on the same weights."""
+    gradient on the concatenated batch, so SGD must land on the same weights. Each rank's
+    loader batch holds its n_critic fresh critic batches; critic update k of the single
+    process sees rank 0's k-th batch followed by rank 1's."""
     cli = GANLightningCLI(args=["--config", TINY_DDP, "--trainer.devices=1", "--trainer.strategy=auto"], run=False)
     model = cli.model
     model.load_state_dict(ddp_run[0]["initial"])
     replay = [torch.cat(pair) for pair in zip(ddp_run[0]["latent"], ddp_run[1]["latent"], strict=True)]
     model.sample_latent = lambda num: replay.pop(0)
-    combined = [torch.cat(pair) for pair in zip(ddp_run[0]["real"], ddp_run[1]["real"], strict=True)]
+    chunks = model.n_critic
+
+    def critic_batches_side_by_side(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        pairs = zip(first.chunk(chunks), second.chunk(chunks), strict=True)
+        return torch.cat([torch.cat(pair) for pair in pairs])
+
+    combined = [critic_batches_side_by_side(*pair) for pair in zip(ddp_run[0]["real"], ddp_run[1]["real"], strict=True)]
+
+    class Replay(pl.LightningDataModule):
+        batches_per_step = 1  # the GAN sets it to n_critic: its batches are then split into critic batches
+
+        def train_dataloader(self) -> DataLoader:
+            return DataLoader(_Replayed(combined), batch_size=None)
+
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
@@ -121,7 +136,7 @@ def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Pa
         limit_val_batches=0,
         default_root_dir=tmp_path,
     )
-    trainer.fit(model, train_dataloaders=DataLoader(_Replayed(combined), batch_size=None))
+    trainer.fit(model, datamodule=Replay())
     assert not replay, "the single process drew noise a different number of times"
     for name, tensor in model.state_dict().items():
         torch.testing.assert_close(tensor, ddp_run[0]["final"][name], rtol=1e-5, atol=1e-6, msg=name)

@@ -79,6 +79,16 @@ def test_inception_score_bounds() -> None:
     assert MF.inception_score(same_class, splits=5)[0] == pytest.approx(1.0, abs=1e-6)
 
 
+def test_inception_score_uses_exactly_the_splits_asked_for() -> None:
+    """12 confident images of 12 different classes: a part of k images scores IS = k. Five
+    parts are 3, 3, 2, 2, 2 images (mean 2.4); ``torch.chunk`` made four parts of 3 (mean 3)."""
+    mean, std = MF.inception_score(torch.eye(12), splits=5)
+    assert mean == pytest.approx(2.4, rel=1e-6)
+    assert std == pytest.approx(torch.tensor([3.0, 3, 2, 2, 2]).std().item(), rel=1e-6)
+    with pytest.raises(ValueError, match="splits must be >= 1"):
+        MF.inception_score(torch.eye(12), splits=0)
+
+
 def test_kid_is_near_zero_for_one_distribution_large_for_two_and_deterministic() -> None:
     generator = torch.Generator().manual_seed(0)
     a, b = torch.randn(400, 8, generator=generator), torch.randn(400, 8, generator=generator)

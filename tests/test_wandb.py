@@ -82,14 +82,19 @@ def test_training_with_a_silent_server_finishes(tmp_path: Path, black_hole: str)
 
 
 def test_disabled_mode_writes_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_gan, tiny_data):
+    import wandb
+
     from tests.conftest import tiny_trainer
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
     save_dir = tmp_path / "runs"
     logger = WandbLogger(project="p", save_dir=str(save_dir))
     trainer = tiny_trainer(tmp_path / "root", logger=logger, max_steps=2, log_every_n_steps=1)
-    trainer.fit(make_gan(), datamodule=tiny_data)
-    logger.experiment.finish()
+    try:
+        trainer.fit(make_gan(), datamodule=tiny_data)
+        logger.experiment.finish()
+    finally:
+        wandb.teardown()  # wandb's process-wide settings keep mode=disabled; later tests' runs would be disabled too
     written = [p for p in tmp_path.rglob("*") if p.is_file() and "wandb" in str(p).lower()]
     assert written == []
     assert not (save_dir / "wandb").exists()

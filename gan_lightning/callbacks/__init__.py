@@ -3,5 +3,6 @@
 from gan_lightning.callbacks.checkpoints import BestCheckpoint
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
 from gan_lightning.callbacks.sample_grid import SampleGrid
+from gan_lightning.callbacks.summary import RunSummary
 
-__all__ = ["BestCheckpoint", "DivergenceError", "DivergenceGuard", "SampleGrid"]
+__all__ = ["BestCheckpoint", "DivergenceError", "DivergenceGuard", "RunSummary", "SampleGrid"]

@@ -11,8 +11,10 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.optim import Optimizer
 
+from gan_lightning.errors import GanLightningError
 
-class DivergenceError(RuntimeError):
+
+class DivergenceError(GanLightningError, RuntimeError):
     """Training produced non-finite values or exploding gradients."""
 
 

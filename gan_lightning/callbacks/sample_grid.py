@@ -61,9 +61,9 @@ class SampleGrid(Callback):
             self.write(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            if self._last_step != trainer.global_step:
-                self.write(trainer, pl_module)
+        due = self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0
+        if due and self._last_step != trainer.global_step:
+            self.write(trainer, pl_module)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._last_step != trainer.global_step:

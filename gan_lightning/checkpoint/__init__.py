@@ -4,6 +4,7 @@ clear errors, random streams saved with the weights."""
 from gan_lightning.checkpoint.atomic_io import (
     AtomicCheckpointIO,
     CheckpointLoadError,
+    CheckpointNotFoundError,
     atomic_torch_save,
     load_checkpoint_file,
     use_atomic_checkpoints,
@@ -15,6 +16,7 @@ __all__ = [
     "ArchitectureMismatchError",
     "AtomicCheckpointIO",
     "CheckpointLoadError",
+    "CheckpointNotFoundError",
     "TrainingRandomState",
     "atomic_torch_save",
     "check_state_dict_fits",

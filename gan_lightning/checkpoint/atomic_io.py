@@ -13,9 +13,15 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import Trainer
 
+from gan_lightning.errors import GanLightningError
 
-class CheckpointLoadError(RuntimeError):
+
+class CheckpointLoadError(GanLightningError, RuntimeError):
     """A checkpoint file could not be read; the message says why and what to do."""
+
+
+class CheckpointNotFoundError(CheckpointLoadError, FileNotFoundError):
+    """No file at the checkpoint path."""
 
 
 def _fsync_directory(folder: Path) -> None:
@@ -62,7 +68,9 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", wei
     run pickled code, and with errors that say what is wrong with the file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Checkpoint not found: {path}. Check the path passed as --ckpt_path / ckpt_path.")
+        raise CheckpointNotFoundError(
+            f"Checkpoint not found: {path}. Check the path passed as --ckpt_path / ckpt_path."
+        )
     try:
         return torch.load(path, map_location=map_location, weights_only=weights_only)
     except pickle.UnpicklingError as error:

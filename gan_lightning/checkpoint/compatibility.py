@@ -7,8 +7,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from gan_lightning.errors import GanLightningError
 
-class ArchitectureMismatchError(ValueError):
+
+class ArchitectureMismatchError(GanLightningError, ValueError):
     """The checkpoint's tensors do not fit the model it is loaded into."""
 
 

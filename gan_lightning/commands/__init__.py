@@ -7,7 +7,13 @@
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 COMMANDS = ("evaluate", "sample", "translate")
+=======
+from gan_lightning.errors import CommandLineError
+
+COMMANDS = ("evaluate", "sample")
+>>>>>>> main
 
 
 def run(argv: list[str]) -> int:
@@ -20,5 +26,5 @@ def run(argv: list[str]) -> int:
     elif name == "translate":
         from gan_lightning.commands.translate import main
     else:
-        raise ValueError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
+        raise CommandLineError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
     return main(rest)

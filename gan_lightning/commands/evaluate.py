@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from gan_lightning.commands.loading import load_datamodule, load_module
+from gan_lightning.errors import CommandLineError
 from gan_lightning.metrics import GenerativeMetrics, MNISTFeatures
 
 RESIZE = {
@@ -67,8 +68,12 @@ def feature_argument(args: argparse.Namespace) -> str | torch.nn.Module:
 
     module_name, _, class_name = name.rpartition(".")
     if not module_name:
-        raise ValueError(f"--features must be mnist, inception or a dotted class path, got {name!r}.")
-    return getattr(importlib.import_module(module_name), class_name)()
+        raise CommandLineError(f"--features must be mnist, inception or a dotted class path, got {name!r}.")
+    try:
+        feature_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise CommandLineError(f"--features {name}: cannot import it ({error}).") from error
+    return feature_class()
 
 
 def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule
 
 from gan_lightning.checkpoint import check_state_dict_fits, load_checkpoint_file
+from gan_lightning.config_errors import summarize_instantiation_error
+from gan_lightning.errors import CommandLineError, GanLightningError, RunConfigNotFoundError
 
 
 def find_run_config(checkpoint: Path) -> Path | None:
@@ -33,7 +35,7 @@ def read_config(path: Path) -> dict[str, Any]:
 
     config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     if not isinstance(config, dict):
-        raise ValueError(f"{path} is not a YAML mapping with model/data sections.")
+        raise CommandLineError(f"{path} is not a YAML mapping with model/data sections.")
     return config
 
 
@@ -43,11 +45,16 @@ def instantiate(section: Any, base: type, what: str) -> Any:
     import jsonargparse
 
     if not isinstance(section, dict) or "class_path" not in section:
-        raise ValueError(f"The config's `{what}` section must be a `class_path` mapping, got {section!r}.")
+        raise CommandLineError(f"The config's `{what}` section must be a `class_path` mapping, got {section!r}.")
     parser = jsonargparse.ArgumentParser(exit_on_error=False)
     parser.add_subclass_arguments(base, what, fail_untyped=False)
-    parsed = parser.parse_object({what: section})
-    return parser.instantiate_classes(parsed)[what]
+    try:
+        parsed = parser.parse_object({what: section})
+        return parser.instantiate_classes(parsed)[what]
+    except (ValueError, TypeError) as error:
+        if isinstance(error, GanLightningError):
+            raise
+        raise summarize_instantiation_error(error) from error
 
 
 def accepted(section: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +98,7 @@ def load_module(
     try:  # a module whose hyper-parameters hold all its init arguments
         module = LightningModule.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True, **overrides)
     except Exception as error:
-        raise FileNotFoundError(
+        raise RunConfigNotFoundError(
             f"Cannot rebuild the model of {checkpoint}: no config.yaml was found next to it and its "
             f"hyper-parameters do not describe the whole model ({type(error).__name__}: {error}). "
             "Pass --config <the run's config.yaml>."
@@ -102,13 +109,13 @@ def load_module(
 def load_datamodule(config_path: Path | None, checkpoint: Path) -> LightningDataModule:
     """The run's datamodule, set up, from its config."""
     if config_path is None:
-        raise FileNotFoundError(
+        raise RunConfigNotFoundError(
             f"No config.yaml found next to {checkpoint}: pass --config <the run's config.yaml> (or any config "
             "with a `data` section) so the real data for the reference and the floor can be loaded."
         )
     config = read_config(config_path)
     if "data" not in config:
-        raise ValueError(f"{config_path} has no `data` section.")
+        raise CommandLineError(f"{config_path} has no `data` section.")
     datamodule = instantiate(config["data"], LightningDataModule, "data")
     datamodule.setup("validate")
     return datamodule

@@ -18,6 +18,7 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning.commands.loading import load_module
+from gan_lightning.errors import CommandLineError
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -68,9 +69,9 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     """Writes the requested files; returns what was written."""
     for name in ("grid_size", "num_images", "interpolations"):
         if getattr(args, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 0.")
+            raise CommandLineError(f"--{name.replace('_', '-')} must be >= 0.")
     if args.steps < 2:
-        raise ValueError("--steps must be at least 2 (the two ends of each interpolation).")
+        raise CommandLineError("--steps must be at least 2 (the two ends of each interpolation).")
     module, _ = load_module(args.checkpoint, args.config, metrics=None)
     module.to(torch.device(args.device))
     use_ema = not args.raw_generator

@@ -12,7 +12,7 @@ same size and channels, translated, and written to ``--out`` under the same file
 * It runs as inference: eval mode, no gradients, the training RNG untouched (wrap the
   network in :func:`gan_lightning.tasks.base.looking_only`), the EMA network if the task keeps one.
 * ``direction`` is ``None`` for one-way tasks; a task that translates both ways (CycleGAN:
-  ``"ab"`` or ``"ba"``) requires it. A wrong ``direction``, channel count or image size
+  ``"ab"`` or ``"ba"``) takes it. The command passes it only when ``--direction`` is given. A wrong ``direction``, channel count or image size
   raises ``ValueError`` with a one-line message saying what the model expects: the command
   adds the file names and prints it without a traceback.
 
@@ -109,12 +109,14 @@ def translate_folder(args: argparse.Namespace) -> list[Path]:
         image = read(path)
         groups[tuple(image.shape)].append((path, image))
     args.out.mkdir(parents=True, exist_ok=True)
+    direction = {} if args.direction is None else {"direction": args.direction}  # a task's own default otherwise
     written = []
     for shape, items in groups.items():
         for start in range(0, len(items), args.batch_size):
             chunk = items[start : start + args.batch_size]
             try:
-                outputs = module.translate(torch.stack([image for _, image in chunk]), direction=args.direction)
+                images = torch.stack([image for _, image in chunk])
+                outputs = module.translate(images, **direction)
             except ValueError as error:
                 names = ", ".join(p.name for p, _ in chunk[:3]) + (
                     f" and {len(chunk) - 3} more" if len(chunk) > 3 else ""

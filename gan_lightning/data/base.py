@@ -69,8 +69,8 @@ class SplitDataModule(LightningDataModule):
                 f"batch_size={self.batch_size} is larger than the training set ({train_size} {unit}): lower it."
             )
 
-    def _loader(self, dataset: Dataset, shuffle: bool, batches: int = 1) -> DataLoader:
-        return make_loader(dataset, self.batch_size * batches, shuffle, self.num_workers, self.seed)
+    def _loader(self, dataset: Dataset, shuffle: bool, batch_size: int | None = None) -> DataLoader:
+        return make_loader(dataset, batch_size or self.batch_size, shuffle, self.num_workers, self.seed)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
@@ -82,7 +82,7 @@ class SplitDataModule(LightningDataModule):
                 f"(n_critic fresh batches) but the training set has {len(self.train_set)}: lower batch_size or "
                 "n_critic, or set the task's real_batches='reuse'."
             )
-        return self._loader(self.train_set, shuffle=True, batches=self.batches_per_step)
+        return self._loader(self.train_set, shuffle=True, batch_size=step_size)
 
     def val_dataloader(self) -> DataLoader | list:
         self.setup()

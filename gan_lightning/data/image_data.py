@@ -18,9 +18,10 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 
 from gan_lightning.data.base import SplitDataModule
+from gan_lightning.errors import GanLightningError
 
 
-class DataError(Exception):
+class DataError(GanLightningError):
     """A problem with the data that the user must fix; the message says how. The
     datamodules raise it from ``prepare_data``/``setup`` so a run stops before any training
     starts, and the command line prints it as one line instead of a traceback."""

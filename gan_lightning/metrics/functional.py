@@ -89,12 +89,16 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> tuple[float, flo
 
 def inception_score(probabilities: Tensor, splits: int = 10) -> tuple[float, float]:
     """IS = exp(E_x KL(p(y|x) ‖ p(y))) (Salimans et al. 2016, Sec. 4), mean and std over
-    ``splits`` consecutive chunks. Ranges from 1 to the number of classes; with the MNIST
+    exactly ``splits`` consecutive parts whose sizes differ by at most one
+    (``torch.tensor_split``; ``torch.chunk`` returns fewer parts when N is not a multiple,
+    e.g. 4 for 12 rows in 5). Ranges from 1 to the number of classes; with the MNIST
     classifier it measures confident and class-balanced digits, not ImageNet-likeness."""
+    if splits < 1:
+        raise ValueError(f"splits must be >= 1, got {splits}.")
     _check_features("probabilities", probabilities, splits)
     probabilities = probabilities.double().clamp_min(1e-12)
     scores = []
-    for part in probabilities.chunk(splits):
+    for part in probabilities.tensor_split(splits):
         marginal = part.mean(dim=0, keepdim=True)
         kl = (part * (part.log() - marginal.log())).sum(dim=1).mean()
         scores.append(kl.exp())

@@ -25,17 +25,18 @@ rank calls, so all ranks get the number one process gets on the same samples.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 import torch.distributed as dist
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.utilities import dim_zero_cat
 
+from gan_lightning.data.batch import split_batch
 from gan_lightning.metrics import functional as MF
 from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
 from gan_lightning.metrics.mnist import MNISTFeatures
@@ -63,21 +64,6 @@ def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-def rank_zero_warn(message: str) -> None:
-    """Warn once per job, not once per process (without importing Lightning here)."""
-    if rank_and_world()[0] == 0:
-        warnings.warn(message, stacklevel=2)
-
-
-def first_tensor(batch: Any) -> Tensor:
-    """The images of a batch that is a tensor or an ``(images, labels, ...)`` sequence."""
-    if isinstance(batch, Tensor):
-        return batch
-    if isinstance(batch, (list, tuple)) and batch and isinstance(batch[0], Tensor):
-        return batch[0]
-    raise TypeError(f"Expected a batch of images or an (images, labels) pair, got {type(batch).__name__}.")
 
 
 class _Precomputed(nn.Module):
@@ -304,7 +290,7 @@ class GenerativeMetrics(nn.Module):
         rank, world = rank_and_world()
         taken = 0
         for index, batch in enumerate(batches):
-            images = first_tensor(batch)[: self.num_samples - taken]
+            images = split_batch(batch)[0][: self.num_samples - taken]
             if index % world == rank:
                 self.update_floor(images)
             taken += images.shape[0]
@@ -377,7 +363,7 @@ class GenerativeMetrics(nn.Module):
         the floor from ``floor`` batches (once), then ``num_samples`` fakes from ``sample``."""
         if reference is not None and not self.reference_ready:
             for batch in reference:
-                self.update_reference(first_tensor(batch))
+                self.update_reference(split_batch(batch)[0])
             self.reference_ready = True
         results: dict[str, float] = {}
         if self.floor and floor is not None and not self.floor_ready:

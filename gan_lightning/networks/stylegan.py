@@ -150,6 +150,14 @@ class StyleGAN2Generator(nn.Module):
     upsampling conv and a conv; each resolution's ToRGB shares the w of the next conv
     (as StyleGAN2). ``num_ws`` counts them; style mixing splits that list.
 
+    Output: ``tanh`` of the summed ToRGB outputs, so images lie in [-1, 1] like every
+    generator here (the data, the sample grids and the metrics assume that range). This is
+    a deviation from the paper: Karras et al. 2020 (and stylegan2-ada-pytorch, whose
+    ToRGB layers are linear) leave the output unbounded and clamp only when writing images. Where
+    the data sits at ±1 (MNIST's background at -1), tanh makes the pre-activation grow
+    instead of stopping at ±1, and its gradient shrinks there; its effect on FID has not
+    been measured here.
+
     Args:
         latent_dim: size of z (also exposed for the GAN module).
         image_size: 28 (7×7 start), 32 or 64 (4×4 start); see :func:`upsampling_plan`.

@@ -21,9 +21,7 @@ class PathLengthPenalty(GeneratorRegularizer):
     batch (``batch_shrink=2``). The running mean is a buffer: it is in the checkpoint.
     """
 
-    def __init__(
-        self, weight: float = 2.0, interval: int = 4, batch_shrink: int = 2, mean_decay: float = 0.01
-    ) -> None:
+    def __init__(self, weight: float = 2.0, interval: int = 4, batch_shrink: int = 2, mean_decay: float = 0.01) -> None:
         super().__init__(weight, interval)
         if batch_shrink < 1:
             raise ValueError(f"PathLengthPenalty: batch_shrink must be >= 1, got {batch_shrink}.")

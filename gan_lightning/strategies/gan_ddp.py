@@ -11,6 +11,14 @@ gradients of *that optimizer's* parameters are averaged across ranks in one flat
 The all-reduce happens before Lightning's precision plugin runs, so the AMP scaler's
 inf/NaN check and the module's gradient-norm logging and clipping
 (``on_before_optimizer_step``) see the synchronised gradients.
+
+Averaged gradients keep the parameters identical, but not the *buffers*: BatchNorm running
+statistics, StyleGAN's ``w_avg`` and the EMA generator's copies of them are updated from each
+rank's own batch. Like DistributedDataParallel's default ``broadcast_buffers=True``, rank 0's
+buffers are therefore broadcast after every training step (one coalesced broadcast), so
+validation metrics, sample grids, checkpoints and the end of fit all see one model: the one
+rank 0 saves. Validate/test/predict without training start from Lightning's own sync of
+parameters and buffers (``DDPStrategy.setup``).
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.overrides.distributed import _sync_module_states
 from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.types import STEP_OUTPUT
 from torch import Tensor, nn
+from torch.distributed.distributed_c10d import _get_default_group
 from torch.optim import Optimizer
 
 
@@ -60,6 +70,19 @@ def average_gradients(parameters: list[nn.Parameter]) -> None:
             parameter.grad.copy_(synced)
 
 
+_BROADCAST_BUCKET_BYTES = 250 * 1024 * 1024  # what DDP and Lightning use for their broadcasts
+
+
+def broadcast_buffers(module: nn.Module, src: int = 0) -> None:
+    """Copy rank ``src``'s buffers of ``module`` to every rank, in one coalesced broadcast
+    (tensors of one dtype are packed into one flat buffer). Buffers DDP was told to ignore
+    (``_ddp_params_and_buffers_to_ignore``) are left alone, as DDP leaves them."""
+    ignored = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
+    buffers = [buffer.detach() for name, buffer in module.named_buffers() if name not in ignored]
+    if buffers:
+        dist._broadcast_coalesced(_get_default_group(), buffers, _BROADCAST_BUCKET_BYTES, src)
+
+
 def offset_seed_by_rank(rank: int) -> None:
     """Reseed torch, numpy and ``random`` with ``seed + rank`` on ranks > 0.
 
@@ -78,7 +101,8 @@ class GANDDPStrategy(DDPStrategy):
     """DDP for modules with several optimizers over disjoint parameters (GANs).
 
     Same launch, cluster and sampler behaviour as ``DDPStrategy`` (torchrun, SLURM,
-    ``num_nodes``); only the gradient synchronisation differs (see the module docstring).
+    ``num_nodes``); only the synchronisation differs: per-optimizer gradient all-reduce and a
+    broadcast of rank 0's buffers after each training step (see the module docstring).
     ``Trainer(strategy="ddp")`` with a :class:`~gan_lightning.tasks.GAN` uses it
     automatically (:func:`use_gan_ddp`); the registry names are ``gan_ddp`` and
     ``gan_ddp_spawn``.
@@ -106,6 +130,23 @@ class GANDDPStrategy(DDPStrategy):
             params = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
             average_gradients(params)
         return super().optimizer_step(optimizer, closure, model, **kwargs)
+
+    def training_step(self, *args: Any, **kwargs: Any) -> STEP_OUTPUT:
+        """The module's training step, then rank 0's buffers to every rank: everything that
+        runs after it (EMA, validation, sample grids, checkpoints) sees the same model."""
+        output = super().training_step(*args, **kwargs)
+        self._broadcast_buffers()
+        return output
+
+    def on_validation_end(self) -> None:
+        """Validation code that runs a network in training mode (e.g. D's BatchNorm on held-out
+        data) updates statistics per rank: agree again before training or fit ends."""
+        super().on_validation_end()
+        self._broadcast_buffers()
+
+    def _broadcast_buffers(self) -> None:
+        if self.lightning_module is not None and dist.is_available() and dist.is_initialized():
+            broadcast_buffers(self.lightning_module)
 
     def pre_backward(self, closure_loss: Tensor) -> None:
         """Nothing to prepare: there is no DDP reducer."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -325,13 +325,3 @@ class AdversarialTask(LightningModule):
             role: sum(p.numel() for module in modules for p in module.parameters())
             for role, modules in self.role_modules().items()
         }
-
-
-def split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | None]:
-    """``(samples, labels)`` from a batch that is a tensor or an (x, y, ...) sequence."""
-    if isinstance(batch, Tensor):
-        return batch, None
-    if isinstance(batch, Sequence) and batch and isinstance(batch[0], Tensor):
-        labels = batch[1] if len(batch) > 1 and isinstance(batch[1], Tensor) else None
-        return batch[0], labels
-    raise TypeError(f"A GAN batch must be a tensor of samples or a (samples, labels) pair, got {type(batch).__name__}.")

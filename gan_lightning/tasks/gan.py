@@ -26,6 +26,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from gan_lightning.augment.base import observe_real_logits, set_iteration
+from gan_lightning.data.batch import split_batch
 from gan_lightning.metrics import GenerativeMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
@@ -36,7 +37,6 @@ from gan_lightning.tasks.base import (
     SchedulerFactory,
     default_optimizer,
     looking_only,
-    split_batch,
 )
 
 Batch = Tensor | tuple[Tensor, ...] | list[Tensor]
