@@ -7,13 +7,9 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-COMMANDS = ("evaluate", "sample", "translate")
-=======
 from gan_lightning.errors import CommandLineError
 
-COMMANDS = ("evaluate", "sample")
->>>>>>> main
+COMMANDS = ("evaluate", "sample", "translate")
 
 
 def run(argv: list[str]) -> int:

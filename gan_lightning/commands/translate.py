@@ -14,7 +14,8 @@ same size and channels, translated, and written to ``--out`` under the same file
 * ``direction`` is ``None`` for one-way tasks; a task that translates both ways (CycleGAN:
   ``"ab"`` or ``"ba"``) takes it. The command passes it only when ``--direction`` is given. A wrong ``direction``, channel count or image size
   raises ``ValueError`` with a one-line message saying what the model expects: the command
-  adds the file names and prints it without a traceback.
+  re-raises it as a :class:`~gan_lightning.errors.CommandLineError` naming the files, which
+  the CLI prints without a traceback.
 
 A checkpoint's task is rebuilt from the run's ``config.yaml`` (see :mod:`gan_lightning.commands.loading`).
 """
@@ -22,7 +23,6 @@ A checkpoint's task is rebuilt from the run's ``config.yaml`` (see :mod:`gan_lig
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -31,16 +31,15 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-from gan_lightning.checkpoint import CheckpointLoadError
 from gan_lightning.commands.loading import load_module
-from gan_lightning.data.image_data import DataError
+from gan_lightning.errors import CommandLineError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 
 
-class TranslateError(ValueError):
-    """A problem with the command's input, reported in one line."""
+class TranslateError(CommandLineError):
+    """A problem with the command's input or checkpoint, printed as one line by the CLI."""
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -129,10 +128,9 @@ def translate_folder(args: argparse.Namespace) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    """Errors are the project's own (:mod:`gan_lightning.errors`): :func:`gan_lightning.cli.main`
+    prints them as one line."""
     args = build_parser().parse_args(argv)
-    try:
-        written = translate_folder(args)
-    except (ValueError, FileNotFoundError, DataError, CheckpointLoadError) as error:
-        sys.exit(f"error: {error}")
+    written = translate_folder(args)
     print(f"translated {len(written)} image(s) into {args.out}")
     return 0
