@@ -21,6 +21,7 @@ from tests.conftest import REPO_ROOT
 WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
 TINY = [
     "--data=gan_lightning.data.Digits8x8DataModule",
+    "--data.init_args.val_size=500",
     "--data.init_args.batch_size=16",
     "--data.init_args.image_size=8",
     "--model.init_args.generator.init_args.base_width=4",
@@ -87,7 +88,7 @@ def test_evaluate_prints_a_table_and_writes_every_metric_with_its_floor(
     assert "fid" in table and "floor" in table and "features: mnist" in table
     record = json.loads(out.read_text())
     assert record["feature_network"] == "mnist" and record["generator"] == "ema"
-    assert record["sample_counts"] == {"reference": 500, "floor": 64, "generated": 64}  # val_size 500 (wgan.yaml)
+    assert record["sample_counts"] == {"reference": 500, "floor": 64, "generated": 64}  # --data.init_args.val_size=500
     for name in ("fid", "kid", "precision", "recall", "inception_score", "modes_covered", "class_kl"):
         entry = record["metrics"][name]
         assert entry["floor"] is not None, name
