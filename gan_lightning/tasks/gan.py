@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from gan_lightning.augment.base import set_iteration
+from gan_lightning.augment.base import observe_real_logits, set_iteration
 from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
 from gan_lightning.metrics import GenerativeMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
@@ -285,6 +285,7 @@ class GAN(LightningModule):
             )
         real_logits = self._score(real, labels)
         fake_logits = self._score(fake, fake_labels)
+        observe_real_logits(self.augment, real_logits.detach())  # after both: real and fake see the same p
         loss = self.objective.discriminator_loss(real_logits, fake_logits)
         stats = {
             "d_loss": loss.detach(),
