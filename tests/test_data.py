@@ -63,3 +63,24 @@ def test_split_that_leaves_too_little_data_is_explained():
         Digits8x8DataModule(val_size=5000).setup()
     with pytest.raises(ValueError, match="larger than the training set"):
         Digits8x8DataModule(batch_size=4000).setup()
+
+
+def test_mnist5k_train_size_keeps_a_seeded_subset_and_the_same_validation_set():
+    full, small, again, smaller = (MNIST5kDataModule(train_size=n) for n in (None, 500, 500, 100))
+    for data in (full, small, again, smaller):
+        data.setup()
+    assert len(small.train_set) == 500 and len(smaller.train_set) == 100
+    assert torch.equal(small.train_set.tensors[0], again.train_set.tensors[0])  # seeded
+    assert torch.equal(small.val_set.tensors[0], full.val_set.tensors[0])  # held-out digits unchanged
+    assert torch.equal(small.train_set.tensors[0], full.train_set.tensors[0][:500])  # a subset of the split
+    assert torch.equal(smaller.train_set.tensors[0], small.train_set.tensors[0][:100])  # nested sizes
+    assert len(small.train_dataloader()) == 500 // 64
+
+
+def test_mnist5k_train_size_beyond_the_split_is_explained():
+    with pytest.raises(ValueError, match=r"train_size=4600 is more than the 4500 training images"):
+        MNIST5kDataModule(train_size=4600).setup()
+    with pytest.raises(ValueError, match="larger than the training set"):
+        MNIST5kDataModule(train_size=32, batch_size=64).setup()
+    with pytest.raises(ValueError, match="train_size must be a positive"):
+        MNIST5kDataModule(train_size=0)

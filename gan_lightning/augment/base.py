@@ -6,11 +6,14 @@ from torch import Tensor, nn
 
 
 class ScheduledAugment(nn.Module):
-    """An augmentation that knows the current generator update (``iteration``).
+    """An augmentation that knows the current generator update (``iteration``) and may
+    watch the discriminator.
 
     The GAN module calls :func:`set_iteration` at the start of every training step, so a
-    schedule (annealed instance noise, an adaptive augmentation probability) is a pure
-    function of the iteration: exact on resume, with no hidden call counters.
+    schedule (annealed instance noise) is a pure function of the iteration: exact on resume,
+    with no hidden call counters. It calls :func:`observe_real_logits` once per
+    discriminator update with D's scores of the (augmented) real batch, for augmentations
+    that adapt to how D fits the data (ADA).
     """
 
     def __init__(self) -> None:
@@ -18,8 +21,7 @@ class ScheduledAugment(nn.Module):
         self.iteration = 0
 
     def observe_real_logits(self, logits: Tensor) -> None:
-        """D's raw scores on the real batch of one discriminator update (for ADA's
-        overfitting heuristic); nothing by default."""
+        """D's raw scores (detached) of one real training batch; ignored unless overridden."""
 
 
 def set_iteration(module: nn.Module | None, iteration: int) -> None:
@@ -32,7 +34,8 @@ def set_iteration(module: nn.Module | None, iteration: int) -> None:
 
 
 def observe_real_logits(module: nn.Module | None, logits: Tensor) -> None:
-    """Show D's scores on a real batch to every :class:`ScheduledAugment` inside ``module``."""
+    """Show D's scores of a real training batch to every :class:`ScheduledAugment` inside
+    ``module`` (if any). Called once per discriminator update."""
     if module is None:
         return
     for child in module.modules():

