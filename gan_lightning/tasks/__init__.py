@@ -7,5 +7,6 @@ semantics, clipping, EMA, exact resume); :class:`GAN` is noise → image on it.
 from gan_lightning.tasks.acgan import ACGAN
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.gan import GAN
+from gan_lightning.tasks.pix2pix import Pix2Pix
 
-__all__ = ["ACGAN", "AdversarialTask", "GAN"]
+__all__ = ["ACGAN", "AdversarialTask", "GAN", "Pix2Pix"]
