@@ -9,4 +9,4 @@ from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.gan import GAN
 from gan_lightning.tasks.pix2pix import Pix2Pix
 
-__all__ = ["ACGAN", "AdversarialTask", "GAN", "Pix2Pix"]
+__all__ = ["ACGAN", "GAN", "AdversarialTask", "Pix2Pix"]
