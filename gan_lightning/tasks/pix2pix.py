@@ -4,7 +4,7 @@ A generator G translates a source image x into the target y; a discriminator D j
 *pairs*, (x, y) against (x, G(x)), so it checks that the output fits its input, not only
 that it looks real. G minimises the conditional GAN loss plus λ·L1 to the target (Eq. 4,
 λ = 100): L1 gets the low frequencies right, D — a PatchGAN over local patches — the
-texture. There is no noise z: dropout in G is the noise (Sec. 2.1), kept on at test time.
+texture. There is no noise z: dropout in G is the noise (Sec. 3.1), kept on at test time.
 
 One iteration (``global_step`` += 1) reads as the reference implementation's
 ``optimize_parameters``: one G forward, then
