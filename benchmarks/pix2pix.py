@@ -1,7 +1,7 @@
 """pix2pix on the MNIST-5k demo (edges → digits, 32 px): train configs/pix2pix.yaml on the CPU,
 then score the final generator on all held-out pairs.
 
-    PYTHONPATH=. python benchmarks/pix2pix.py                      # 1500 iterations, ~7 min on 1 core
+    PYTHONPATH=. python benchmarks/pix2pix.py                      # 2500 iterations, ~6-7 min on 1 core
     PYTHONPATH=. python benchmarks/pix2pix.py --max-steps 100      # a quick look
 
 Reported (benchmarks/results/pix2pix.json): held-out L1 of the outputs beside two baselines
@@ -63,7 +63,7 @@ def evaluate(model: Pix2Pix, loader: torch.utils.data.DataLoader, mode: str) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-steps", type=int, default=1500)
+    parser.add_argument("--max-steps", type=int, default=2500)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pix2pix.json")
     args = parser.parse_args()
