@@ -200,7 +200,7 @@ def ada_run(folder: Path, ckpt_every: int | None = None) -> tuple[pl.Trainer, An
     pl.seed_everything(0)
     # interval 3 with n_critic 2: checkpoints fall mid-interval; speed so fast that p moves each interval
     ada = AdaptiveAugment(interval=3, speed_kimg=0.5, target=0.2)
-    model = tiny_gan(augment=ada, n_critic=2, ema_decay=0.9)
+    model = tiny_gan(augment=ada, n_critic=2, ema_kimg=0.1)
     callbacks: list[pl.Callback] = []
     if ckpt_every:
         callbacks.append(

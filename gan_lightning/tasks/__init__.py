@@ -7,6 +7,7 @@ semantics, clipping, EMA, exact resume); :class:`GAN` is noise → image on it.
 from gan_lightning.tasks.acgan import ACGAN
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.gan import GAN
+from gan_lightning.tasks.pix2pix import Pix2Pix
 from gan_lightning.tasks.srgan import SRGAN
 
-__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask"]
+__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "Pix2Pix"]

@@ -1,0 +1,352 @@
+"""pix2pix (Isola et al. 2017, "Image-to-Image Translation with Conditional Adversarial Networks").
+
+A generator G translates a source image x into the target y; a discriminator D judges
+*pairs*, (x, y) against (x, G(x)), so it checks that the output fits its input, not only
+that it looks real. G minimises the conditional GAN loss plus λ·L1 to the target (Eq. 4,
+λ = 100): L1 gets the low frequencies right, D — a PatchGAN over local patches — the
+texture. There is no noise z: dropout in G is the noise (Sec. 3.1), kept on at test time.
+
+One iteration (``global_step`` += 1) reads as the reference implementation's
+``optimize_parameters``: one G forward, then
+
+* **D main** — real pair vs fake pair (fake detached), the objective halved (Sec. 3.3);
+* **G main** — adversarial loss through the updated D + ``l1_weight`` × L1 to the target.
+
+Batches are ``{"source", "target"}`` in [-1, 1], plus ``"label"`` (the digit) on the MNIST demo
+(:class:`~gan_lightning.data.MNISTPairsDataModule`, :class:`~gan_lightning.data.PairedImageFolderDataModule`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
+from torch.utils.data import Dataset, default_collate
+
+from gan_lightning.networks.patchgan import PatchDiscriminator
+from gan_lightning.networks.unet import UNetGenerator
+from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+
+Batch = Mapping[str, Tensor]
+SampleMode = Literal["train", "dropout", "eval"]
+
+#: Isola et al. 2017, Sec. 3.3: "we divide the objective by 2 while optimizing D, which slows
+#: down the rate at which D learns relative to G".
+DISCRIMINATOR_LOSS_SCALE = 0.5
+MEAN_TARGET_ITEMS = 512  # training targets averaged for the mean-image baseline (all of an in-memory set)
+
+
+def as_channels(images: Tensor, channels: int) -> Tensor:
+    """Grey images repeated to RGB, RGB averaged to grey: strips of a 1 → 3 channel task line up."""
+    if images.shape[1] == channels:
+        return images
+    if images.shape[1] == 1:
+        return images.expand(-1, channels, -1, -1)
+    if channels == 1:
+        return images.mean(dim=1, keepdim=True)
+    raise ValueError(f"Cannot show {images.shape[1]}-channel images beside {channels}-channel ones.")
+
+
+def first_items(dataset: Dataset, count: int) -> dict[str, Tensor]:
+    """The first ``count`` items of a dataset of dicts, collated (no randomness drawn)."""
+    return default_collate([dataset[i] for i in range(min(count, len(dataset)))])  # type: ignore[arg-type]
+
+
+def mean_target(dataset: Dataset, limit: int = MEAN_TARGET_ITEMS) -> Tensor:
+    """Mean target image of a paired training set: all of an in-memory set, else ``limit``
+    evenly spaced items (reading a large folder once at start-up would be slow)."""
+    tensors = getattr(dataset, "tensors", None)
+    if isinstance(tensors, dict) and "target" in tensors:
+        return tensors["target"].float().mean(dim=0)
+    size = len(dataset)  # type: ignore[arg-type]
+    indices = torch.linspace(0, size - 1, min(size, limit)).round().long().unique().tolist()
+    return torch.stack([dataset[i]["target"].float() for i in indices]).mean(dim=0)
+
+
+class Pix2Pix(AdversarialTask):
+    """Conditional adversarial translation with an L1 term (Isola et al. 2017, Eq. 4).
+
+    Args:
+        generator: source (B, Cs, H, W) → target (B, Ct, H, W); default
+            :class:`~gan_lightning.networks.UNetGenerator` (Sec. 3.2.1) built from the three
+            sizes below.
+        discriminator: raw logits (B, 1, h, w) — or (B,) — for ``cat([source, image], dim=1)``;
+            default :class:`~gan_lightning.networks.PatchDiscriminator` on ``Cs + Ct`` channels
+            with a receptive field scaled to ``image_size`` (Sec. 3.2.2).
+        objective: the adversarial loss on logits; default non-saturating BCE, the paper's cGAN
+            loss (Eq. 1, with G maximising log D(x, G(x)) as Sec. 3.3 says).
+        l1_weight: λ of Eq. 4 (100 in the paper).
+        source_channels, target_channels, image_size: the data's; used only to build the
+            default networks.
+        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer``;
+            default Adam(2e-4, (0.5, 0.999)) (Sec. 3.3).
+        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
+            stepped once per iteration.
+        generator_clip_norm / discriminator_clip_norm: clip each network's gradient norm.
+        ema_kimg: half-life of a moving average of G in thousands of images; ``None`` (the
+            paper has none). With one, strips and validation use the average.
+        sample_mode: how G runs whenever the task only looks at it (strips, validation,
+            :meth:`translate`). ``train`` is the paper's inference (Sec. 3.3): "exactly the same
+            manner as during the training phase" — dropout on (the noise source) and batch norm
+            from the test batch's statistics. ``dropout``: dropout on, running statistics (for
+            small or single-image batches after training with large ones). ``eval``: deterministic.
+            Either way the training RNG and G's buffers are untouched, and the dropout draws are
+            seeded from ``sample_seed``, so strips and ``val/*`` numbers repeat.
+        num_fixed_pairs: held-out pairs shown as strips (source | output | target), the first
+            ones of the datamodule's held-out set.
+        sample_seed: seed of the dropout draws when sampling.
+        read_digits: when held-out batches carry ``"label"``, log ``val/digit_accuracy``: how
+            often the shipped MNIST classifier reads the target's digit in the output.
+    """
+
+    preview_nrow = 3  # one strip per row: source | output | target
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+        objective: AdversarialObjective | None = None,
+        l1_weight: float = 100.0,
+        source_channels: int = 3,
+        target_channels: int = 3,
+        image_size: int = 256,
+        generator_optimizer: OptimizerFactory | None = None,
+        discriminator_optimizer: OptimizerFactory | None = None,
+        generator_scheduler: SchedulerFactory | None = None,
+        discriminator_scheduler: SchedulerFactory | None = None,
+        generator_clip_norm: float | None = None,
+        discriminator_clip_norm: float | None = None,
+        ema_kimg: float | None = None,
+        ema_rampup: float | None = 0.05,
+        sample_mode: SampleMode = "train",
+        num_fixed_pairs: int = 8,
+        sample_seed: int = 0,
+        read_digits: bool = True,
+    ) -> None:
+        super().__init__(
+            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
+            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
+            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
+            ema_kimg=ema_kimg,
+            ema_rampup=ema_rampup,
+        )
+        self.save_hyperparameters(
+            ignore=[
+                "generator",
+                "discriminator",
+                "objective",
+                "generator_optimizer",
+                "discriminator_optimizer",
+                "generator_scheduler",
+                "discriminator_scheduler",
+            ]
+        )
+        if l1_weight < 0:
+            raise ValueError(f"l1_weight must be >= 0 (the paper's λ is 100), got {l1_weight}.")
+        if sample_mode not in ("train", "dropout", "eval"):
+            raise ValueError(f"sample_mode must be 'train', 'dropout' or 'eval', got {sample_mode!r}.")
+        if num_fixed_pairs < 1:
+            raise ValueError(f"num_fixed_pairs must be >= 1, got {num_fixed_pairs}.")
+        if generator is None:
+            generator = UNetGenerator(source_channels, target_channels, image_size)
+        if discriminator is None:
+            discriminator = PatchDiscriminator(source_channels + target_channels, image_size=image_size)
+        self.generator = generator
+        self.discriminator = discriminator
+        check_conditional_discriminator(self.generator, self.discriminator)
+        self.keep_average("generator")
+        self.objective = objective if objective is not None else NonSaturatingLoss()
+        self.l1_weight = l1_weight
+        self.sample_mode = sample_mode
+        self.num_fixed_pairs = num_fixed_pairs
+        self.sample_seed = sample_seed
+        self.read_digits = read_digits
+        self._digit_reader: list[nn.Module] = []  # a list: the classifier is no submodule, not in checkpoints
+        # Taken from the data at set-up (deterministic), so they are not checkpoint state.
+        self.register_buffer("fixed_source", torch.zeros(0), persistent=False)
+        self.register_buffer("fixed_target", torch.zeros(0), persistent=False)
+        self.register_buffer("mean_target", torch.zeros(0), persistent=False)
+
+    # ------------------------------------------------------------------ declarations
+    def role_modules(self) -> dict[str, list[nn.Module]]:
+        return {"generator": [self.generator], "discriminator": [self.discriminator]}
+
+    def setup(self, stage: str) -> None:
+        """Besides the base's set-up: the fixed strip pairs (first held-out pairs) and the
+        mean training target, from the datamodule's datasets."""
+        super().setup(stage)
+        datamodule = getattr(self.trainer, "datamodule", None)
+        held_out = getattr(datamodule, "val_set", None)
+        train = getattr(datamodule, "train_set", None)
+        if held_out is not None and len(held_out) and not self.fixed_source.numel():
+            self.remember_fixed_pairs(first_items(held_out, self.num_fixed_pairs))
+        if train is not None and len(train) and not self.mean_target.numel():
+            self.mean_target = mean_target(train).to(self.device)
+
+    def remember_fixed_pairs(self, batch: Batch) -> None:
+        """Keep the first ``num_fixed_pairs`` pairs of ``batch`` for strips."""
+        self.fixed_source = batch["source"][: self.num_fixed_pairs].detach().to(self.device)
+        self.fixed_target = batch["target"][: self.num_fixed_pairs].detach().to(self.device)
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network strips and metrics use: the EMA if there is one."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def translate(self, source: Tensor, seed: int | None = None, use_ema: bool = True) -> Tensor:
+        """Outputs for ``source`` as :attr:`sample_mode` says, without gradients, without touching
+        the training RNG or G's buffers; dropout draws seeded with ``seed`` (default ``sample_seed``)."""
+        network = self.sampling_generator if use_ema else self.generator
+        with looking_only(network, train_mode=self.sample_mode == "train"):
+            if self.sample_mode == "dropout":
+                for module in network.modules():
+                    if isinstance(module, nn.Dropout):
+                        module.train()
+            torch.manual_seed(self.sample_seed if seed is None else seed)
+            return network(source.to(self.device))
+
+    def _fixed_pairs(self) -> tuple[Tensor, Tensor]:
+        if not self.fixed_source.numel():
+            raise ValueError(
+                "Pix2Pix has no fixed held-out pairs yet: they are taken from the datamodule's val_set at set-up "
+                "(or from the first validation batch). Fit or validate with a datamodule that has held-out pairs."
+            )
+        return self.fixed_source, self.fixed_target
+
+    def sample_fixed(self) -> Tensor:
+        """Strips of the fixed held-out pairs, interleaved source, output, target (3N images):
+        with ``preview_nrow = 3`` each grid row is one pair."""
+        source, target = self._fixed_pairs()
+        output = self.translate(source)
+        channels = target.shape[1]
+        strips = torch.stack([as_channels(source, channels), output.to(target.dtype), target], dim=1)
+        return strips.flatten(0, 1)
+
+    def sample(self, num: int) -> Tensor:
+        """Outputs for the first ``num`` fixed held-out sources (a translator has no noise to sample)."""
+        source, _ = self._fixed_pairs()
+        if not 1 <= num <= len(source):
+            raise ValueError(f"num must be between 1 and num_fixed_pairs ({len(source)}), got {num}.")
+        return self.translate(source[:num])
+
+    def forward(self, source: Tensor) -> Tensor:
+        return self.sampling_generator(source)
+
+    # ------------------------------------------------------------------ building blocks of the phases
+    def score(self, source: Tensor, image: Tensor) -> Tensor:
+        """D's logits for the pair (source, image), flattened to (B, patches): the objective
+        then averages over patches as PatchGAN does (Sec. 3.2.2)."""
+        return self.discriminator(torch.cat([source, image.to(source.dtype)], dim=1)).flatten(1)
+
+    def check_output(self, fake: Tensor, target: Tensor) -> None:
+        if fake.shape != target.shape:
+            raise ValueError(
+                f"The generator makes images of shape {tuple(fake.shape[1:])} but the targets have shape "
+                f"{tuple(target.shape[1:])}: set the generator's out_channels/image_size to the data's."
+            )
+
+    # ------------------------------------------------------------------ the phases
+    def discriminator_main(self, source: Tensor, target: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """D main: real pair (x, y) against fake pair (x, G(x)) — ``fake`` comes detached — with
+        the objective halved (Sec. 3.3)."""
+        real_logits = self.score(source, target)
+        fake_logits = self.score(source, fake)
+        loss = DISCRIMINATOR_LOSS_SCALE * self.objective.discriminator_loss(real_logits, fake_logits)
+        stats = {
+            "d_loss": loss.detach(),
+            "D(x)": self.objective.readout(real_logits.detach()).mean(),
+            "D(G(z))": self.objective.readout(fake_logits.detach()).mean(),
+        }
+        return loss, stats
+
+    def generator_main(self, source: Tensor, target: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """G main: the adversarial loss through D + ``l1_weight`` · E‖y − G(x)‖₁ (Eq. 3-4)."""
+        fake_logits = self.score(source, fake)
+        real_logits = self.score(source, target) if self.objective.generator_needs_real else None
+        adversarial = self.objective.generator_loss(fake_logits, real_logits)
+        l1 = F.l1_loss(fake.float(), target.float())
+        loss = adversarial + self.l1_weight * l1
+        return loss, {"g_loss": loss.detach(), "g_adv": adversarial.detach(), "g_l1": l1.detach()}
+
+    # ------------------------------------------------------------------ one iteration
+    def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
+        source, target = batch["source"], batch["target"]
+        fake = self.generator(source)  # one forward with its dropout draw, shared by both phases
+        self.check_output(fake, target)
+
+        with self.training_role("discriminator"):
+            loss, d_stats = self.discriminator_main(source, target, fake.detach())
+            self.step("discriminator", loss)
+
+        with self.training_role("generator"):
+            loss, g_stats = self.generator_main(source, target, fake)
+            self.step("generator", loss)
+
+        stats = {**d_stats, **g_stats}
+        self.end_iteration(source.shape[0], stats)
+        self.log_progress(source.shape[0], d_loss=stats["d_loss"], g_l1=stats["g_l1"])
+        return stats
+
+    # ------------------------------------------------------------------ held-out scores
+    def digit_accuracy(self, images: Tensor, labels: Tensor) -> Tensor:
+        """Fraction of ``images`` in which the shipped MNIST classifier reads ``labels``."""
+        if not self._digit_reader:
+            from gan_lightning.metrics.mnist import MNISTFeatures  # loads weights: only when asked
+
+            self._digit_reader.append(MNISTFeatures())
+        reader = self._digit_reader[0].to(images.device)
+        _, logits = reader.extract(images.float())
+        return (logits.argmax(dim=1) == labels).float().mean()
+
+    def held_out_scores(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
+        """L1 of the output to the target beside two baselines that ignore G — the source
+        itself and the mean training target — and, for labelled digits, the classifier's
+        accuracy on the outputs. Dropout draws are seeded per batch: the numbers repeat."""
+        source, target = batch["source"], batch["target"]
+        output = self.translate(source, seed=self.sample_seed + batch_idx).float()
+        target = target.float()
+        scores = {"l1": F.l1_loss(output, target)}
+        if source.shape == target.shape:
+            scores["l1_identity"] = F.l1_loss(source.float(), target)
+        if self.mean_target.shape == target.shape[1:]:
+            scores["l1_mean"] = F.l1_loss(self.mean_target.float().expand_as(target), target)
+        if self.read_digits and "label" in batch and target.shape[1] in (1, 3):
+            scores["digit_accuracy"] = self.digit_accuracy(output, batch["label"])
+        return scores
+
+    def _log_held_out(self, batch: Batch, batch_idx: int, prefix: str) -> None:
+        if batch_idx == 0 and not self.fixed_source.numel():
+            self.remember_fixed_pairs(batch)  # no datamodule with a val_set: the first validation batch
+        scores = self.held_out_scores(batch, batch_idx)
+        size = batch["source"].shape[0]
+        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=size, sync_dist=True)
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._log_held_out(batch, batch_idx, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._log_held_out(batch, batch_idx, "test")
+
+    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        """Translations of each batch's sources."""
+        return self.translate(batch["source"], seed=self.sample_seed + batch_idx)
+
+
+def check_conditional_discriminator(generator: nn.Module, discriminator: nn.Module) -> None:
+    """D sees ``cat([source, image])``: its input channels must be G's in + out channels."""
+    g_in, g_out = getattr(generator, "in_channels", None), getattr(generator, "out_channels", None)
+    d_in = getattr(discriminator, "in_channels", None)
+    if None in (g_in, g_out, d_in):
+        rank_zero_warn("Pix2Pix cannot check the networks' channels (no in_channels/out_channels attributes).")
+        return
+    if d_in != g_in + g_out:
+        raise ValueError(
+            f"The discriminator takes {d_in} channels but sees cat([source, image]) = {g_in} + {g_out} channels "
+            f"(the generator's in_channels + out_channels): set the discriminator's in_channels to {g_in + g_out}."
+        )
