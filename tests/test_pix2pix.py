@@ -311,3 +311,12 @@ def test_config_composes_with_the_paired_folder_data_config():
     cli = GANLightningCLI(args=["--config", str(CONFIG), "--config", folder, flag], run=False)
     generator = cli.model.generator
     assert (generator.in_channels, generator.out_channels, generator.image_size) == (3, 3, 256)
+
+
+def test_translate_contract_refuses_a_direction_and_wrong_channels():
+    model = tiny_pix2pix()
+    source, _ = pairs()
+    with pytest.raises(ValueError, match="one way"):
+        model.translate(source, direction="ab")
+    with pytest.raises(ValueError, match="channel"):
+        model.translate(torch.cat([source, source], dim=1))

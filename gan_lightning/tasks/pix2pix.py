@@ -199,10 +199,21 @@ class Pix2Pix(AdversarialTask):
         """The network strips and metrics use: the EMA if there is one."""
         return self.generator_ema if self.generator_ema is not None else self.generator
 
-    def translate(self, source: Tensor, seed: int | None = None, use_ema: bool = True) -> Tensor:
+    def translate(
+        self, source: Tensor, direction: str | None = None, seed: int | None = None, use_ema: bool = True
+    ) -> Tensor:
         """Outputs for ``source`` as :attr:`sample_mode` says, without gradients, without touching
-        the training RNG or G's buffers; dropout draws seeded with ``seed`` (default ``sample_seed``)."""
+        the training RNG or G's buffers; dropout draws seeded with ``seed`` (default ``sample_seed``).
+        The contract of ``gan-lightning translate`` (:mod:`gan_lightning.commands.translate`)."""
+        if direction is not None:
+            raise ValueError(f"pix2pix translates one way (source → target); got direction={direction!r}.")
         network = self.sampling_generator if use_ema else self.generator
+        expected = getattr(network, "in_channels", None)
+        if source.dim() != 4 or (expected is not None and source.shape[1] != expected):
+            raise ValueError(
+                f"pix2pix expects sources of shape (B, {expected or 'C'}, H, W), got {tuple(source.shape)}: "
+                f"the model was trained on {expected}-channel sources."
+            )
         with looking_only(network, train_mode=self.sample_mode == "train"):
             if self.sample_mode == "dropout":
                 for module in network.modules():
