@@ -139,4 +139,16 @@ def test_print_config_shows_the_summary_options(capsys: pytest.CaptureFixture):
         GANLightningCLI(args=["fit", "--config", WGAN, "--print_config"])
     assert exit_info.value.code in (0, None)
     printed = capsys.readouterr().out
-    assert re.search(r"^summary:\n  metric: val/fid\n  mode: min$", printed, re.M), printed[-2000:]
+    # null: the summary reports the metric the best checkpoint follows (wgan.yaml: val/fid)
+    assert re.search(r"^summary:\n  metric: null\n  mode: null$", printed, re.M), printed[-2000:]
+
+
+def test_summary_follows_the_best_checkpoints_metric(tmp_path: Path):
+    from gan_lightning.callbacks import BestCheckpoint
+
+    summary = RunSummary()
+    best = BestCheckpoint(monitor="val/psnr", mode="max", dirpath=str(tmp_path))
+    summary.on_fit_start(SimpleNamespace(checkpoint_callbacks=[best]), None)
+    assert (summary.metric, summary.mode) == ("val/psnr", "max")
+    validations(summary, [{"val/psnr": 20.0}, {"val/psnr": 21.5}, {"val/psnr": 21.0}])
+    assert summary.best["value"] == 21.5

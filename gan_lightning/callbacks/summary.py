@@ -43,17 +43,27 @@ class RunSummary(Callback):
     Args:
         metric: the logged value to report the best of; its floor is ``<metric>_floor``.
         mode: ``min`` (FID, KID) or ``max`` (IS, precision) is better.
+        ``metric=None`` follows the best-checkpoint callback (``--best.monitor`` and its mode:
+        ``val/psnr`` for SRGAN, ``val/l1`` for pix2pix), else ``val/fid``.
     """
 
-    def __init__(self, metric: str = "val/fid", mode: Literal["min", "max"] = "min") -> None:
-        if mode not in ("min", "max"):
+    def __init__(self, metric: str | None = None, mode: Literal["min", "max"] | None = None) -> None:
+        if mode not in (None, "min", "max"):
             raise ValueError(f"RunSummary mode must be 'min' or 'max', got {mode!r}.")
-        self.metric = metric
-        self.mode = mode
+        self.metric = metric or "val/fid"
+        self.mode = mode or "min"
+        self._follow_best_checkpoint = metric is None
         self.best: dict[str, float] | None = None  # value, step, and modes/floor when logged
         self.last: dict[str, float] = {}
 
     # -- collecting ------------------------------------------------------------------------
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self._follow_best_checkpoint:
+            return
+        monitored = [c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint) and c.monitor]
+        if monitored:
+            self.metric, self.mode = monitored[0].monitor, monitored[0].mode
+
     def _better(self, value: float) -> bool:
         if self.best is None:
             return True
