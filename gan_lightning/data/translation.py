@@ -106,8 +106,8 @@ class TranslationDataModule(SplitDataModule):
         self.check_batch_fits(len(train))  # type: ignore[arg-type]
         self.train_set, self.val_set = train, held_out
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        return make_epoch_loader(dataset, self.batch_size, shuffle, self.num_workers, self.seed)
+    def _loader(self, dataset: Dataset, shuffle: bool, batches: int = 1) -> DataLoader:
+        return make_epoch_loader(dataset, self.batch_size * batches, shuffle, self.num_workers, self.seed)
 
 
 class TensorDictDataset(Dataset):
