@@ -11,7 +11,7 @@ held-out digits beside two references:
   ceiling of the style check and of the digit reader (thick digits are eroded before the
   classifier reads them, :func:`~gan_lightning.tasks.cyclegan.readable_digits`).
 
-    python benchmarks/cyclegan.py                  # 500 iterations of batch 8, ~12 min on a shared core
+    python benchmarks/cyclegan.py                  # 1,000 iterations of batch 8, ~9-12 min on a shared core
     python benchmarks/cyclegan.py --steps 50       # a quick look
 """
 
@@ -73,10 +73,10 @@ def references(model: CycleGAN, held_out: dict[str, torch.Tensor], style: str) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=500, help="iterations (both Gs, then both Ds)")
+    parser.add_argument("--steps", type=int, default=1000, help="iterations (both Gs, then both Ds)")
     parser.add_argument("--style", default="thick", choices=["thick", "inverted", "thick_inverted"])
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--val-every", type=int, default=125)
+    parser.add_argument("--val-every", type=int, default=250)
     parser.add_argument("--val-batches", type=int, default=8, help="held-out batches per validation (final: all)")
     parser.add_argument("--threads", type=int, default=1, help="1: on a shared machine, OpenMP spinning costs more")
     parser.add_argument("--root", default=str(REPO / "runs" / "bench_cyclegan"))
