@@ -9,4 +9,4 @@ from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.tasks.cyclegan import CycleGAN
 from gan_lightning.tasks.gan import GAN
 
-__all__ = ["ACGAN", "AdversarialTask", "CycleGAN", "GAN"]
+__all__ = ["ACGAN", "GAN", "AdversarialTask", "CycleGAN"]
