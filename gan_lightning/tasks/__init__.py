@@ -1,13 +1,16 @@
 """Training tasks: LightningModules that orchestrate networks, objectives and data.
 
 :class:`AdversarialTask` is the base every task shares (roles, optimizers, global-step
-semantics, clipping, EMA, exact resume); :class:`GAN` is noise → image on it.
+semantics, clipping, EMA, exact resume). On it: :class:`GAN` (noise → image) and
+:class:`ACGAN`; :class:`Pix2Pix` (paired translation), :class:`CycleGAN` (unpaired
+translation) and :class:`SRGAN` (super-resolution).
 """
 
 from gan_lightning.tasks.acgan import ACGAN
 from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.tasks.cyclegan import CycleGAN
 from gan_lightning.tasks.gan import GAN
 from gan_lightning.tasks.pix2pix import Pix2Pix
 from gan_lightning.tasks.srgan import SRGAN
 
-__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "Pix2Pix"]
+__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "Pix2Pix"]

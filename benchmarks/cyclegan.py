@@ -1,0 +1,135 @@
+"""CycleGAN on the MNIST-5k styles demo: does each direction keep the digit while changing style?
+
+Trains ``configs/cyclegan.yaml`` (plain ↔ thick digits from disjoint halves of MNIST-5k, 32 px)
+through the project's CLI for ``--steps`` iterations with the LR schedule spanning them, records
+the held-out metrics at every validation, then scores the final translators on all 500
+held-out digits beside two references:
+
+* ``identity`` — the untranslated input as the "translation": the style check's floor, and
+  what the digit reader makes of an unchanged image;
+* ``ground truth`` — the true styled digit (``apply_style(a)``) and the plain digit: the
+  ceiling of the style check and of the digit reader (thick digits are eroded before the
+  classifier reads them, :func:`~gan_lightning.tasks.cyclegan.readable_digits`).
+
+    python benchmarks/cyclegan.py                  # 1,000 iterations of batch 8, ~9-12 min on a shared core
+    python benchmarks/cyclegan.py --steps 50       # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from gan_lightning.cli import GANLightningCLI
+from gan_lightning.data.unpaired import apply_style
+from gan_lightning.tasks import CycleGAN
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Trajectory(pl.Callback):
+    """The logged ``val/*`` metrics after every validation, with the iteration."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        metrics = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        self.rows.append({"step": trainer.global_step, **metrics})
+
+
+def references(model: CycleGAN, held_out: dict[str, torch.Tensor], style: str) -> dict[str, dict[str, float]]:
+    """Scores of the identity (floor) and of the exact translation (ceiling) under the same metrics."""
+
+    class Fixed(torch.nn.Module):
+        def __init__(self, function: Any) -> None:
+            super().__init__()
+            self.function = function
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.function(x)
+
+    exact_ab = Fixed(lambda x: apply_style(x, style))
+    # the exact B → A map on held-out b is "the a it came from": looked up, not computed
+    exact_ba = Fixed(lambda b: held_out["a"] if torch.equal(b, held_out["b"]) else apply_style(b, style))
+    result = {}
+    for name, (g_ab, g_ba) in {
+        "identity": (torch.nn.Identity(), torch.nn.Identity()),
+        "ground_truth": (exact_ab, exact_ba),
+    }.items():
+        probe = CycleGAN(g_ab, g_ba, model.discriminator_a, model.discriminator_b, identity_weight=0.0)
+        scores = probe.held_out_scores(held_out, style)
+        result[name] = {k: round(float(v), 4) for k, v in scores.items() if "cycle" not in k}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=1000, help="iterations (both Gs, then both Ds)")
+    parser.add_argument("--style", default="thick", choices=["thick", "inverted", "thick_inverted"])
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--val-every", type=int, default=250)
+    parser.add_argument("--val-batches", type=int, default=8, help="held-out batches per validation (final: all)")
+    parser.add_argument("--threads", type=int, default=1, help="1: on a shared machine, OpenMP spinning costs more")
+    parser.add_argument("--root", default=str(REPO / "runs" / "bench_cyclegan"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "cyclegan.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    overrides = [
+        "--config",
+        str(REPO / "configs" / "cyclegan.yaml"),
+        f"--trainer.max_steps={args.steps}",
+        f"--trainer.val_check_interval={args.val_every}",
+        f"--trainer.limit_val_batches={args.val_batches}",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.accelerator=cpu",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={args.root}",
+        f"--data.init_args.style={args.style}",
+        f"--data.init_args.batch_size={args.batch_size}",
+        f"--checkpoint.every_n_train_steps={args.steps}",
+        f"--samples.every_n_steps={args.val_every}",
+    ]
+    cli = GANLightningCLI(args=overrides, run=False)
+    trajectory = Trajectory()
+    cli.trainer.callbacks.append(trajectory)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    seconds = time.perf_counter() - start
+
+    model: CycleGAN = cli.model.cpu()
+    held_out = cli.datamodule.val_set.tensors  # all 500 held-out digits, each with its own styled version
+    final = {k: round(float(v), 4) for k, v in model.held_out_scores(held_out, args.style).items()}
+    result = {
+        "command": f"python benchmarks/cyclegan.py --steps {args.steps} --style {args.style} --batch-size {args.batch_size}",
+        "config": "configs/cyclegan.yaml",
+        "style": args.style,
+        "iterations": args.steps,
+        "batch_size": args.batch_size,
+        "validation_images_during_training": args.val_batches * args.batch_size,
+        "threads": args.threads,
+        "held_out_digits": len(held_out["a"]),
+        "wall_seconds_fit": round(seconds, 1),
+        "date": time.strftime("%Y-%m-%d"),
+        "final": final,
+        "references": references(model, held_out, args.style),
+        "trajectory": trajectory.rows,
+        "strips": str(Path(args.root) / "samples"),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "trajectory"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

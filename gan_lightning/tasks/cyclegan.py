@@ -1,0 +1,410 @@
+"""CycleGAN (Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
+Adversarial Networks"): two translators G_ab: A → B and G_ba: B → A trained on unpaired
+images, each against a discriminator of its output domain, and tied together by cycle
+consistency, G_ba(G_ab(a)) ≈ a and G_ab(G_ba(b)) ≈ b.
+
+One iteration (one ``training_step``, one count of ``global_step``) is, as in the official
+code's ``optimize_parameters``:
+
+* **G main** — both translators in one step: the adversarial term of each direction, the
+  cycle loss λ·(‖G_ba(G_ab(a)) − a‖₁ + ‖G_ab(G_ba(b)) − b‖₁) (Eq. 2-3, λ = 10) and the
+  identity loss λ_id·λ·(‖G_ab(b) − b‖₁ + ‖G_ba(a) − a‖₁) (Sec. 5.2 and 7.1, λ_id = 0.5);
+* **D main** — both discriminators in one step: each on real images of its domain against
+  this iteration's translations mixed with older ones from a 50-image history
+  (:class:`~gan_lightning.networks.ImagePool`, Sec. 4; Shrivastava et al. 2017).
+
+Batches are ``{"a": (B, C, H, W), "b": (B, C, H, W)}`` in [-1, 1] (plus ``label_a``,
+``label_b`` where digits are known), as the unpaired datamodules deliver them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from gan_lightning.data.unpaired import STYLES, apply_style, in_style
+from gan_lightning.networks import ImagePool, PatchDiscriminator, ResNetTranslator
+from gan_lightning.objectives import AdversarialObjective, LeastSquaresLoss
+from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+
+__all__ = ["ConstantThenLinearDecay", "CycleGAN", "readable_digits"]
+
+POOLS_KEY = "image_pools_per_rank"
+"""Checkpoint entry holding every rank's image pools (a rank's own history is not rank 0's)."""
+
+
+class ConstantThenLinearDecay(LRScheduler):
+    """The learning rate stays at its initial value, then falls linearly to zero over the last
+    ``decay_steps`` of ``total_steps`` iterations (Zhu et al. 2017, Sec. 7.1: 100 epochs at 2e-4,
+    then 100 epochs of linear decay; default ``decay_steps = total_steps // 2``).
+
+    Stepped once per iteration by the task, so ``total_steps: ${trainer.max_steps}`` in YAML
+    spans the run. The factor is a closed form of the step count: resume restores it exactly.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, total_steps: int, decay_steps: int | None = None, last_epoch: int = -1
+    ) -> None:
+        decay_steps = total_steps // 2 if decay_steps is None else decay_steps
+        if total_steps < 1 or not 1 <= decay_steps <= total_steps:
+            raise ValueError(
+                f"ConstantThenLinearDecay needs total_steps >= 1 and 1 <= decay_steps <= total_steps, got "
+                f"total_steps={total_steps}, decay_steps={decay_steps}."
+            )
+        self.total_steps = total_steps
+        self.decay_steps = decay_steps
+        super().__init__(optimizer, last_epoch)
+
+    def factor(self, step: int) -> float:
+        """1 until ``total_steps − decay_steps``, then linear to 0 at ``total_steps`` (and after)."""
+        return min(1.0, max(0.0, (self.total_steps - step) / self.decay_steps))
+
+    def get_lr(self) -> list[float]:
+        return [base * self.factor(self.last_epoch) for base in self.base_lrs]
+
+
+def readable_digits(images: Tensor, style: str) -> Tensor:
+    """Digits in ``style`` turned back into what the MNIST classifier was trained on: inverted
+    ones negated, thick ones eroded by the dilation's own window (a grey opening, so an
+    approximation: the classifier reads 63 % of MNIST-5k's held-out thick digits as they are,
+    93 % eroded; plain 98 %). Used for ``val/digit_accuracy_ab``."""
+    features = style.split("_")
+    if "inverted" in features:
+        images = -images
+    if "thick" in features:
+        radius = max(1, round(2 * images.shape[-1] / 28))  # thicken()'s window (data/unpaired.py)
+        images = -F.max_pool2d(-images, 2 * radius + 1, stride=1, padding=radius)
+    return images
+
+
+def _grey_to(images: Tensor, channels: int) -> Tensor:
+    return images.expand(-1, channels, -1, -1) if images.shape[1] == 1 else images
+
+
+class CycleGAN(AdversarialTask):
+    """Unpaired translation between domains A and B with cycle consistency.
+
+    Args:
+        generator_ab / generator_ba: translators A → B and B → A (default: the paper's
+            :class:`~gan_lightning.networks.ResNetTranslator`, 9 blocks, width 64).
+        discriminator_a / discriminator_b: judge domain A and domain B images; raw logits of
+            any shape, e.g. a PatchGAN map (B, 1, h, w) (default: the 70×70 PatchGAN with
+            instance norm, Sec. 7.2).
+        channels: image channels of both domains, used only to build the default networks.
+        objective: adversarial losses on D's logits; default least squares (Sec. 4, "Training
+            details", after Mao et al. 2017).
+        adversarial_weight: weight of each direction's G adversarial term. Zhu et al. minimise
+            E[(D(G(x)) − 1)²] for G; :class:`~gan_lightning.objectives.LeastSquaresLoss` is Mao
+            et al.'s Eq. 2, ½E[(D(G(x)) − 1)²], so 2.0 restores the paper's balance against the
+            cycle term. D's loss is already the paper's (halved, Sec. 4).
+        cycle_weight: λ of the cycle loss (10, Sec. 4).
+        identity_weight: λ_id, the identity loss's weight *relative to* λ (0.5, Sec. 7.1);
+            0 disables it (needed when A and B have different channel counts).
+        pool_size: images in each discriminator's history (50, Sec. 4); 0 disables the pools.
+        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer`` over
+            both networks of the role; default Adam(2e-4, (0.5, 0.999)) (Sec. 7.1).
+        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
+            stepped once per iteration (:class:`ConstantThenLinearDecay` is the paper's).
+        generator_clip_norm / discriminator_clip_norm: gradient-norm limits per role.
+        ema_kimg / ema_rampup: moving averages of both translators (off by default; the paper
+            has none); samples and validation use them when on.
+        num_fixed: held-out (a, b) pairs drawn in the strips of :meth:`sample_fixed`.
+    """
+
+    #: a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b)): one row per fixed pair.
+    preview_nrow = 6
+
+    def __init__(
+        self,
+        generator_ab: nn.Module | None = None,
+        generator_ba: nn.Module | None = None,
+        discriminator_a: nn.Module | None = None,
+        discriminator_b: nn.Module | None = None,
+        channels: int = 3,
+        objective: AdversarialObjective | None = None,
+        adversarial_weight: float = 2.0,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        pool_size: int = 50,
+        generator_optimizer: OptimizerFactory | None = None,
+        discriminator_optimizer: OptimizerFactory | None = None,
+        generator_scheduler: SchedulerFactory | None = None,
+        discriminator_scheduler: SchedulerFactory | None = None,
+        generator_clip_norm: float | None = None,
+        discriminator_clip_norm: float | None = None,
+        ema_kimg: float | None = None,
+        ema_rampup: float | None = 0.05,
+        num_fixed: int = 8,
+    ) -> None:
+        super().__init__(
+            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
+            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
+            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
+            ema_kimg=ema_kimg,
+            ema_rampup=ema_rampup,
+        )
+        self.save_hyperparameters(
+            ignore=[
+                "generator_ab",
+                "generator_ba",
+                "discriminator_a",
+                "discriminator_b",
+                "objective",
+                "generator_optimizer",
+                "discriminator_optimizer",
+                "generator_scheduler",
+                "discriminator_scheduler",
+            ]
+        )
+        for name, value in (
+            ("adversarial_weight", adversarial_weight),
+            ("cycle_weight", cycle_weight),
+            ("identity_weight", identity_weight),
+        ):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}.")
+        if num_fixed < 1:
+            raise ValueError(f"num_fixed must be >= 1 (held-out pairs in the strips), got {num_fixed}.")
+        self.generator_ab = generator_ab if generator_ab is not None else ResNetTranslator(channels, channels)
+        self.generator_ba = generator_ba if generator_ba is not None else ResNetTranslator(channels, channels)
+        self.discriminator_a = discriminator_a if discriminator_a is not None else _paper_patchgan(channels)
+        self.discriminator_b = discriminator_b if discriminator_b is not None else _paper_patchgan(channels)
+        ins = getattr(self.generator_ab, "in_channels", None), getattr(self.generator_ab, "out_channels", None)
+        if identity_weight > 0 and None not in ins and ins[0] != ins[1]:
+            raise ValueError(
+                f"The identity loss feeds B images to G_ab, which takes {ins[0]} channels but makes {ins[1]}: "
+                "set identity_weight: 0 for domains with different channel counts."
+            )
+        self.keep_average("generator_ab")
+        self.keep_average("generator_ba")
+        self.objective = objective if objective is not None else LeastSquaresLoss()
+        self.adversarial_weight = adversarial_weight
+        self.cycle_weight = cycle_weight
+        self.identity_weight = identity_weight
+        self.pool_a = ImagePool(pool_size)  # translations into A, for D_a
+        self.pool_b = ImagePool(pool_size)
+        self.num_fixed = num_fixed
+        # the strips' held-out pairs: taken from the data in setup, not saved (the data gives them again)
+        self.register_buffer("fixed_a", torch.empty(0), persistent=False)
+        self.register_buffer("fixed_b", torch.empty(0), persistent=False)
+        self._digit_reader: dict[str, nn.Module] = {}  # the MNIST classifier, loaded on first use, not saved
+
+    # ------------------------------------------------------------------ declarations
+    def role_modules(self) -> dict[str, list[nn.Module]]:
+        return {
+            "generator": [self.generator_ab, self.generator_ba],
+            "discriminator": [self.discriminator_a, self.discriminator_b],
+        }
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if self.fixed_a.numel() == 0:
+            self._take_fixed_pairs(getattr(getattr(self.trainer, "datamodule", None), "val_set", None))
+
+    def _take_fixed_pairs(self, dataset: Any) -> None:
+        """The first ``num_fixed`` held-out items (indexing draws nothing from the global RNG)."""
+        if dataset is None or len(dataset) == 0:
+            return
+        items = [dataset[i] for i in range(min(self.num_fixed, len(dataset)))]
+        if not all(isinstance(item, Mapping) and "a" in item and "b" in item for item in items):
+            return
+        self.fixed_a = torch.stack([item["a"] for item in items]).to(self.device)
+        self.fixed_b = torch.stack([item["b"] for item in items]).to(self.device)
+
+    # ------------------------------------------------------------------ translating
+    def translators(self) -> tuple[nn.Module, nn.Module]:
+        """(G_ab, G_ba) that samples and validation use: the moving averages when kept."""
+        return (
+            self.generator_ab_ema if self.generator_ab_ema is not None else self.generator_ab,
+            self.generator_ba_ema if self.generator_ba_ema is not None else self.generator_ba,
+        )
+
+    def translate(self, images: Tensor, direction: str = "ab") -> Tensor:
+        """Translate ``images`` A → B (``"ab"``) or B → A (``"ba"``) in eval mode, without
+        gradients and without touching the training RNG."""
+        if direction not in ("ab", "ba"):
+            raise ValueError(f"direction must be 'ab' or 'ba', got {direction!r}.")
+        network = self.translators()[direction == "ba"]
+        with looking_only(network):
+            return network(images.to(self.device))
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.translators()[0](images)
+
+    def sample_fixed(self) -> Tensor:
+        """Strips of the fixed held-out pairs, one row each:
+        a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b)) (:attr:`preview_nrow` = 6)."""
+        if self.fixed_a.numel() == 0:
+            raise ValueError(
+                "CycleGAN has no fixed pairs to draw: give the datamodule a held-out set (val_set of "
+                "{'a', 'b'} items) or train one step first."
+            )
+        g_ab, g_ba = self.translators()
+        with looking_only(g_ab, g_ba):
+            fake_b, fake_a = g_ab(self.fixed_a), g_ba(self.fixed_b)
+            columns = [self.fixed_a, fake_b, g_ba(fake_b), self.fixed_b, fake_a, g_ab(fake_a)]
+        channels = max(column.shape[1] for column in columns)
+        return torch.stack([_grey_to(column.float(), channels) for column in columns], dim=1).flatten(0, 1)
+
+    # ------------------------------------------------------------------ the phases
+    def adversarial(self, discriminator: nn.Module, fake: Tensor) -> Tensor:
+        """G's adversarial term: ``discriminator`` (frozen by the role) on translations."""
+        return self.adversarial_weight * self.objective.generator_loss(discriminator(fake).flatten(1))
+
+    def generator_main(self, real_a: Tensor, real_b: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
+        """Both translators' loss (Zhu et al. 2017, Eq. 3 plus the identity loss of Sec. 5.2).
+        Returns the loss, the translations (G_ab(a), G_ba(b)) for D main, and the terms."""
+        fake_b, fake_a = self.generator_ab(real_a), self.generator_ba(real_b)
+        terms = {
+            "g_adv_ab": self.adversarial(self.discriminator_b, fake_b),
+            "g_adv_ba": self.adversarial(self.discriminator_a, fake_a),
+            "cycle_a": self.cycle_weight * F.l1_loss(self.generator_ba(fake_b), real_a),
+            "cycle_b": self.cycle_weight * F.l1_loss(self.generator_ab(fake_a), real_b),
+        }
+        if self.identity_weight > 0:
+            weight = self.identity_weight * self.cycle_weight
+            terms["identity_a"] = weight * F.l1_loss(self.generator_ba(real_a), real_a)
+            terms["identity_b"] = weight * F.l1_loss(self.generator_ab(real_b), real_b)
+        loss = torch.stack(list(terms.values())).sum()
+        return loss, fake_a, fake_b, {"g_loss": loss.detach(), **{k: v.detach() for k, v in terms.items()}}
+
+    def judge(self, discriminator: nn.Module, real: Tensor, fake: Tensor, domain: str) -> tuple[Tensor, dict]:
+        """One discriminator's loss on real images of its domain vs (pooled) translations."""
+        real_logits, fake_logits = discriminator(real).flatten(1), discriminator(fake).flatten(1)
+        loss = self.objective.discriminator_loss(real_logits, fake_logits)
+        return loss, {
+            f"d_loss_{domain}": loss.detach(),
+            f"D_{domain}(x)": self.objective.readout(real_logits.detach()).mean(),
+            f"D_{domain}(G)": self.objective.readout(fake_logits.detach()).mean(),
+        }
+
+    def discriminator_main(
+        self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """D_a and D_b on real images vs translations drawn through their histories (Sec. 4)."""
+        loss_a, stats_a = self.judge(self.discriminator_a, real_a, self.pool_a.query(fake_a), "a")
+        loss_b, stats_b = self.judge(self.discriminator_b, real_b, self.pool_b.query(fake_b), "b")
+        loss = loss_a + loss_b
+        return loss, {"d_loss": loss.detach(), **stats_a, **stats_b}
+
+    # ------------------------------------------------------------------ one iteration
+    def training_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        real_a, real_b = unpaired_batch(batch)
+        if self.fixed_a.numel() == 0:  # no held-out set: draw the strips from the first training pairs
+            self.fixed_a, self.fixed_b = real_a[: self.num_fixed].clone(), real_b[: self.num_fixed].clone()
+
+        with self.training_role("generator"):
+            loss, fake_a, fake_b, g_stats = self.generator_main(real_a, real_b)
+            self.step("generator", loss)
+
+        with self.training_role("discriminator"):
+            loss, d_stats = self.discriminator_main(real_a, real_b, fake_a.detach(), fake_b.detach())
+            self.step("discriminator", loss)
+
+        stats = {**g_stats, **d_stats}
+        self.end_iteration(real_a.shape[0], stats)
+        self.log_progress(real_a.shape[0], d_loss=stats["d_loss"], g_loss=stats["g_loss"])
+        return stats
+
+    # ------------------------------------------------------------------ held-out evaluation
+    def validation_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> None:
+        """``val/cycle_l1`` always; on the MNIST styles demo (a datamodule with ``style`` whose
+        held-out b is ``apply_style(a)``) also the L1 to the known translation, the style check
+        and the digit the MNIST classifier reads in each direction."""
+        self.log_dict(self.held_out_scores(batch, self._data_style()), batch_size=len(batch["a"]), sync_dist=True)
+
+    def held_out_scores(self, batch: Mapping[str, Tensor], style: str | None) -> dict[str, Tensor]:
+        real_a, real_b = unpaired_batch(batch)
+        g_ab, g_ba = self.translators()
+        with looking_only(g_ab, g_ba):
+            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+            cycle_a, cycle_b = F.l1_loss(g_ba(fake_b), real_a), F.l1_loss(g_ab(fake_a), real_b)
+        scores = {"val/cycle_l1": (cycle_a + cycle_b) / 2, "val/cycle_l1_a": cycle_a, "val/cycle_l1_b": cycle_b}
+        if style is None:
+            return scores
+        scores["val/l1_ab"] = F.l1_loss(fake_b, apply_style(real_a, style))
+        scores["val/l1_ba"] = F.l1_loss(fake_a, real_a)
+        scores["val/style_ab"] = in_style(fake_b.float(), style).float().mean()
+        scores["val/style_ba"] = in_style(fake_a.float(), "plain").float().mean()
+        if "label_a" in batch and "label_b" in batch:
+            reader = self.digit_reader()
+            scores["val/digit_accuracy_ab"] = _accuracy(
+                reader, readable_digits(fake_b.float(), style), batch["label_a"]
+            )
+            scores["val/digit_accuracy_ba"] = _accuracy(reader, fake_a.float(), batch["label_b"])
+        return scores
+
+    def _data_style(self) -> str | None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        style = getattr(datamodule, "style", None)
+        return style if style in STYLES else None
+
+    def digit_reader(self) -> nn.Module:
+        """The shipped MNIST classifier (:class:`~gan_lightning.metrics.mnist.MNISTFeatures`),
+        kept outside the state dict: it is a measuring instrument, not part of the model."""
+        if "mnist" not in self._digit_reader:
+            from gan_lightning.metrics.mnist import MNISTFeatures
+
+            self._digit_reader["mnist"] = MNISTFeatures()
+        return self._digit_reader["mnist"].to(self.device)
+
+    # ------------------------------------------------------------------ every rank's image pools
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Each process keeps its own history under DDP; the state dict holds only the saving
+        rank's, so every rank's pools are gathered here (a collective: Lightning builds the
+        checkpoint on every rank) and :meth:`on_load_checkpoint` gives each rank its own."""
+        pools = {"pool_a": self.pool_a.get_extra_state(), "pool_b": self.pool_b.get_extra_state()}
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            gathered: list[Any] = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, pools)
+            checkpoint[POOLS_KEY] = gathered
+        else:
+            checkpoint[POOLS_KEY] = [pools]
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Put this rank's own pools into the state dict about to be loaded (a run with another
+        number of processes starts every rank from the saving rank's pools, with a warning)."""
+        super().on_load_checkpoint(checkpoint)
+        per_rank = checkpoint.get(POOLS_KEY)
+        if not per_rank or self._trainer is None:
+            return
+        world_size, rank = self.trainer.world_size, self.trainer.global_rank
+        if len(per_rank) != world_size:
+            rank_zero_warn(
+                f"The checkpoint holds the image pools of {len(per_rank)} process(es) but this run has {world_size}: "
+                "every process resumes with the first one's history, so D's fake batches differ from an "
+                "uninterrupted run for a while."
+            )
+            return
+        state = checkpoint.get("state_dict", {})
+        for name, pool in per_rank[rank].items():
+            state[f"{name}._extra_state"] = pool
+
+
+def _paper_patchgan(channels: int) -> PatchDiscriminator:
+    """The 70×70 PatchGAN with instance norm (Zhu et al. 2017, Sec. 7.2)."""
+    return PatchDiscriminator(channels, num_layers=3, norm="instance")
+
+
+def _accuracy(reader: nn.Module, images: Tensor, labels: Tensor) -> Tensor:
+    _, logits = reader.extract(images)
+    return (logits.argmax(1) == labels).float().mean()
+
+
+def unpaired_batch(batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """``(a, b)`` of an unpaired batch, with a clear error for any other batch."""
+    if not isinstance(batch, Mapping) or "a" not in batch or "b" not in batch:
+        found = sorted(batch) if isinstance(batch, Mapping) else type(batch).__name__
+        raise ValueError(
+            f"CycleGAN trains on unpaired batches {{'a': images, 'b': images}}, got {found}: use "
+            "UnpairedImageFolderDataModule or MNISTStylesDataModule (or a datamodule with that batch)."
+        )
+    return batch["a"], batch["b"]
