@@ -366,3 +366,12 @@ def test_ddp_trains_and_resumes_every_ranks_own_pool(tmp_path: Path):
     resumed = run_ddp(tmp_path, "resumed", f"--ckpt_path={after_first}")
     for rank in (0, 1):
         assert_same_state(resumed[rank]["state"], straight[rank]["state"], f"rank {rank}")
+
+
+def test_translate_contract_needs_a_direction_and_the_trained_channels():
+    model = tiny_cyclegan()
+    images = torch.zeros(2, model.generator_ab.in_channels, 8, 8)
+    with pytest.raises(ValueError, match="--direction"):
+        model.translate(images)
+    with pytest.raises(ValueError, match="channel"):
+        model.translate(torch.zeros(2, model.generator_ab.in_channels + 1, 8, 8), "ab")

@@ -227,12 +227,22 @@ class CycleGAN(AdversarialTask):
             self.generator_ba_ema if self.generator_ba_ema is not None else self.generator_ba,
         )
 
-    def translate(self, images: Tensor, direction: str = "ab") -> Tensor:
+    def translate(self, images: Tensor, direction: str | None = None) -> Tensor:
         """Translate ``images`` A → B (``"ab"``) or B → A (``"ba"``) in eval mode, without
-        gradients and without touching the training RNG."""
+        gradients and without touching the training RNG: the contract of ``gan-lightning
+        translate`` (:mod:`gan_lightning.commands.translate`), which passes ``--direction``."""
         if direction not in ("ab", "ba"):
-            raise ValueError(f"direction must be 'ab' or 'ba', got {direction!r}.")
+            raise ValueError(
+                f"CycleGAN translates both ways: pass direction 'ab' (A → B) or 'ba' (B → A) "
+                f"(--direction ab|ba), got {direction!r}."
+            )
         network = self.translators()[direction == "ba"]
+        expected = getattr(network, "in_channels", None)
+        if images.dim() != 4 or (expected is not None and images.shape[1] != expected):
+            raise ValueError(
+                f"CycleGAN expects images of shape (B, {expected}, H, W), got {tuple(images.shape)}: "
+                f"the model was trained on {expected}-channel images."
+            )
         with looking_only(network):
             return network(images.to(self.device))
 
