@@ -57,7 +57,9 @@ def test_example_trains_through_the_cli_with_the_users_classes(example_run):
     with open(example_run / "metrics.csv") as handle:
         rows = list(csv.DictReader(handle))
     logged = {key for row in rows for key, value in row.items() if value}
+    assert [r["class_path"] for r in model["generator_regularizers"]] == ["my_paper.JacobianClamping"]
     assert {"train/d_loss", "train/g_loss", "train/MeanScoreAnchor", "train/R1Penalty", "train/R2Penalty"} <= logged
+    assert "train/JacobianClamping" in logged
     losses = [float(row["train/d_loss"]) for row in rows if row.get("train/d_loss")]
     assert len(losses) == 3 and all(torch.isfinite(torch.tensor(losses)))
     checkpoint = torch.load(example_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
@@ -68,7 +70,7 @@ def test_example_classes_keep_their_contracts():
     """The example's formulas, checked against hand-computed values."""
     sys.path.insert(0, str(EXAMPLE))
     try:
-        from my_paper import MeanScoreAnchor, RelativisticPairingLoss
+        from my_paper import JacobianClamping, MeanScoreAnchor, RelativisticPairingLoss
     finally:
         sys.path.remove(str(EXAMPLE))
     from gan_lightning.regularizers import DiscriminatorBatch
@@ -93,3 +95,12 @@ def test_example_classes_keep_their_contracts():
     )
     term, value = anchor(batch)
     assert torch.isclose(value, torch.tensor(9.0)) and torch.isclose(term, torch.tensor(4.5))
+
+    # Jacobian clamping on a generator that stretches every direction by k: Q = k exactly.
+    from gan_lightning.regularizers import GeneratorBatch
+
+    clamp = JacobianClamping(weight=2.0, lambda_min=1.0, lambda_max=3.0)
+    for k, expected in ((2.0, 0.0), (5.0, 4.0), (0.5, 0.25)):
+        stretch = GeneratorBatch(torch.nn.Identity(), lambda z, k=k: k * z, latent=torch.randn(4, 3))
+        term, value = clamp(stretch)
+        assert torch.isclose(value, torch.tensor(expected), atol=1e-5) and torch.isclose(term, 2.0 * value)

@@ -2,7 +2,8 @@
 
 The method: the relativistic pairing loss RpGAN (Jolicoeur-Martineau 2018, "The relativistic
 discriminator"), as revived by R3GAN (Huang et al. 2024) with zero-centred R1 + R2 penalties, plus an
-"anchor" penalty of our own that pins the discriminator's mean score.
+"anchor" penalty of our own that pins the discriminator's mean score, and on the generator's side
+Jacobian clamping (Odena et al. 2018).
 
 Run it from this folder (``lightning`` puts the current folder on ``sys.path``):
 
@@ -15,11 +16,12 @@ Everything below uses only the public contracts of ``gan_lightning.objectives`` 
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from gan_lightning.objectives import AdversarialObjective
-from gan_lightning.regularizers import DiscriminatorBatch, Regularizer
+from gan_lightning.regularizers import DiscriminatorBatch, GeneratorBatch, GeneratorRegularizer, Regularizer
 
 
 class RelativisticPairingLoss(AdversarialObjective):
@@ -57,3 +59,30 @@ class MeanScoreAnchor(Regularizer):
 
     def penalty(self, batch: DiscriminatorBatch) -> Tensor:
         return batch.discriminator(batch.real).float().mean().pow(2)
+
+
+class JacobianClamping(GeneratorRegularizer):
+    """Jacobian clamping (Odena et al. 2018, "Is generator conditioning causally related to GAN
+    performance?", Algorithm 1): keep the generator's local stretch
+    ``Q = ‖G(z + δ) − G(z)‖ / ‖δ‖`` (δ a random direction of length ``eps``) inside
+    ``[lambda_min, lambda_max]``; penalty ``E[max(Q − λmax, 0)² + max(λmin − Q, 0)²]``.
+    """
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        interval: int = 1,
+        eps: float = 1.0,
+        lambda_min: float = 1.0,
+        lambda_max: float = 20.0,
+    ) -> None:
+        super().__init__(weight, interval)
+        self.eps, self.lambda_min, self.lambda_max = eps, lambda_min, lambda_max
+
+    def penalty(self, batch: GeneratorBatch) -> Tensor:
+        latent = batch.latent
+        delta = torch.randn_like(latent)
+        delta = self.eps * delta / delta.norm(dim=1, keepdim=True)
+        base = batch.images if batch.images is not None else batch.generate(latent)
+        stretch = (batch.generate(latent + delta) - base).flatten(start_dim=1).norm(dim=1) / self.eps
+        return (F.relu(stretch - self.lambda_max).pow(2) + F.relu(self.lambda_min - stretch).pow(2)).mean()
