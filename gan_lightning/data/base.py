@@ -22,18 +22,27 @@ def scale_images(images: Tensor, image_size: int | None) -> Tensor:
     ).clamp(-1, 1)
 
 
-def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: int, seed: int) -> DataLoader:
+def make_loader(
+    dataset: Dataset,
+    batch_size: int,
+    shuffle: bool,
+    num_workers: int,
+    seed: int,
+    loader_class: type[ResumableDataLoader] = ResumableDataLoader,
+    persistent_workers: bool = True,
+) -> DataLoader:
     """The loader every data module uses. Training order depends on (seed, epoch) only and
     its position is checkpointed, so a run resumed mid-epoch sees the same batches as an
     uninterrupted one. The loader's own generator (worker seeds) keeps ``iter()`` from
-    consuming the global torch RNG."""
-    return ResumableDataLoader(
+    consuming the global torch RNG. ``persistent_workers=False`` restarts workers each epoch
+    (for data sets whose items depend on the epoch)."""
+    return loader_class(
         dataset,
         batch_size=batch_size,
         sampler=EpochSeededRandomSampler(dataset, seed=seed) if shuffle else None,
         drop_last=shuffle,
         num_workers=num_workers,
-        persistent_workers=num_workers > 0,
+        persistent_workers=persistent_workers and num_workers > 0,
         generator=torch.Generator().manual_seed(seed),
     )
 

@@ -25,11 +25,11 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from gan_lightning.data.base import SplitDataModule, scale_images
+from gan_lightning.data.base import SplitDataModule, make_loader, scale_images
 from gan_lightning.data.embedded import _mnist5k_pixels, check_channels, repeat_channels
 from gan_lightning.data.image_data import DataNotFoundError, require_folder
 from gan_lightning.data.image_folder import IMAGE_EXTENSIONS, FolderScan, scan_image_folder
-from gan_lightning.data.resumable import EpochSeededRandomSampler, ResumableDataLoader
+from gan_lightning.data.resumable import ResumableDataLoader
 
 MNIST_SIZE = 28
 
@@ -66,22 +66,6 @@ class EpochDataLoader(ResumableDataLoader):
         yield from super().__iter__()
 
 
-def make_epoch_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: int, seed: int) -> DataLoader:
-    """:func:`gan_lightning.data.base.make_loader`'s policy (order from ``(seed, epoch)``,
-    position checkpointed) with an :class:`EpochDataLoader`. Workers are started afresh
-    each epoch (not persistent): a persistent worker would keep the first epoch's copy of
-    the dataset and repeat its crops forever."""
-    return EpochDataLoader(
-        dataset,
-        batch_size=batch_size,
-        sampler=EpochSeededRandomSampler(dataset, seed=seed) if shuffle else None,
-        drop_last=shuffle,
-        num_workers=num_workers,
-        persistent_workers=False,
-        generator=torch.Generator().manual_seed(seed),
-    )
-
-
 class TranslationDataModule(SplitDataModule):
     """Base of the image-to-image datamodules: :meth:`make_datasets` builds the training
     and held-out sets once; their loaders give each item its epoch.
@@ -107,7 +91,18 @@ class TranslationDataModule(SplitDataModule):
         self.train_set, self.val_set = train, held_out
 
     def _loader(self, dataset: Dataset, shuffle: bool, batch_size: int | None = None) -> DataLoader:
-        return make_epoch_loader(dataset, batch_size or self.batch_size, shuffle, self.num_workers, self.seed)
+        """The shared resumable loader, handing each pass its epoch; workers are started
+        afresh each epoch: a persistent worker would keep the first epoch's copy of the
+        dataset and repeat its crops forever."""
+        return make_loader(
+            dataset,
+            batch_size or self.batch_size,
+            shuffle,
+            self.num_workers,
+            self.seed,
+            loader_class=EpochDataLoader,
+            persistent_workers=False,
+        )
 
 
 class TensorDictDataset(Dataset):

@@ -24,24 +24,20 @@ class DiscriminatorBatch:
     fake: Tensor
 
 
-def check_schedule(owner: object, weight: float, interval: int) -> None:
-    if weight < 0:
-        raise ValueError(f"{type(owner).__name__}: weight must be >= 0, got {weight}.")
-    if interval < 1:
-        raise ValueError(f"{type(owner).__name__}: interval must be >= 1, got {interval}.")
+class Scheduled:
+    """What both kinds of regularizer share: a ``weight``, an ``interval`` (lazy
+    regularization, Karras et al. 2020, StyleGAN2 Sec. 3.1: applied on every
+    ``interval``-th update, scaled by ``interval`` so its expected strength is unchanged),
+    the name it is logged under, and ``weighted(value)``."""
 
+    weight: float
+    interval: int
 
-class Regularizer(ABC):
-    """A penalty ``weight · penalty(batch)`` added to the discriminator loss.
-
-    ``interval`` > 1 applies it lazily (Karras et al. 2020, StyleGAN2 Sec. 3.1): only on
-    every ``interval``-th discriminator update, scaled by ``interval`` so its expected
-    strength is unchanged. A lazy one runs in a phase (and optimizer step) of its own, and
-    the task corrects D's optimizer for the extra steps (StyleGAN2 Appendix B).
-    """
-
-    def __init__(self, weight: float, interval: int = 1) -> None:
-        check_schedule(self, weight, interval)
+    def _set_schedule(self, weight: float, interval: int) -> None:
+        if weight < 0:
+            raise ValueError(f"{type(self).__name__}: weight must be >= 0, got {weight}.")
+        if interval < 1:
+            raise ValueError(f"{type(self).__name__}: interval must be >= 1, got {interval}.")
         self.weight = weight
         self.interval = interval
 
@@ -50,8 +46,25 @@ class Regularizer(ABC):
         """Key under which the unweighted penalty is logged."""
         return type(self).__name__
 
-    def is_due(self, discriminator_step: int) -> bool:
-        return discriminator_step % self.interval == 0
+    def is_due(self, step: int) -> bool:
+        """Whether the penalty applies at this update of its network."""
+        return step % self.interval == 0
+
+    def weighted(self, value: Tensor) -> tuple[Tensor, Tensor]:
+        """``(weighted term to add to the loss, unweighted penalty to log)``."""
+        return value * (self.weight * self.interval), value.detach()
+
+
+class Regularizer(Scheduled, ABC):
+    """A penalty ``weight · penalty(batch)`` added to the discriminator loss.
+
+    ``interval`` > 1 applies it lazily: a phase (and optimizer step) of its own every
+    ``interval`` updates, and the task corrects D's optimizer for the extra steps
+    (StyleGAN2 Appendix B).
+    """
+
+    def __init__(self, weight: float, interval: int = 1) -> None:
+        self._set_schedule(weight, interval)
 
     @abstractmethod
     def penalty(self, batch: DiscriminatorBatch) -> Tensor:
@@ -59,8 +72,7 @@ class Regularizer(ABC):
 
     def __call__(self, batch: DiscriminatorBatch) -> tuple[Tensor, Tensor]:
         """Returns ``(weighted term to add to the loss, unweighted penalty to log)``."""
-        value = self.penalty(batch)
-        return value * (self.weight * self.interval), value.detach()
+        return self.weighted(self.penalty(batch))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(weight={self.weight}, interval={self.interval})"
@@ -83,7 +95,7 @@ class GeneratorBatch:
     images: Tensor | None = None
 
 
-class GeneratorRegularizer(nn.Module):
+class GeneratorRegularizer(Scheduled, nn.Module):
     """A penalty ``weight · penalty(batch)`` added to the generator's loss (the ``G reg``
     phase of StyleGAN2's loss), with the same ``interval`` semantics as :class:`Regularizer`.
 
@@ -92,18 +104,8 @@ class GeneratorRegularizer(nn.Module):
     """
 
     def __init__(self, weight: float, interval: int = 1) -> None:
-        super().__init__()
-        check_schedule(self, weight, interval)
-        self.weight = weight
-        self.interval = interval
-
-    @property
-    def name(self) -> str:
-        """Key under which the unweighted penalty is logged."""
-        return type(self).__name__
-
-    def is_due(self, generator_step: int) -> bool:
-        return generator_step % self.interval == 0
+        nn.Module.__init__(self)
+        self._set_schedule(weight, interval)
 
     def penalty(self, batch: GeneratorBatch) -> Tensor:
         """The unweighted penalty (a scalar)."""
@@ -111,8 +113,7 @@ class GeneratorRegularizer(nn.Module):
 
     def forward(self, batch: GeneratorBatch) -> tuple[Tensor, Tensor]:
         """Returns ``(weighted term to add to the loss, unweighted penalty to log)``."""
-        value = self.penalty(batch)
-        return value * (self.weight * self.interval), value.detach()
+        return self.weighted(self.penalty(batch))
 
     def extra_repr(self) -> str:
         return f"weight={self.weight}, interval={self.interval}"

@@ -53,6 +53,17 @@ class FakeBatch:
     labels: Tensor | None
 
 
+def apply_regularizers(
+    regularizers: Iterable[Regularizer | GeneratorRegularizer], batch: Any, zero: Tensor
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """The sum of the weighted penalties and each unweighted value by name."""
+    total, stats = zero, {}
+    for regularizer in regularizers:
+        term, stats[regularizer.name] = regularizer(batch)
+        total = total + term
+    return total, stats
+
+
 def lazy_interval_of(regularizers: Iterable[Regularizer | GeneratorRegularizer], owner: str) -> int | None:
     """The one interval > 1 shared by ``owner``'s lazy regularizers (``None`` if none is lazy)."""
     intervals = {reg.interval for reg in regularizers if reg.interval > 1}
@@ -299,11 +310,7 @@ class GAN(AdversarialTask):
         self, regularizers: list[Regularizer], real: Tensor, labels: Tensor | None, fake: FakeBatch
     ) -> tuple[Tensor, dict[str, Tensor]]:
         batch = DiscriminatorBatch(discriminator=lambda x: self.score(x, labels), real=real, fake=fake.images)
-        total, stats = real.new_zeros(()), {}
-        for regularizer in regularizers:
-            term, stats[regularizer.name] = regularizer(batch)
-            total = total + term
-        return total, stats
+        return apply_regularizers(regularizers, batch, real.new_zeros(()))
 
     def _regularize_generator(
         self, regularizers: Iterable[GeneratorRegularizer], latent: Tensor, labels: Tensor | None, images: Any
@@ -315,11 +322,7 @@ class GAN(AdversarialTask):
             labels=labels,
             images=images,
         )
-        total, stats = latent.new_zeros(()), {}
-        for regularizer in regularizers:
-            term, stats[regularizer.name] = regularizer(batch)
-            total = total + term
-        return total, stats
+        return apply_regularizers(regularizers, batch, latent.new_zeros(()))
 
     # ------------------------------------------------------------------ the phases
     def discriminator_main(
