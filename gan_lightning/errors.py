@@ -25,6 +25,11 @@ class RunConfigNotFoundError(GanLightningError, FileNotFoundError):
     """A checkpoint command found no ``config.yaml`` to rebuild the model or the data from."""
 
 
+class WeightsNotFoundError(GanLightningError, FileNotFoundError):
+    """A feature network's local weights file (Inception, the MNIST classifier, a perceptual
+    loss's network) is not where the configuration says; nothing is downloaded."""
+
+
 # torch re-raises an error from a DataLoader worker as the same type with the worker's
 # traceback in the message ("Caught X in DataLoader worker process 0. Original Traceback ...").
 _WORKER_TRACEBACK = re.compile(r"Original Traceback \(most recent call last\):.*\n(?:[\w.]+: )?(.+)\s*$", re.S)

@@ -190,8 +190,11 @@ def test_bad_configuration_raises_actionable_errors(tmp_path: Path) -> None:
         GenerativeMetrics(features=torch.nn.Flatten(), mode_coverage=True)
     with pytest.raises(ValueError, match="at least 2"):
         GenerativeMetrics(num_samples=1)
-    with pytest.raises(FileNotFoundError, match="train_mnist_classifier"):
+    with pytest.raises(FileNotFoundError, match="train_mnist_classifier") as missing:
         MNISTFeatures(tmp_path / "missing.pt")
+    from gan_lightning.errors import GanLightningError
+
+    assert isinstance(missing.value, GanLightningError), "the CLI must print it as one line"
 
 
 def test_any_module_can_be_the_feature_network() -> None:

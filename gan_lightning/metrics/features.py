@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_lightning.errors import WeightsNotFoundError
+
 INCEPTION_WEIGHTS_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 )
@@ -112,7 +114,7 @@ class InceptionFeatures(FeatureNetwork):
         for candidate in candidates:
             if candidate.is_file():
                 return candidate
-        raise FileNotFoundError(
+        raise WeightsNotFoundError(
             f"Inception weights not found at {candidates[0]}. Metrics with `features: inception` need the "
             f"FID InceptionV3 weights offline. Download them once on a machine with internet:\n"
             f"  wget {INCEPTION_WEIGHTS_URL}\n"

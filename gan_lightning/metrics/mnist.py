@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_lightning.errors import WeightsNotFoundError
 from gan_lightning.metrics.features import FeatureNetwork, resize_to
 
 MNIST_WEIGHTS = "mnist_classifier.pt"
@@ -105,7 +106,7 @@ class MNISTFeatures(FeatureNetwork):
         self.digit_box = digit_box
         path = Path(weights_path) if weights_path is not None else default_weights_path()
         if not path.is_file():
-            raise FileNotFoundError(
+            raise WeightsNotFoundError(
                 f"MNIST classifier weights not found at {path}. Reinstall gan-lightning (the file ships in "
                 "gan_lightning/assets/) or train them with `python scripts/train_mnist_classifier.py`."
             )

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
+from gan_lightning.errors import WeightsNotFoundError
 from gan_lightning.metrics.mnist import MNISTFeatures
 
 Reduction = Literal["mean", "none"]
@@ -86,7 +87,7 @@ class PerceptualLoss(nn.Module):
         elif weights_path is not None:
             path = Path(weights_path)
             if not path.is_file():
-                raise FileNotFoundError(f"PerceptualLoss weights not found at {path}: pass a local state_dict file.")
+                raise WeightsNotFoundError(f"PerceptualLoss weights not found at {path}: pass a local state_dict file.")
             feature_network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         self.feature_network = feature_network.requires_grad_(False).eval()
 
