@@ -72,6 +72,16 @@ def test_colour_images_for_a_grey_model_fail_naming_the_files(checkpoint: Path, 
         translate_folder(args(checkpoint, tmp_path / "in", tmp_path / "out"))
 
 
+def test_grey_images_saved_as_rgb_are_read_as_grey(checkpoint: Path, tmp_path: Path) -> None:
+    """torchvision's save_image writes a grey tensor as RGB with three equal channels."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    grey = np.random.default_rng(0).integers(0, 256, (4, 4), dtype=np.uint8)
+    Image.fromarray(np.stack([grey] * 3, axis=-1), "RGB").save(folder / "grey.png")
+    assert read(folder / "grey.png").shape == (1, 4, 4)
+    assert [p.name for p in translate_folder(args(checkpoint, folder, tmp_path / "out"))] == ["grey.png"]
+
+
 def test_a_direction_for_a_one_way_task_fails(checkpoint: Path, tmp_path: Path) -> None:
     write_pngs(tmp_path / "in", [4])
     with pytest.raises(TranslateError, match="one way"):

@@ -166,8 +166,12 @@ class RunSummary(Callback):
             from gan_lightning.commands.loading import find_run_config
 
             config = "" if find_run_config(Path(chosen)) else " --config <the run's config.yaml>"
-            rows.append(("next", f"gan-lightning evaluate {shown(chosen)}{config}"))
-            rows.append(("", f"gan-lightning sample {shown(chosen)} --out {shown(run / 'export')}{config}"))
+            if callable(getattr(trainer.lightning_module, "translate", None)):  # pix2pix, CycleGAN, SRGAN
+                command = f"gan-lightning translate {shown(chosen)} --input <images> --out {shown(run / 'translated')}"
+                rows.append(("next", f"{command}{config}"))
+            else:
+                rows.append(("next", f"gan-lightning evaluate {shown(chosen)}{config}"))
+                rows.append(("", f"gan-lightning sample {shown(chosen)} --out {shown(run / 'export')}{config}"))
         width = max(len(label) for label, _ in rows) + 2
         title = f"Run finished at iteration {trainer.global_step}"
         return [title, "-" * len(title), *(f"{label:<{width}}{text}" for label, text in rows)]

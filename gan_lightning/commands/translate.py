@@ -65,7 +65,9 @@ def input_images(folder: Path) -> list[Path]:
 
 
 def read(path: Path) -> Tensor:
-    """(C, H, W) in [-1, 1]: 1 channel for grey images, 3 for colour (alpha dropped)."""
+    """(C, H, W) in [-1, 1]: 1 channel for grey images — also RGB files whose three channels
+    are equal, as torchvision's ``save_image`` writes grey tensors —, 3 for colour (alpha
+    dropped)."""
     try:
         with Image.open(path) as image:
             image = image.convert("L" if image.mode in GREY_MODES else "RGB")
@@ -73,6 +75,8 @@ def read(path: Path) -> Tensor:
         raise TranslateError(f"{path} is not a readable image ({error}).") from error
     array = np.asarray(image, dtype=np.float32)
     array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    if array.shape[0] == 3 and (array[0] == array[1]).all() and (array[1] == array[2]).all():
+        array = array[:1]
     return torch.from_numpy(array.copy()) / 127.5 - 1.0
 
 
