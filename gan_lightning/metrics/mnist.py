@@ -9,6 +9,7 @@ from it are comparable only with numbers from the same weights (see docs/metrics
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -122,3 +123,11 @@ class MNISTFeatures(FeatureNetwork):
             )
         images = to_mnist_frame(images.float().mean(dim=1, keepdim=True), self.digit_box)
         return self.classifier.features_and_logits(images)
+
+
+@functools.cache
+def shipped_digit_reader(device: str = "cpu") -> MNISTFeatures:
+    """The shipped MNIST classifier on ``device``, loaded once per process: the yardstick the
+    translation tasks read digits with ("does the output still show the right digit?"). Tasks
+    keep it out of their state dict: it is a measuring instrument, not part of the model."""
+    return MNISTFeatures().to(device)

@@ -192,6 +192,17 @@ class AdversarialTask(LightningModule):
         self._averaged.append(name)
         return average
 
+    def averaged(self, name: str) -> nn.Module:
+        """The network ``name`` as samples, strips and metrics use it: its moving average if
+        :meth:`keep_average` keeps one, else the network itself."""
+        average = getattr(self, f"{name}_ema", None)
+        return average if average is not None else getattr(self, name)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """``averaged("generator")``, for tasks with one generator."""
+        return self.averaged("generator")
+
     # ------------------------------------------------------------------ trainer set-up
     def setup(self, stage: str) -> None:
         """Runs before the strategy wraps the model: plain ``strategy="ddp"`` becomes

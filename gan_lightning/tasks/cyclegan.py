@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from gan_lightning.data.unpaired import STYLES, apply_style, in_style
+from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.networks import ImagePool, PatchDiscriminator, ResNetTranslator
 from gan_lightning.objectives import AdversarialObjective, LeastSquaresLoss
 from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
@@ -195,7 +196,6 @@ class CycleGAN(AdversarialTask):
         # the strips' held-out pairs: taken from the data in setup, not saved (the data gives them again)
         self.register_buffer("fixed_a", torch.empty(0), persistent=False)
         self.register_buffer("fixed_b", torch.empty(0), persistent=False)
-        self._digit_reader: dict[str, nn.Module] = {}  # the MNIST classifier, loaded on first use, not saved
 
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
@@ -222,10 +222,7 @@ class CycleGAN(AdversarialTask):
     # ------------------------------------------------------------------ translating
     def translators(self) -> tuple[nn.Module, nn.Module]:
         """(G_ab, G_ba) that samples and validation use: the moving averages when kept."""
-        return (
-            self.generator_ab_ema if self.generator_ab_ema is not None else self.generator_ab,
-            self.generator_ba_ema if self.generator_ba_ema is not None else self.generator_ba,
-        )
+        return self.averaged("generator_ab"), self.averaged("generator_ba")
 
     def translate(self, images: Tensor, direction: str | None = None) -> Tensor:
         """Translate ``images`` A → B (``"ab"``) or B → A (``"ba"``) in eval mode, without
@@ -360,11 +357,7 @@ class CycleGAN(AdversarialTask):
     def digit_reader(self) -> nn.Module:
         """The shipped MNIST classifier (:class:`~gan_lightning.metrics.mnist.MNISTFeatures`),
         kept outside the state dict: it is a measuring instrument, not part of the model."""
-        if "mnist" not in self._digit_reader:
-            from gan_lightning.metrics.mnist import MNISTFeatures
-
-            self._digit_reader["mnist"] = MNISTFeatures()
-        return self._digit_reader["mnist"].to(self.device)
+        return shipped_digit_reader(str(self.device))
 
     # ------------------------------------------------------------------ every rank's image pools
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

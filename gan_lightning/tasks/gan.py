@@ -239,11 +239,6 @@ class GAN(AdversarialTask):
         device = generator.device if generator is not None else self.device
         return torch.randint(num_classes, (num,), generator=generator, device=device).to(self.device)
 
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network that makes samples for grids and metrics: the EMA if there is one."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
-
     def generate(
         self, latent: Tensor, labels: Tensor | None = None, use_ema: bool = True, seed: int | None = None
     ) -> Tensor:

@@ -27,6 +27,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.utils.data import Dataset, default_collate
 
+from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.networks.patchgan import PatchDiscriminator
 from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
@@ -166,7 +167,6 @@ class Pix2Pix(AdversarialTask):
         self.num_fixed_pairs = num_fixed_pairs
         self.sample_seed = sample_seed
         self.read_digits = read_digits
-        self._digit_reader: list[nn.Module] = []  # a list: the classifier is no submodule, not in checkpoints
         # Taken from the data at set-up (deterministic), so they are not checkpoint state.
         self.register_buffer("fixed_source", torch.zeros(0), persistent=False)
         self.register_buffer("fixed_target", torch.zeros(0), persistent=False)
@@ -194,11 +194,6 @@ class Pix2Pix(AdversarialTask):
         self.fixed_target = batch["target"][: self.num_fixed_pairs].detach().to(self.device)
 
     # ------------------------------------------------------------------ sampling
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network strips and metrics use: the EMA if there is one."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
-
     def translate(
         self, source: Tensor, direction: str | None = None, seed: int | None = None, use_ema: bool = True
     ) -> Tensor:
@@ -307,12 +302,7 @@ class Pix2Pix(AdversarialTask):
     # ------------------------------------------------------------------ held-out scores
     def digit_accuracy(self, images: Tensor, labels: Tensor) -> Tensor:
         """Fraction of ``images`` in which the shipped MNIST classifier reads ``labels``."""
-        if not self._digit_reader:
-            from gan_lightning.metrics.mnist import MNISTFeatures  # loads weights: only when asked
-
-            self._digit_reader.append(MNISTFeatures())
-        reader = self._digit_reader[0].to(images.device)
-        _, logits = reader.extract(images.float())
+        _, logits = shipped_digit_reader(str(images.device)).extract(images.float())
         return (logits.argmax(dim=1) == labels).float().mean()
 
     def held_out_scores(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:

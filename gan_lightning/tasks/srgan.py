@@ -22,7 +22,6 @@ in the MNIST demo); see :mod:`gan_lightning.data.super_resolution`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,20 +29,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lightning.metrics.mnist import MNISTFeatures
+from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
 
 __all__ = ["SRGAN"]
-
-
-@functools.cache
-def shipped_digit_reader(device: str) -> MNISTFeatures:
-    """The shipped MNIST classifier on ``device``, loaded once per process. Kept out of the
-    task's state_dict: it is a yardstick, not part of the model."""
-    return MNISTFeatures().to(device)
 
 
 def unpack(batch: Any) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -169,11 +161,6 @@ class SRGAN(AdversarialTask):
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
         return {"generator": [self.generator], "discriminator": [self.discriminator]}
-
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network used outside training: the EMA if there is one."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
 
     @property
     def pretraining(self) -> bool:
