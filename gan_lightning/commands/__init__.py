@@ -1,6 +1,6 @@
-"""Commands that use a trained checkpoint without training: ``evaluate``, ``sample`` and ``translate``.
+"""Commands that use a trained checkpoint without training: ``evaluate``, ``sample``, ``translate``, ``cas``.
 
-``gan-lightning evaluate CKPT``, ``gan-lightning sample CKPT --out DIR`` and
+``gan-lightning evaluate CKPT``, ``gan-lightning sample CKPT --out DIR``, ``gan-lightning cas --synthetic DIR`` and
 ``gan-lightning translate CKPT --input DIR --out DIR`` (dispatched by
 :func:`gan_lightning.cli.main` before LightningCLI sees the arguments).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gan_lightning.errors import CommandLineError
 
-COMMANDS = ("evaluate", "sample", "translate")
+COMMANDS = ("evaluate", "sample", "translate", "cas")
 
 
 def run(argv: list[str]) -> int:
@@ -21,6 +21,8 @@ def run(argv: list[str]) -> int:
         from gan_lightning.commands.sample import main
     elif name == "translate":
         from gan_lightning.commands.translate import main
+    elif name == "cas":  # synthetic data for a classifier (docs/augmentation.md)
+        from gan_lightning.commands.cas import main
     else:
         raise CommandLineError(f"Unknown command {name!r}: use one of {', '.join(COMMANDS)}.")
     return main(rest)

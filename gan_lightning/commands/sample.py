@@ -1,7 +1,9 @@
 """``gan-lightning sample CKPT --out DIR``: images from a trained generator.
 
 Writes ``DIR/grid.png`` (a sample grid), ``DIR/images/000000.png ...`` (``--num-images``
-single PNGs, for data augmentation or external metrics such as clean-fid/torch-fidelity)
+single PNGs, for data augmentation or external metrics such as clean-fid/torch-fidelity;
+with ``--labels balanced`` or ``--labels 3,7`` a class-conditional GAN writes them class by
+class instead: ``DIR/images/<class>/000000.png`` plus ``DIR/labels.csv``, docs/augmentation.md)
 and ``DIR/interpolation.png`` (one row per latent pair, ``--steps`` images from one end
 to the other). Seeded: the same command writes the same images.
 """
@@ -34,7 +36,48 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_label_arguments(parser)
     return parser
+
+
+# ---- --labels: class-labelled samples for a classifier (docs/augmentation.md) ----
+def add_label_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--labels",
+        help="class-conditional GANs: write the --num-images images as <out>/images/<class>/*.png plus "
+        "<out>/labels.csv, 'balanced' (every class equally often) or a list of classes such as 3,7",
+    )
+
+
+def requested_labels(module: Any, args: argparse.Namespace) -> Tensor | None:
+    """The class of each of the ``--num-images`` samples (``--labels`` classes cycled, so each
+    gets an equal share), checked before anything is written; ``None`` without ``--labels``."""
+    from gan_lightning.synthetic import cycled_labels, parse_classes
+
+    if args.labels is None:
+        return None
+    num_classes = getattr(getattr(module, "generator", None), "num_classes", 0)
+    if not num_classes:
+        raise CommandLineError(
+            f"--labels needs a class-conditional GAN (a generator with num_classes, e.g. configs/cgan.yaml or "
+            f"configs/augmentation.yaml); {args.checkpoint} is unconditional: leave out --labels."
+        )
+    if not args.num_images:
+        raise CommandLineError("--labels writes the --num-images images: give --num-images N (N > 0).")
+    return cycled_labels(args.num_images, parse_classes(args.labels, num_classes))
+
+
+def write_labelled_samples(module: Any, args: argparse.Namespace, labels: Tensor) -> Path:
+    """``<out>/images/<class>/*.png`` and ``<out>/labels.csv`` for ``labels``; the manifest's path.
+    Noise from its own ``--seed`` generator: the same images whatever else is written."""
+    from gan_lightning.synthetic import write_labelled_images
+
+    generator = torch.Generator().manual_seed(args.seed)
+
+    def generate(batch: Tensor) -> Tensor:
+        return module.sample(len(batch), labels=batch, use_ema=not args.raw_generator, generator=generator)
+
+    return write_labelled_images(generate, args.out, labels, args.batch_size)
 
 
 def to_unit(images: Tensor) -> Tensor:
@@ -74,6 +117,7 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         raise CommandLineError("--steps must be at least 2 (the two ends of each interpolation).")
     module, _ = load_module(args.checkpoint, args.config, metrics=None)
     module.to(torch.device(args.device))
+    labels = requested_labels(module, args)
     use_ema = not args.raw_generator
     generator = torch.Generator().manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +129,9 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         save_image(to_unit(images), path, nrow=max(1, int(math.sqrt(args.grid_size))), pad_value=1.0)
         written["grid"] = path
 
-    if args.num_images:
+    if labels is not None:
+        written["labels"] = write_labelled_samples(module, args, labels)
+    elif args.num_images:
         folder = args.out / "images"
         folder.mkdir(exist_ok=True)
         index = 0

@@ -11,6 +11,7 @@ of per-patch logits ``(B, 1, h, w)``, ``SRGANDiscriminator`` one logit per image
 
 from gan_lightning.networks.base import conditional_call
 from gan_lightning.networks.conditional import ConditionalBatchNorm2d, LabelConcatGenerator, ProjectionHead
+from gan_lightning.networks.conditional_dcgan import ProjectionDCGANDiscriminator
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.image_pool import ImagePool
 from gan_lightning.networks.init import dcgan_init
@@ -35,6 +36,7 @@ __all__ = [
     "MinibatchStdDev",
     "PackedDiscriminator",
     "PatchDiscriminator",
+    "ProjectionDCGANDiscriminator",
     "ProjectionHead",
     "ResNetDiscriminator",
     "ResNetGenerator",

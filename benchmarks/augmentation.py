@@ -1,0 +1,208 @@
+"""GANs as data augmentation: does a class-conditional GAN's synthetic data help a classifier?
+
+For each number of labels per class and each seed: train configs/augmentation.yaml on that
+labelled subset of MNIST-5k, export labelled samples with ``gan-lightning sample --labels
+balanced``, train the same small classifier on real only, synthetic only (the
+Classification Accuracy Score, Ravuri & Vinyals 2019) and real + synthetic with
+``gan-lightning cas``, and test each on the 500 held-out real digits (the same for every run;
+neither the GAN nor a classifier trains on them). One command reruns the whole study:
+
+    PYTHONPATH=. python benchmarks/augmentation.py            # 3 label counts x 3 seeds, ~25 min on 1 core
+    PYTHONPATH=. python benchmarks/augmentation.py --quick    # 1 label count x 2 seeds, small: ~2 min
+
+Writes benchmarks/results/augmentation.json (every run and the mean ± standard error over
+seeds), the last sample grid of each label count's first seed as
+benchmarks/results/augmentation_k<labels>.png, and prints the Markdown table of BENCHMARKS.md.
+MNIST-5k keeps at least 433 digits of every class after the 500 held out, so the largest
+label count is 400 (not 500).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "augmentation.yaml"
+METRICS = ("real", "synthetic", "real+synthetic", "gain", "synthetic_read_as_label")
+
+
+def mean_and_standard_error(values: list[float]) -> dict[str, float]:
+    """Mean and standard error of the mean (sample standard deviation / √n; 0 for one value)."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("No values to average.")
+    mean = sum(values) / n
+    if n == 1:
+        return {"mean": mean, "se": 0.0, "n": 1}
+    variance = sum((value - mean) ** 2 for value in values) / (n - 1)
+    return {"mean": mean, "se": math.sqrt(variance / n), "n": n}
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per label count: mean ± s.e. over seeds of each metric and of the GAN's training time."""
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for labels in sorted({run["labels_per_class"] for run in runs}):
+        group = [run for run in runs if run["labels_per_class"] == labels]
+        names = [name for name in (*METRICS, "gan_seconds") if all(name in run for run in group)]
+        summary[str(labels)] = {name: mean_and_standard_error([run[name] for run in group]) for name in names}
+    return summary
+
+
+def percent(stat: dict[str, float], signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    return f"{100 * stat['mean']:{sign}.1f} ± {100 * stat['se']:.1f}"
+
+
+def markdown_table(summary: dict[str, dict[str, dict[str, float]]], iterations: int) -> str:
+    """The BENCHMARKS.md table: accuracies on the held-out real digits in %, mean ± s.e."""
+    lines = [
+        "| labels/class | real only | CAS (synthetic only) | real + synthetic | gain | synthetic read as their label "
+        f"| cGAN ({iterations} it.) seconds | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for labels, stats in summary.items():
+        read = percent(stats["synthetic_read_as_label"]) if "synthetic_read_as_label" in stats else "—"
+        lines.append(
+            f"| {labels} | {percent(stats['real'])} | {percent(stats['synthetic'])} | "
+            f"{percent(stats['real+synthetic'])} | **{percent(stats['gain'], signed=True)}** | {read} | "
+            f"{stats['gan_seconds']['mean']:.0f} | {stats['real']['n']} |"
+        )
+    return "\n".join(lines)
+
+
+def train_gan(labels: int, seed: int, max_steps: int, folder: Path) -> tuple[Path, float, int]:
+    """configs/augmentation.yaml on ``labels`` digits per class; (run folder, seconds, iterations)."""
+    from gan_lightning.cli import GANLightningCLI
+
+    start = time.perf_counter()
+    cli = GANLightningCLI(
+        args=[
+            "fit",
+            "--config",
+            str(CONFIG),
+            f"--data.init_args.labels_per_class={labels}",
+            f"--data.init_args.labels_seed={seed}",
+            f"--seed_everything={seed}",
+            f"--trainer.max_steps={max_steps}",
+            "--trainer.accelerator=cpu",
+            "--trainer.logger=false",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.enable_model_summary=false",
+            f"--trainer.default_root_dir={folder}",
+            f"--samples.every_n_steps={max_steps}",
+            "--checkpoint.every_n_train_steps=null",
+        ]
+    )
+    return folder, time.perf_counter() - start, cli.trainer.global_step
+
+
+def read_as_label(folder: Path) -> float:
+    """How often the shipped MNIST classifier reads a synthetic digit as the class it was drawn
+    for: whether the samples show their class at all (CAS also needs variety)."""
+    from gan_lightning.metrics.mnist import shipped_digit_reader
+    from gan_lightning.synthetic import read_labelled_images
+
+    images, labels = read_labelled_images(folder)
+    reader = shipped_digit_reader("cpu")
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(labels), 1000):
+            _, logits = reader.extract(images[start : start + 1000])
+            assert logits is not None
+            correct += int((logits.argmax(dim=1) == labels[start : start + 1000]).sum())
+    return correct / len(labels)
+
+
+def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from gan_lightning.commands import cas, sample
+
+    run, seconds, iterations = train_gan(labels, seed, args.max_steps, work / f"k{labels}_s{seed}")
+    synthetic = run / "synthetic"
+    checkpoint = str(run / "checkpoints" / "last.ckpt")
+    labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
+    sample.main([checkpoint, "--out", str(synthetic), *labelled, "--grid-size", "0", "--interpolations", "0"])
+    scores_file = run / "cas.json"
+    real_data = ["--config", str(run / "config.yaml")]  # the GAN's labelled subset and held-out split
+    recipe = ["--steps", str(args.classifier_steps), "--seed", str(seed)]
+    cas.main(["--synthetic", str(synthetic), *real_data, *recipe, "--json", str(scores_file)])
+    record = json.loads(scores_file.read_text())
+    if seed == args.seeds[0]:
+        grid = run / "samples" / f"step_{iterations:07d}.png"
+        if grid.is_file():
+            shutil.copy(grid, args.out.parent / f"augmentation{'_quick' if args.quick else ''}_k{labels}.png")
+    return {
+        "labels_per_class": labels,
+        "seed": seed,
+        **record["scores"],
+        "synthetic_read_as_label": read_as_label(synthetic),
+        "real_images": record["real"],
+        "synthetic_images": record["synthetic"],
+        "test_images": record["test"],
+        "gan_iterations": iterations,
+        "gan_seconds": round(seconds, 1),
+    }
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels-per-class", type=int, nargs="+", default=[50, 100, 400])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-steps", type=int, default=1200, help="cGAN iterations")
+    parser.add_argument("--num-synthetic", type=int, default=5000, help="labelled samples exported per run")
+    parser.add_argument("--classifier-steps", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="50 labels/class, 2 seeds, 200 it., 1000 samples")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.quick:
+        args.labels_per_class, args.seeds, args.max_steps = [50], [0, 1], 200
+        args.num_synthetic, args.classifier_steps = 1000, 100
+    name = "augmentation_quick.json" if args.quick else "augmentation.json"
+    args.out = args.out or ROOT / "benchmarks" / "results" / name
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    command = "PYTHONPATH=. python benchmarks/augmentation.py" + (" --quick" if args.quick else "")
+    start = time.perf_counter()
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        for labels in args.labels_per_class:
+            for seed in args.seeds:
+                runs.append(one_run(labels, seed, args, Path(folder)))
+                print(json.dumps(runs[-1]), flush=True)
+    summary = summarize(runs)
+    results = {
+        "command": command,
+        "config": "configs/augmentation.yaml (conditional DCGAN G + projection DCGAN D, hinge, MNIST-5k 28 px)",
+        "test_set": "the 500 held-out MNIST-5k digits of data seed 0 (val_size 500), the same for every run",
+        "gan_iterations": args.max_steps,
+        "synthetic_per_run": args.num_synthetic,
+        "classifier": f"DigitCNN from scratch, Adam 1e-3, {args.classifier_steps} steps of 64, no augmentation",
+        "mixing": "real+synthetic: every batch 32 real + 32 synthetic; all real and all synthetic images used",
+        "threads": args.threads,
+        "cpu": platform.processor() or platform.machine(),
+        "total_seconds": round(time.perf_counter() - start, 1),
+        "summary": summary,
+        "runs": runs,
+    }
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown_table(summary, args.max_steps))
+    print(f"total {results['total_seconds']:.0f} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

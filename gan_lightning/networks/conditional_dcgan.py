@@ -1,0 +1,48 @@
+"""A class-conditional DCGAN discriminator: DCGAN's conv trunk with a projection head.
+
+SNGAN's ResNet discriminator (configs/cgan.yaml) works on full-resolution features and costs
+about three times as much per image on a CPU; this one keeps DCGAN's strided convs (Radford
+et al. 2016) and scores ``ψ(φ(x)) + ⟨embed(y), φ(x)⟩`` (Miyato & Koyama 2018, Eq. 3) with φ
+the flattened last feature map, so a class-conditional GAN trains in minutes on one core
+(configs/augmentation.yaml).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from gan_lightning.networks.conditional import ProjectionHead
+from gan_lightning.networks.dcgan import DCGANDiscriminator
+from gan_lightning.networks.layers import Normalization
+
+
+class ProjectionDCGANDiscriminator(DCGANDiscriminator):
+    """:class:`DCGANDiscriminator` whose last conv (a linear map of the flattened
+    ``start × start`` features) becomes a :class:`ProjectionHead` over the same features:
+    with ``num_classes=0`` it is the plain DCGAN discriminator's score again."""
+
+    def __init__(
+        self,
+        image_size: int = 28,
+        channels: int = 1,
+        base_width: int = 64,
+        num_classes: int = 10,
+        norm: Normalization = "spectral",
+    ) -> None:
+        super().__init__(image_size=image_size, channels=channels, base_width=base_width, norm=norm)
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0 (0: unconditional), got {num_classes}.")
+        self.num_classes = num_classes
+        last = self.net[-1]
+        assert isinstance(last, nn.Module)
+        features = last.in_channels * last.kernel_size[0] * last.kernel_size[1]  # type: ignore[operator]
+        self.net = self.net[:-1]
+        self.head = ProjectionHead(features, num_classes, spectral=norm == "spectral")
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        if x.dim() != 4 or x.shape[1:] != (self.channels, self.image_size, self.image_size):
+            raise ValueError(
+                f"{type(self).__name__} expects images of shape (B, {self.channels}, {self.image_size}, "
+                f"{self.image_size}) but got {tuple(x.shape)}: set its channels/image_size to the data's."
+            )
+        return self.head(self.net(x).flatten(1), labels)
