@@ -7,8 +7,8 @@ Classification Accuracy Score, Ravuri & Vinyals 2019) and real + synthetic with
 ``gan-lightning cas``, and test each on the 500 held-out real digits (the same for every run;
 neither the GAN nor a classifier trains on them). One command reruns the whole study:
 
-    PYTHONPATH=. python benchmarks/augmentation.py            # 3 label counts x 3 seeds, ~25 min on 1 core
-    PYTHONPATH=. python benchmarks/augmentation.py --quick    # 1 label count x 2 seeds, small: ~2 min
+    PYTHONPATH=. python benchmarks/augmentation.py            # 3 label counts x 3 seeds: 21 min on 1 core
+    PYTHONPATH=. python benchmarks/augmentation.py --quick    # 1 label count x 2 seeds, small: ~1 min
 
 Writes benchmarks/results/augmentation.json (every run and the mean ± standard error over
 seeds), the last sample grid of each label count's first seed as
