@@ -6,6 +6,7 @@ from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
 from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
+from gan_lightning.data.stacked_mnist import StackedMNISTDataModule
 from gan_lightning.data.super_resolution import (
     MNISTSuperResolutionDataModule,
     SuperResolutionFolderDataModule,
@@ -49,6 +50,7 @@ __all__ = [
     "MNISTSuperResolutionDataModule",
     "PairedImageFolderDataModule",
     "Ring2DDataModule",
+    "StackedMNISTDataModule",
     "SuperResolutionFolderDataModule",
     "TooSmallImagesError",
     "TorchvisionDataModule",

@@ -8,6 +8,7 @@ weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls
 from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
 from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
+from gan_lightning.metrics.stacked_mnist import StackedMNISTFeatures, modes_and_kl, read_modes
 from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
 
 __all__ = [
@@ -18,8 +19,11 @@ __all__ = [
     "MNISTFeatures",
     "ModuleFeatures",
     "PerceptualLoss",
+    "StackedMNISTFeatures",
     "bicubic_upscale",
     "build_feature_network",
+    "modes_and_kl",
     "psnr",
+    "read_modes",
     "ssim",
 ]

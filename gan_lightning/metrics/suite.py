@@ -45,7 +45,7 @@ SampleFunction = Callable[[int, torch.Generator], Tensor]
 
 
 def build_feature_network(features: str | nn.Module, weights_path: str | None = None) -> FeatureNetwork:
-    """``"mnist"``, ``"inception"`` or any ``nn.Module`` (images in [-1, 1] → features)."""
+    """``"mnist"``, ``"stacked_mnist"``, ``"inception"`` or any ``nn.Module`` (images in [-1, 1] → features)."""
     if isinstance(features, FeatureNetwork):
         return features
     if isinstance(features, nn.Module):
@@ -54,8 +54,13 @@ def build_feature_network(features: str | nn.Module, weights_path: str | None = 
         return MNISTFeatures(weights_path)
     if features == "inception":
         return InceptionFeatures(weights_path)
+    if features == "stacked_mnist":
+        from gan_lightning.metrics.stacked_mnist import StackedMNISTFeatures
+
+        return StackedMNISTFeatures(weights_path)
     raise ValueError(
-        f"Unknown feature network {features!r}: use 'mnist' (shipped digit classifier), 'inception' "
+        f"Unknown feature network {features!r}: use 'mnist' (shipped digit classifier), 'stacked_mnist' (its "
+        "1,000-mode reading of Stacked MNIST), 'inception' "
         "(FID InceptionV3, needs a local weights file) or a `class_path` to any nn.Module."
     )
 
@@ -160,6 +165,9 @@ class GenerativeMetrics(nn.Module):
         mode_min_count: generated samples a class needs to count as covered (1 as in the
             Stacked-MNIST protocol; raise it so a few misclassified samples of a collapsed
             generator do not count as modes).
+        mode_reference: the histogram ``class_kl`` compares with: ``data`` (the held-out
+            images' classes) or ``uniform`` (every class equally likely: the Stacked MNIST
+            protocol, whose 1,000 modes a few thousand held-out images cannot all show).
         floor: compute every metric once with training images in place of fakes.
         seed: seeds the evaluation noise (plus the rank) and KID's subsets.
     """
@@ -178,6 +186,7 @@ class GenerativeMetrics(nn.Module):
         k: int = 3,
         mode_coverage: bool = True,
         mode_min_count: int = 1,
+        mode_reference: str = "data",
         floor: bool = True,
         seed: int = 0,
     ) -> None:
@@ -213,6 +222,9 @@ class GenerativeMetrics(nn.Module):
         self.k = k
         self.mode_coverage = mode_coverage
         self.mode_min_count = mode_min_count
+        if mode_reference not in ("data", "uniform"):
+            raise ValueError(f"mode_reference must be 'data' or 'uniform', got {mode_reference!r}.")
+        self.mode_reference = mode_reference
         self.floor = floor
         self.seed = seed
         self.sets = nn.ModuleDict()
@@ -334,7 +346,10 @@ class GenerativeMetrics(nn.Module):
             mean, std = MF.inception_score(other["probabilities"], splits=min(10, int(other["count"])))
             results.update(inception_score=mean, inception_score_std=std)
         if self.mode_coverage:
-            covered, kl = MF.class_coverage(other["class_counts"], reference["class_counts"], self.mode_min_count)
+            real_counts = reference["class_counts"]
+            if self.mode_reference == "uniform":
+                real_counts = torch.ones_like(real_counts)
+            covered, kl = MF.class_coverage(other["class_counts"], real_counts, self.mode_min_count)
             results.update(modes_covered=float(covered), class_kl=kl)
         return results
 
