@@ -9,6 +9,7 @@ from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, Mo
 from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
+from gan_lightning.metrics.video import clip_motion, clip_statistics, consistency, frame_fid, read_digits
 
 __all__ = [
     "FeatureNetwork",
@@ -20,6 +21,11 @@ __all__ = [
     "PerceptualLoss",
     "bicubic_upscale",
     "build_feature_network",
+    "clip_motion",
+    "clip_statistics",
+    "consistency",
+    "frame_fid",
     "psnr",
+    "read_digits",
     "ssim",
 ]

@@ -23,6 +23,7 @@ from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
+from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -33,6 +34,7 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "MinibatchStdDev",
+    "MoCoGANGenerator",
     "PackedDiscriminator",
     "PatchDiscriminator",
     "ProjectionHead",
@@ -43,6 +45,7 @@ __all__ = [
     "SRResNet",
     "StyleGAN2Generator",
     "UNetGenerator",
+    "VideoDiscriminator",
     "conditional_call",
     "dcgan_init",
     "patch_receptive_field",
