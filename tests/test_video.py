@@ -253,6 +253,19 @@ def test_generator_loss_is_the_weighted_sum_of_both_discriminators():
     assert torch.allclose(stats["g_image"], expected)
 
 
+def test_instance_noise_reaches_both_discriminators_only_when_asked():
+    clips = torch.rand(2, 1, FRAMES, CANVAS, CANVAS) * 2 - 1
+    for noise, differ in ((0.0, False), (0.5, True)):
+        model = tiny_video_gan(instance_noise=noise).eval()
+        torch.manual_seed(0)
+        first = model.scores(clips)
+        torch.manual_seed(1)
+        second = model.scores(clips)
+        assert torch.equal(first[1], second[1]) != differ  # D_V sees the same clips, noise aside
+    with pytest.raises(ValueError, match="instance_noise"):
+        tiny_video_gan(instance_noise=-1.0)
+
+
 def test_sample_fixed_repeats_and_leaves_the_training_rng_alone():
     model = tiny_video_gan()
     state = torch.get_rng_state()

@@ -54,6 +54,11 @@ class VideoGAN(AdversarialTask):
         objective: how logits become losses (default non-saturating, Goodfellow et al. 2014).
         frames_per_clip: frames of each clip D_I judges (MoCoGAN: 1).
         image_weight, video_weight: weights of the D_I and D_V terms in both phases.
+        instance_noise: std of Gaussian noise added to every clip both discriminators see in
+            training, real and fake (Sønderby et al. 2016; MoCoGAN's discriminators add
+            σ = 0.1 noise before their layers). On Moving MNIST, whose background is exactly
+            -1, a D without it tells a tanh generator's frames from real ones by the
+            background alone and G never recovers. 0: none.
         num_frames, image_size, channels: sizes of the default networks.
         generator_optimizer / discriminator_optimizer (D_I and D_V together) and schedulers:
             as in :class:`~gan_lightning.tasks.GAN`; default Adam(2e-4, (0.5, 0.999)).
@@ -80,6 +85,7 @@ class VideoGAN(AdversarialTask):
         frames_per_clip: int = 4,
         image_weight: float = 1.0,
         video_weight: float = 1.0,
+        instance_noise: float = 0.0,
         num_frames: int = 16,
         image_size: int = 32,
         channels: int = 1,
@@ -121,6 +127,8 @@ class VideoGAN(AdversarialTask):
             raise ValueError(
                 f"image_weight and video_weight must be >= 0, not both 0; got {image_weight}, {video_weight}."
             )
+        if instance_noise < 0:
+            raise ValueError(f"instance_noise must be >= 0 (a standard deviation), got {instance_noise}.")
         for name, value in (("num_fixed_samples", num_fixed_samples), ("digit_size", digit_size)):
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}.")
@@ -135,6 +143,7 @@ class VideoGAN(AdversarialTask):
         self.objective = objective if objective is not None else NonSaturatingLoss()
         self.frames_per_clip = frames_per_clip
         self.image_weight, self.video_weight = image_weight, video_weight
+        self.instance_noise = instance_noise
         self.sample_seed = sample_seed
         self.digit_size = digit_size
         self.num_eval_clips = num_eval_clips
@@ -176,7 +185,10 @@ class VideoGAN(AdversarialTask):
 
     # ------------------------------------------------------------------ building blocks of the phases
     def scores(self, clips: Tensor) -> tuple[Tensor, Tensor]:
-        """(D_I logits on ``frames_per_clip`` random frames of each clip, D_V logits per clip)."""
+        """(D_I logits on ``frames_per_clip`` random frames of each clip, D_V logits per clip),
+        with the instance noise added to the clips."""
+        if self.instance_noise:
+            clips = clips + self.instance_noise * torch.randn_like(clips)
         return self.image_discriminator(sample_frames(clips, self.frames_per_clip)), self.video_discriminator(clips)
 
     def check_clips(self, fake: Tensor, real: Tensor) -> None:
