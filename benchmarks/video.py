@@ -92,7 +92,6 @@ def main() -> None:
         "generated": fake_stats,
         "real": real_stats,
         "ema_kimg": model.ema_kimg,
-        "samples": str(folder / "samples"),
         "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
