@@ -6,6 +6,11 @@ with ``--labels balanced`` or ``--labels 3,7`` a class-conditional GAN writes th
 class instead: ``DIR/images/<class>/000000.png`` plus ``DIR/labels.csv``, docs/augmentation.md)
 and ``DIR/interpolation.png`` (one row per latent pair, ``--steps`` images from one end
 to the other). Seeded: the same command writes the same images.
+
+A video checkpoint (a task with ``makes_clips``, e.g. ``VideoGAN``) writes clips instead:
+``DIR/grid.gif`` (``--grid-size`` clips, animated) with ``DIR/grid.png`` (its film strip, one
+clip per row), ``DIR/clips/000000.gif ...`` (``--num-images`` clips) and, when PyAV is
+installed, ``DIR/grid.mp4``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
+    parser.add_argument("--fps", type=float, default=8.0, help="frames per second of GIFs (video checkpoints)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     add_label_arguments(parser)
     return parser
@@ -118,6 +124,8 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     module, _ = load_module(args.checkpoint, args.config, metrics=None)
     module.to(torch.device(args.device))
     labels = requested_labels(module, args)
+    if getattr(module, "makes_clips", False):
+        return write_clips(module, args)
     use_ema = not args.raw_generator
     generator = torch.Generator().manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -151,6 +159,37 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         path = args.out / "interpolation.png"
         save_image(make_grid(to_unit(images), nrow=args.steps, pad_value=1.0), path)
         written["interpolation"] = path
+    return written
+
+
+def write_clips(module: Any, args: argparse.Namespace) -> dict[str, Path]:
+    """A video checkpoint's clips: the grid GIF, its film strip and MP4, and single GIFs."""
+    from gan_lightning.loggers.clips import film_strip, grid_frames, save_gif, save_mp4
+
+    if args.fps <= 0:
+        raise CommandLineError("--fps must be positive.")
+    generator = torch.Generator().manual_seed(args.seed)
+    use_ema = not args.raw_generator
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if args.grid_size:
+        clips = module.sample(args.grid_size, use_ema=use_ema, generator=generator).float().cpu()
+        frames = grid_frames(clips)
+        written["grid"] = save_gif(frames, args.out / "grid.gif", args.fps)
+        save_image(film_strip(clips), args.out / "grid.png")
+        written["strip"] = args.out / "grid.png"
+        mp4 = save_mp4(frames, args.out / "grid.mp4", args.fps)  # None without PyAV
+        if mp4 is not None:
+            written["mp4"] = mp4
+    if args.num_images:
+        folder = args.out / "clips"
+        folder.mkdir(exist_ok=True)
+        for start in range(0, args.num_images, args.batch_size):
+            count = min(args.batch_size, args.num_images - start)
+            clips = module.sample(count, use_ema=use_ema, generator=generator).float().cpu()
+            for offset, clip in enumerate(clips):
+                save_gif(to_unit(clip.transpose(0, 1)), folder / f"{start + offset:06d}.gif", args.fps)  # no border
+        written["clips"] = folder
     return written
 
 

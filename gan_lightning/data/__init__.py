@@ -5,6 +5,7 @@ from gan_lightning.data.base import InMemoryDataModule
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
+from gan_lightning.data.moving_mnist import MovingMNISTDataModule
 from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
 from gan_lightning.data.stacked_mnist import StackedMNISTDataModule
 from gan_lightning.data.super_resolution import (
@@ -30,6 +31,7 @@ from gan_lightning.data.unpaired import (
     in_style,
     style_statistics,
 )
+from gan_lightning.data.video_folder import VideoFolderDataModule, VideoReaderMissingError
 
 __all__ = [
     "CIFAR10DataModule",
@@ -48,6 +50,7 @@ __all__ = [
     "MNISTPairsDataModule",
     "MNISTStylesDataModule",
     "MNISTSuperResolutionDataModule",
+    "MovingMNISTDataModule",
     "PairedImageFolderDataModule",
     "Ring2DDataModule",
     "StackedMNISTDataModule",
@@ -58,6 +61,8 @@ __all__ = [
     "UnmatchedPairsError",
     "UnpairedImageFolderDataModule",
     "UnreadableImagesError",
+    "VideoFolderDataModule",
+    "VideoReaderMissingError",
     "apply_style",
     "bicubic_downsample",
     "bicubic_upsample",

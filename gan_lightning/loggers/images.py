@@ -69,3 +69,21 @@ def log_image(trainer: pl.Trainer, key: str, image: Tensor, caption: str | None 
             continue
         elif hasattr(logger, "log_image"):
             logger.log_image(key=key, images=[to_pil(pixels)], step=step)
+
+
+def log_video(trainer: pl.Trainer, key: str, gif_path: Path, strip: Tensor, caption: str | None = None) -> None:
+    """Send a clip to every attached logger at the current step: W&B gets the animated GIF
+    at ``gif_path`` as a ``wandb.Video`` (a file: raw arrays would need moviepy), TensorBoard
+    and other image loggers the film ``strip`` (C, H, W) in [0, 1] as an image. CSV: the
+    files on disk are its record."""
+    step = trainer.global_step
+    for logger in trainer.loggers:
+        if isinstance(logger, _LightningWandbLogger):
+            extra = {"caption": [caption]} if caption else {}
+            logger.log_video(key=key, videos=[str(gif_path)], step=step, **extra)
+        elif isinstance(logger, TensorBoardLogger):
+            logger.experiment.add_image(key, to_uint8(strip), global_step=step, dataformats="CHW")
+        elif isinstance(logger, CSVLogger):
+            continue
+        elif hasattr(logger, "log_image"):
+            logger.log_image(key=key, images=[to_pil(to_uint8(strip))], step=step)

@@ -10,6 +10,7 @@ from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.metrics.stacked_mnist import StackedMNISTFeatures, modes_and_kl, read_modes
 from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
+from gan_lightning.metrics.video import clip_motion, clip_statistics, consistency, frame_fid, read_digits
 
 __all__ = [
     "FeatureNetwork",
@@ -22,8 +23,13 @@ __all__ = [
     "StackedMNISTFeatures",
     "bicubic_upscale",
     "build_feature_network",
+    "clip_motion",
+    "clip_statistics",
+    "consistency",
+    "frame_fid",
     "modes_and_kl",
     "psnr",
+    "read_digits",
     "read_modes",
     "ssim",
 ]

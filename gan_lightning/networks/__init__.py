@@ -24,6 +24,7 @@ from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
+from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -34,6 +35,7 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "MinibatchStdDev",
+    "MoCoGANGenerator",
     "PackedDiscriminator",
     "PatchDiscriminator",
     "ProjectionDCGANDiscriminator",
@@ -45,6 +47,7 @@ __all__ = [
     "SRResNet",
     "StyleGAN2Generator",
     "UNetGenerator",
+    "VideoDiscriminator",
     "conditional_call",
     "dcgan_init",
     "patch_receptive_field",

@@ -1,0 +1,169 @@
+"""Video GAN networks: MoCoGAN's content/motion generator and a spatio-temporal critic.
+
+MoCoGAN (Tulyakov et al. 2018, "MoCoGAN: Decomposing Motion and Content for Video
+Generation", Sec. 3): a clip is a path in a latent space of images. One *content* code
+z_C is drawn per clip and held for all frames; *motion* codes z_M(1..T) come from a GRU
+driven by fresh noise ε(t) at every step (Eq. 3); each frame is an image generator applied
+to [z_C, z_M(t)]. Two discriminators judge the result: D_I single frames (is each frame a
+real image?), D_V whole clips with 3D convolutions (is the motion real?).
+
+Clips are (B, C, T, H, W), the layout of ``nn.Conv3d``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from gan_lightning.networks.dcgan import DCGANGenerator, upsampling_plan
+from gan_lightning.networks.init import dcgan_init, initialise_weight
+from gan_lightning.networks.layers import Normalization
+
+VideoNormalization = Literal["batch", "spectral", "none"]
+
+
+class MoCoGANGenerator(nn.Module):
+    """z → clip (B, C, T, H, W) in [-1, 1], content and motion separated (Tulyakov et al. 2018).
+
+    The input is one flat latent per clip so tasks draw it like any noise (``latent_dim``):
+    ``[z_C (content_dim) | h(0) (motion_dim) | ε(1..T) (T × noise_dim)]``, all standard
+    normal. The GRU cell maps ε(t) and h(t-1) to h(t) = z_M(t) (Eq. 3, h(0) random as in the
+    authors' code); every frame's latent [z_C, z_M(t)] goes through one DCGAN image generator
+    (Radford et al. 2016), batched over B·T frames.
+
+    Args:
+        content_dim: size of z_C (the paper's d_C = 50).
+        motion_dim: size of z_M(t), the GRU's hidden state (d_M = 10).
+        noise_dim: size of ε(t) (10 in the paper).
+        num_frames: frames per clip (T).
+        image_size, channels, base_width, norm: the per-frame DCGAN generator.
+    """
+
+    def __init__(
+        self,
+        content_dim: int = 50,
+        motion_dim: int = 10,
+        noise_dim: int = 10,
+        num_frames: int = 16,
+        image_size: int = 32,
+        channels: int = 1,
+        base_width: int = 32,
+        norm: Normalization = "batch",
+    ) -> None:
+        super().__init__()
+        for name, value in (("content_dim", content_dim), ("motion_dim", motion_dim), ("noise_dim", noise_dim)):
+            if value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}.")
+        if num_frames < 2:
+            raise ValueError(f"num_frames must be at least 2 (a clip with motion), got {num_frames}.")
+        self.content_dim, self.motion_dim, self.noise_dim = content_dim, motion_dim, noise_dim
+        self.num_frames, self.image_size, self.channels = num_frames, image_size, channels
+        self.latent_dim = content_dim + motion_dim + num_frames * noise_dim
+        self.motion = nn.GRUCell(noise_dim, motion_dim)
+        self.frames = DCGANGenerator(content_dim + motion_dim, image_size, channels, base_width, norm)
+
+    def split_latent(self, latent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(z_C (B, content_dim), h(0) (B, motion_dim), ε (B, T, noise_dim))``."""
+        if latent.dim() != 2 or latent.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"{type(self).__name__} takes latents of shape (B, {self.latent_dim}) = content {self.content_dim} "
+                f"+ motion {self.motion_dim} + {self.num_frames} frames × noise {self.noise_dim}; "
+                f"got {tuple(latent.shape)}."
+            )
+        content, hidden, noise = latent.split([self.content_dim, self.motion_dim, self.num_frames * self.noise_dim], 1)
+        return content, hidden, noise.reshape(-1, self.num_frames, self.noise_dim)
+
+    def motion_codes(self, hidden: Tensor, noise: Tensor) -> Tensor:
+        """z_M(1..T) (B, T, motion_dim): the GRU run over ε(1..T) from h(0)."""
+        codes = []
+        for t in range(noise.shape[1]):
+            hidden = self.motion(noise[:, t], hidden)
+            codes.append(hidden)
+        return torch.stack(codes, dim=1)
+
+    def forward(self, latent: Tensor) -> Tensor:
+        content, hidden, noise = self.split_latent(latent)
+        motion = self.motion_codes(hidden, noise)  # (B, T, d_M)
+        batch, frames = motion.shape[:2]
+        per_frame = content.unsqueeze(1).expand(-1, frames, -1)  # z_C held for every frame
+        codes = torch.cat([per_frame, motion], dim=-1).reshape(batch * frames, -1)
+        images = self.frames(codes)  # (B·T, C, H, W)
+        return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
+
+
+def temporal_plan(num_frames: int, doublings: int) -> list[int]:
+    """Temporal stride (1 or 2) of each of ``doublings`` layers: halve T while it exceeds 4,
+    earliest layers first, so a 16-frame clip reaches 4 steps for the last convolution."""
+    strides, frames = [], num_frames
+    for _ in range(doublings):
+        stride = 2 if frames > 4 else 1
+        strides.append(stride)
+        frames = (frames + stride - 1) // stride
+    return strides
+
+
+class VideoDiscriminator(nn.Module):
+    """D_V: a clip (B, C, T, H, W) → one raw score per clip, with 3D convolutions
+    (spatio-temporal, as MoCoGAN's D_V, Tulyakov et al. 2018, Sec. 3 and App.).
+
+    Each layer is Conv3d (kernel 3×4×4, spatial stride 2, temporal stride 2 while more than
+    4 steps remain), then the norm and LeakyReLU(0.2); a last Conv3d covers what remains
+    (T' × 4 × 4) with one score. Widths double per layer from ``base_width``.
+
+    Args:
+        num_frames, image_size, channels: the clips it judges.
+        base_width: channels of the first layer.
+        norm: ``batch`` (MoCoGAN), ``spectral`` or ``none`` (for gradient penalties).
+    """
+
+    def __init__(
+        self,
+        num_frames: int = 16,
+        image_size: int = 32,
+        channels: int = 1,
+        base_width: int = 32,
+        norm: VideoNormalization = "batch",
+    ) -> None:
+        super().__init__()
+        if norm not in ("batch", "spectral", "none"):
+            raise ValueError(f"norm must be 'batch', 'spectral' or 'none', got {norm!r}.")
+        self.num_frames, self.image_size, self.channels = num_frames, image_size, channels
+        start, doublings = upsampling_plan(image_size)
+        layers: list[nn.Module] = []
+        width, in_channels, frames = base_width, channels, num_frames
+        for i, stride in enumerate(temporal_plan(num_frames, doublings)):
+            conv = nn.Conv3d(in_channels, width, (3, 4, 4), (stride, 2, 2), (1, 1, 1), bias=norm != "batch" or i == 0)
+            layers.append(nn.utils.parametrizations.spectral_norm(conv) if norm == "spectral" else conv)
+            if norm == "batch" and i > 0:  # no norm on the first layer (DCGAN, Radford et al. 2016)
+                layers.append(nn.BatchNorm3d(width))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            in_channels, width, frames = width, width * 2, (frames + stride - 1) // stride
+        head = nn.Conv3d(in_channels, 1, (frames, start, start))
+        layers.append(nn.utils.parametrizations.spectral_norm(head) if norm == "spectral" else head)
+        self.net = nn.Sequential(*layers)
+        self.apply(video_init)
+
+    def forward(self, clips: Tensor) -> Tensor:
+        expected = (self.channels, self.num_frames, self.image_size, self.image_size)
+        if clips.dim() != 5 or tuple(clips.shape[1:]) != expected:
+            raise ValueError(
+                f"{type(self).__name__} expects clips of shape (B, {', '.join(map(str, expected))}) = (B, C, T, H, W) "
+                f"but got {tuple(clips.shape)}: set its num_frames/image_size/channels to the data's."
+            )
+        return self.net(clips).flatten()
+
+
+def video_init(module: nn.Module) -> None:
+    """:func:`~gan_lightning.networks.init.dcgan_init` extended to 3D layers (Radford et al.
+    2016, Sec. 4): conv weights ~ N(0, 0.02), norm scales ~ N(1, 0.02), biases 0."""
+    if isinstance(module, nn.Conv3d):
+        initialise_weight(module, lambda weight: nn.init.normal_(weight, 0.0, 0.02))
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm3d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+    else:
+        dcgan_init(module)

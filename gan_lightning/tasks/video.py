@@ -1,0 +1,278 @@
+"""Video generation with MoCoGAN (Tulyakov et al. 2018): a clip generator against an image
+discriminator D_I on single frames and a video discriminator D_V on whole clips.
+
+One iteration (``global_step`` += 1) follows the authors' trainer: one batch of fake clips
+from G (drawn once and shared by both phases), then
+
+* **D main** — D_I on ``frames_per_clip`` frames of every real and fake clip, D_V on the
+  clips; both losses summed, one step of the discriminator role (both networks; Adam is
+  per parameter, so one optimizer equals the paper's two);
+* **G main** — G against both: ``image_weight`` · L_G(D_I(frames)) + ``video_weight`` · L_G(D_V(clip)).
+
+D_I sees frames drawn at random from each clip. MoCoGAN takes one frame per clip (its image
+batch has its own size); ``frames_per_clip`` (default 4) takes several frames of the same
+clips instead: the fake frames already cost a G forward, D_I is cheap, and several frames
+per clip give the image loss more samples without a second generator batch.
+
+Batches are ``{"video": (B, C, T, H, W)}`` in [-1, 1] (``"label"`` is not used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from gan_lightning.metrics.functional import frechet_distance
+from gan_lightning.metrics.video import clip_statistics, frame_features
+from gan_lightning.networks.dcgan import DCGANDiscriminator
+from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
+from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+
+Batch = Mapping[str, Tensor]
+
+
+def sample_frames(clips: Tensor, count: int) -> Tensor:
+    """(B·count, C, H, W): ``count`` distinct frames of each clip (B, C, T, H, W), chosen at
+    random (the training RNG: the draws are part of the training trajectory)."""
+    batch, frames = clips.shape[0], clips.shape[2]
+    chosen = torch.rand(batch, frames, device=clips.device).argsort(dim=1)[:, :count]  # (B, count)
+    index = chosen.view(batch, 1, count, 1, 1).expand(-1, clips.shape[1], -1, *clips.shape[3:])
+    return clips.gather(2, index).transpose(1, 2).flatten(0, 1)
+
+
+class VideoGAN(AdversarialTask):
+    """MoCoGAN-style video GAN (Tulyakov et al. 2018, Eq. 1-2 with the objective of choice).
+
+    Args:
+        generator: latent (B, latent_dim) → clips (B, C, T, H, W); must expose ``latent_dim``.
+            Default :class:`~gan_lightning.networks.MoCoGANGenerator`.
+        image_discriminator: D_I, frames (N, C, H, W) → (N,) logits. Default DCGAN.
+        video_discriminator: D_V, clips → (B,) logits. Default :class:`~gan_lightning.networks.VideoDiscriminator`.
+        objective: how logits become losses (default non-saturating, Goodfellow et al. 2014).
+        frames_per_clip: frames of each clip D_I judges (MoCoGAN: 1).
+        image_weight, video_weight: weights of the D_I and D_V terms in both phases.
+        instance_noise: std of Gaussian noise added to every clip both discriminators see in
+            training, real and fake (Sønderby et al. 2016; MoCoGAN's discriminators add
+            σ = 0.1 noise before their layers). On Moving MNIST, whose background is exactly
+            -1, a D without it tells a tanh generator's frames from real ones by the
+            background alone and G never recovers. 0: none.
+        num_frames, image_size, channels: sizes of the default networks.
+        generator_optimizer / discriminator_optimizer (D_I and D_V together) and schedulers:
+            as in :class:`~gan_lightning.tasks.GAN`; default Adam(2e-4, (0.5, 0.999)).
+        ema_kimg, ema_rampup: a moving average of G (half-life in thousands of *clips*); samples
+            and metrics use it. ``None``: no average.
+        num_fixed_samples: clips drawn from the fixed latent for sample GIFs and strips.
+        sample_seed: seed of the fixed latent and of the validation clips.
+        digit_size: side of a digit on the canvas, for the classifier's reading window
+            (consistency); the data module's ``digit_size``.
+        num_eval_clips: clips generated at each validation for ``val/frame_fid``,
+            ``val/consistency`` and ``val/motion`` (0: none); real clips: as many from the
+            validation batches.
+    """
+
+    #: ``gan-lightning sample`` writes GIFs for this task (SampleGrid sees 5-D samples).
+    makes_clips = True
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        image_discriminator: nn.Module | None = None,
+        video_discriminator: nn.Module | None = None,
+        objective: AdversarialObjective | None = None,
+        frames_per_clip: int = 4,
+        image_weight: float = 1.0,
+        video_weight: float = 1.0,
+        instance_noise: float = 0.0,
+        num_frames: int = 16,
+        image_size: int = 32,
+        channels: int = 1,
+        generator_optimizer: OptimizerFactory | None = None,
+        discriminator_optimizer: OptimizerFactory | None = None,
+        generator_scheduler: SchedulerFactory | None = None,
+        discriminator_scheduler: SchedulerFactory | None = None,
+        generator_clip_norm: float | None = None,
+        discriminator_clip_norm: float | None = None,
+        ema_kimg: float | None = None,
+        ema_rampup: float | None = 0.05,
+        num_fixed_samples: int = 16,
+        sample_seed: int = 0,
+        digit_size: int = 20,
+        num_eval_clips: int = 64,
+    ) -> None:
+        super().__init__(
+            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
+            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
+            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
+            ema_kimg=ema_kimg,
+            ema_rampup=ema_rampup,
+        )
+        self.save_hyperparameters(
+            ignore=[
+                "generator",
+                "image_discriminator",
+                "video_discriminator",
+                "objective",
+                "generator_optimizer",
+                "discriminator_optimizer",
+                "generator_scheduler",
+                "discriminator_scheduler",
+            ]
+        )
+        if frames_per_clip < 1 or frames_per_clip > num_frames:
+            raise ValueError(f"frames_per_clip must be between 1 and num_frames={num_frames}, got {frames_per_clip}.")
+        if image_weight < 0 or video_weight < 0 or image_weight + video_weight == 0:
+            raise ValueError(
+                f"image_weight and video_weight must be >= 0, not both 0; got {image_weight}, {video_weight}."
+            )
+        if instance_noise < 0:
+            raise ValueError(f"instance_noise must be >= 0 (a standard deviation), got {instance_noise}.")
+        for name, value in (("num_fixed_samples", num_fixed_samples), ("digit_size", digit_size)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}.")
+        if num_eval_clips < 0:
+            raise ValueError(f"num_eval_clips must be >= 0, got {num_eval_clips}.")
+        self.generator = generator or MoCoGANGenerator(num_frames=num_frames, image_size=image_size, channels=channels)
+        if not hasattr(self.generator, "latent_dim"):
+            raise ValueError(f"The generator ({type(self.generator).__name__}) must expose `latent_dim`.")
+        self.image_discriminator = image_discriminator or DCGANDiscriminator(image_size, channels)
+        self.video_discriminator = video_discriminator or VideoDiscriminator(num_frames, image_size, channels)
+        self.keep_average("generator")
+        self.objective = objective if objective is not None else NonSaturatingLoss()
+        self.frames_per_clip = frames_per_clip
+        self.image_weight, self.video_weight = image_weight, video_weight
+        self.instance_noise = instance_noise
+        self.sample_seed = sample_seed
+        self.digit_size = digit_size
+        self.num_eval_clips = num_eval_clips
+        self.latent_dim: int = self.generator.latent_dim
+        seeded = torch.Generator().manual_seed(sample_seed)
+        self.register_buffer("fixed_latent", torch.randn(num_fixed_samples, self.latent_dim, generator=seeded))
+        self._eval_real: list[Tensor] = []  # held-out clips gathered during one validation
+
+    # ------------------------------------------------------------------ declarations
+    def role_modules(self) -> dict[str, list[nn.Module]]:
+        return {"generator": [self.generator], "discriminator": [self.image_discriminator, self.video_discriminator]}
+
+    # ------------------------------------------------------------------ sampling
+    def sample_latent(self, num: int, generator: torch.Generator | None = None) -> Tensor:
+        """Standard normal latents (content, h(0) and motion noise) on this module's device."""
+        if generator is None:
+            return torch.randn(num, self.latent_dim, device=self.device)
+        return torch.randn(num, self.latent_dim, generator=generator, device=generator.device).to(self.device)
+
+    def generate(self, latent: Tensor, use_ema: bool = True, seed: int | None = None) -> Tensor:
+        """Clips from given latents in eval mode, without gradients, without touching the
+        training RNG (a fork, seeded with ``seed`` when given)."""
+        network = self.sampling_generator if use_ema else self.generator
+        with looking_only(network):
+            if seed is not None:
+                torch.manual_seed(seed)
+            return network(latent.to(self.device))
+
+    def sample(self, num: int, use_ema: bool = True, generator: torch.Generator | None = None) -> Tensor:
+        """``num`` fresh clips (B, C, T, H, W); seeded by ``generator`` if given."""
+        return self.generate(self.sample_latent(num, generator), use_ema=use_ema)
+
+    def sample_fixed(self) -> Tensor:
+        """Clips from the fixed latent batch: the same clips' evolution across a run."""
+        return self.generate(self.fixed_latent, seed=self.sample_seed)
+
+    def forward(self, latent: Tensor) -> Tensor:
+        return self.sampling_generator(latent)
+
+    # ------------------------------------------------------------------ building blocks of the phases
+    def scores(self, clips: Tensor) -> tuple[Tensor, Tensor]:
+        """(D_I logits on ``frames_per_clip`` random frames of each clip, D_V logits per clip),
+        with the instance noise added to the clips."""
+        if self.instance_noise:
+            clips = clips + self.instance_noise * torch.randn_like(clips)
+        return self.image_discriminator(sample_frames(clips, self.frames_per_clip)), self.video_discriminator(clips)
+
+    def check_clips(self, fake: Tensor, real: Tensor) -> None:
+        if fake.shape[1:] != real.shape[1:]:
+            raise ValueError(
+                f"The generator makes clips of shape {tuple(fake.shape[1:])} (C, T, H, W) but the data has "
+                f"{tuple(real.shape[1:])}: set the networks' num_frames/image_size/channels to the data's."
+            )
+
+    # ------------------------------------------------------------------ the phases
+    def discriminator_main(self, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """D_I and D_V on real against fake (``fake`` detached), weighted and summed."""
+        real_image, real_video = self.scores(real)
+        fake_image, fake_video = self.scores(fake)
+        image_loss = self.objective.discriminator_loss(real_image, fake_image)
+        video_loss = self.objective.discriminator_loss(real_video, fake_video)
+        loss = self.image_weight * image_loss + self.video_weight * video_loss
+        readout = self.objective.readout
+        return loss, {
+            "d_loss": loss.detach(),
+            "d_image": image_loss.detach(),
+            "d_video": video_loss.detach(),
+            "D_I(x)": readout(real_image.detach()).mean(),
+            "D_I(G(z))": readout(fake_image.detach()).mean(),
+            "D_V(x)": readout(real_video.detach()).mean(),
+            "D_V(G(z))": readout(fake_video.detach()).mean(),
+        }
+
+    def generator_main(self, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """G against both discriminators (real scores only for objectives that need them)."""
+        fake_image, fake_video = self.scores(fake)
+        real_image, real_video = self.scores(real) if self.objective.generator_needs_real else (None, None)
+        image_loss = self.objective.generator_loss(fake_image, real_image)
+        video_loss = self.objective.generator_loss(fake_video, real_video)
+        loss = self.image_weight * image_loss + self.video_weight * video_loss
+        return loss, {"g_loss": loss.detach(), "g_image": image_loss.detach(), "g_video": video_loss.detach()}
+
+    # ------------------------------------------------------------------ one iteration
+    def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
+        real = batch["video"]
+        fake = self.generator(self.sample_latent(real.shape[0]))  # one G forward for both phases (MoCoGAN's trainer)
+        self.check_clips(fake, real)
+
+        with self.training_role("discriminator"):
+            loss, d_stats = self.discriminator_main(real, fake.detach())
+            self.step("discriminator", loss)
+
+        with self.training_role("generator"):
+            loss, g_stats = self.generator_main(real, fake)
+            self.step("generator", loss)
+
+        stats = {**d_stats, **g_stats}
+        self.end_iteration(real.shape[0], stats)
+        self.log_progress(real.shape[0], d_loss=stats["d_loss"], g_loss=stats["g_loss"])
+        return stats
+
+    # ------------------------------------------------------------------ held-out scores
+    def on_validation_epoch_start(self) -> None:
+        self._eval_real = []
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        gathered = sum(len(clips) for clips in self._eval_real)
+        if gathered < self.num_eval_clips:
+            self._eval_real.append(batch["video"][: self.num_eval_clips - gathered].detach())
+
+    def held_out_scores(self, real: Tensor) -> dict[str, float]:
+        """Per-frame FID, consistency and motion of ``len(real)`` clips from a fixed seed,
+        and the same statistics of the real clips (the reference)."""
+        generator = torch.Generator(device=real.device).manual_seed(self.sample_seed + 1)
+        fake = self.sample(len(real), generator=generator)
+        with torch.no_grad():
+            scores = {"frame_fid": frechet_distance(frame_features(real), frame_features(fake))}
+        scores.update(clip_statistics(fake, self.digit_size).as_dict())
+        scores.update(clip_statistics(real, self.digit_size).as_dict("real_"))
+        return scores
+
+    def on_validation_epoch_end(self) -> None:
+        """``val/frame_fid``, ``val/consistency``, ``val/motion_mean`` ... (and ``val/real_*``):
+        every process computes on its own held-out clips, the logged values are averaged."""
+        if not self._eval_real or self.num_eval_clips == 0 or self.trainer.sanity_checking:
+            return
+        real = torch.cat(self._eval_real)
+        self._eval_real = []
+        if len(real) < 2:
+            return
+        scores = self.held_out_scores(real)
+        self.log_dict({f"val/{k}": float(v) for k, v in scores.items()}, sync_dist=True)
