@@ -32,10 +32,17 @@ from gan_lightning.metrics.video import clip_statistics, frame_fid
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "video.yaml"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "video.json"
 
 
-def train(max_steps: int | None, folder: Path) -> GANLightningCLI:
-    args = ["fit", "--config", str(CONFIG), "--trainer.accelerator=cpu", "--trainer.logger=false"]
+def config_name(path: Path) -> str:
+    """``path`` relative to the repository when inside it (for the recorded command)."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def train(config: Path, max_steps: int | None, folder: Path) -> GANLightningCLI:
+    args = ["fit", "--config", str(config), "--trainer.accelerator=cpu", "--trainer.logger=false"]
     args += ["--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={folder}"]
     if max_steps is not None:
         args.append(f"--trainer.max_steps={max_steps}")
@@ -48,15 +55,16 @@ def real_clips(dataset: torch.utils.data.Dataset, count: int) -> torch.Tensor:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=CONFIG, help="default: configs/video.yaml")
     parser.add_argument("--max-steps", type=int, default=None, help="default: the config's")
     parser.add_argument("--clips", type=int, default=512, help="generated and real clips scored")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "video.json")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--run-dir", type=Path, default=None, help="keep the run (samples, checkpoints) here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     folder = args.run_dir or Path(tempfile.mkdtemp(prefix="video_bench_"))
     start = time.perf_counter()
-    cli = train(args.max_steps, folder)
+    cli = train(args.config, args.max_steps, folder)
     train_seconds = time.perf_counter() - start
     model, data = cli.model.eval(), cli.datamodule
     digit_size = data.digit_size
@@ -73,8 +81,10 @@ def main() -> None:
     real_stats = clip_statistics(held_out, digit_size).as_dict()
     result = {
         "command": "PYTHONPATH=. python benchmarks/video.py"
-        + (f" --max-steps {args.max_steps}" if args.max_steps else ""),
-        "config": "configs/video.yaml",
+        + (f" --config {config_name(args.config)}" if args.config != CONFIG else "")
+        + (f" --max-steps {args.max_steps}" if args.max_steps else "")
+        + (f" --out {config_name(args.out)}" if args.out != DEFAULT_OUT else ""),
+        "config": config_name(args.config),
         "data": {
             "canvas": data.canvas,
             "digit_size": digit_size,

@@ -26,7 +26,7 @@ from gan_lightning.data.video_folder import ShortClipsError, has_pyav
 from gan_lightning.loggers import WandbLogger
 from gan_lightning.loggers.clips import film_strip, grid_frames, save_gif
 from gan_lightning.metrics.video import clip_motion, clip_statistics, consistency, read_digits
-from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, VideoDiscriminator
+from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
 from tests.conftest import REPO_ROOT
@@ -213,6 +213,27 @@ def test_content_is_held_and_motion_varies_within_a_clip():
     other[:, 12:] = torch.randn(1, 20)
     assert torch.equal(generator.split_latent(other)[0], content)
     assert not torch.allclose(generator(latent), generator(other))
+
+
+def test_translating_generator_only_moves_one_image_by_the_motion_shifts():
+    """Every frame is the clip's appearance image shifted by whole pixels when the motion head
+    asks for whole pixels; where the image leaves the canvas it is black (-1), not grey."""
+    torch.manual_seed(0)
+    generator = TranslatingGenerator(8, 4, 3, num_frames=4, image_size=16, base_width=4, max_shift=4.0).eval()
+    latent = torch.randn(2, generator.latent_dim)
+    with torch.no_grad():
+        appearance = generator.frames(generator.split_latent(latent)[0])
+        generator.shift.weight.zero_()
+        generator.shift.bias.copy_(torch.tensor([20.0, -20.0]))  # tanh → (1, -1): 4 px right, 4 px up
+        clips = generator(latent)
+    assert clips.shape == (2, 1, 4, 16, 16)
+    for t in range(4):
+        assert torch.allclose(clips[:, :, t, :12, 4:], appearance[:, :, 4:, :12], atol=1e-5)
+        assert torch.equal(clips[:, :, t, 12:, :], torch.full_like(clips[:, :, t, 12:, :], -1.0))
+        assert torch.equal(clips[:, :, t, :, :4], torch.full_like(clips[:, :, t, :, :4], -1.0))
+    assert generator.shifts(torch.randn(3, 5, 4) * 100).abs().max() <= 4.0
+    with pytest.raises(ValueError, match="max_shift"):
+        TranslatingGenerator(max_shift=0)
 
 
 def test_sampled_frames_are_distinct_frames_of_their_own_clip():

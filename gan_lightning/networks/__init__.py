@@ -24,7 +24,7 @@ from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
-from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
+from gan_lightning.networks.video import MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -46,6 +46,7 @@ __all__ = [
     "SRGANDiscriminator",
     "SRResNet",
     "StyleGAN2Generator",
+    "TranslatingGenerator",
     "UNetGenerator",
     "VideoDiscriminator",
     "conditional_call",

@@ -93,6 +93,63 @@ class MoCoGANGenerator(nn.Module):
         return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
 
 
+class TranslatingGenerator(MoCoGANGenerator):
+    """MoCoGAN's content/motion split with the motion made explicit: z_C draws *one* image
+    (the appearance, a DCGAN generator), and each motion code z_M(t) only moves it — a
+    linear map to a shift (dx, dy) of at most ``max_shift`` pixels, applied by resampling
+    (``affine_grid``/``grid_sample``, black where the image leaves the canvas). Layered
+    appearance + transformation models of video (cf. van Amersfoort et al. 2017,
+    "Transformation-Based Models of Video Sequences") trade MoCoGAN's generality for a prior
+    that suits sprites moving on a background: a digit cannot change shape between frames,
+    so D_V only has to teach the trajectory. Same latent layout as :class:`MoCoGANGenerator`.
+
+    Args:
+        max_shift: the largest shift in pixels from the appearance image's position.
+        (the rest as :class:`MoCoGANGenerator`; the frame generator reads z_C only.)
+    """
+
+    def __init__(
+        self,
+        content_dim: int = 50,
+        motion_dim: int = 10,
+        noise_dim: int = 10,
+        num_frames: int = 16,
+        image_size: int = 32,
+        channels: int = 1,
+        base_width: int = 32,
+        norm: Normalization = "batch",
+        max_shift: float = 8.0,
+    ) -> None:
+        super().__init__(content_dim, motion_dim, noise_dim, num_frames, image_size, channels, base_width, norm)
+        if max_shift <= 0:
+            raise ValueError(f"max_shift must be a positive number of pixels, got {max_shift}.")
+        self.max_shift = max_shift
+        self.frames = DCGANGenerator(content_dim, image_size, channels, base_width, norm)
+        self.shift = nn.Linear(motion_dim, 2)
+
+    def shifts(self, motion: Tensor) -> Tensor:
+        """(B, T, 2) shifts in pixels, (dx, dy), from the motion codes (B, T, motion_dim)."""
+        return torch.tanh(self.shift(motion)) * self.max_shift
+
+    def forward(self, latent: Tensor) -> Tensor:
+        content, hidden, noise = self.split_latent(latent)
+        shifts = self.shifts(self.motion_codes(hidden, noise))  # (B, T, 2) pixels
+        appearance = self.frames(content)  # (B, C, H, W): one image per clip
+        batch, frames = shifts.shape[:2]
+        height, width = appearance.shape[-2:]
+        theta = torch.zeros(batch * frames, 2, 3, dtype=appearance.dtype, device=appearance.device)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+        # affine_grid maps output to input coordinates in [-1, 1]: moving the image by +d px
+        # samples the input at -2d / size.
+        theta[:, 0, 2] = -2 * shifts[..., 0].flatten() / width
+        theta[:, 1, 2] = -2 * shifts[..., 1].flatten() / height
+        repeated = appearance.unsqueeze(1).expand(-1, frames, -1, -1, -1).flatten(0, 1)
+        grid = nn.functional.affine_grid(theta, list(repeated.shape), align_corners=False)
+        # Resample on the [0, 2] offset so the canvas outside the image is black (-1), not grey.
+        moved = nn.functional.grid_sample(repeated + 1, grid, align_corners=False, padding_mode="zeros") - 1
+        return moved.view(batch, frames, *moved.shape[1:]).transpose(1, 2)
+
+
 def temporal_plan(num_frames: int, doublings: int) -> list[int]:
     """Temporal stride (1 or 2) of each of ``doublings`` layers: halve T while it exceeds 4,
     earliest layers first, so a 16-frame clip reaches 4 steps for the last convolution."""
