@@ -423,6 +423,16 @@ def test_config_trains_and_writes_gifs(config_run: tuple[GANLightningCLI, Path])
     assert list((root / "samples").glob("step_*.gif")) and list((root / "samples").glob("step_*.png"))
 
 
+def test_end_of_fit_summary_points_to_clips_not_to_evaluate(config_run: tuple[GANLightningCLI, Path]):
+    from gan_lightning.callbacks.summary import RunSummary
+
+    cli, root = config_run
+    lines = RunSummary().lines(cli.trainer, root)
+    next_step = next(line for line in lines if line.startswith("next"))
+    assert "gan-lightning sample" in next_step and "--num-images 16" in next_step
+    assert not any("gan-lightning evaluate" in line for line in lines)
+
+
 def test_sample_command_writes_clips_from_a_video_checkpoint(config_run: tuple[GANLightningCLI, Path]):
     _, root = config_run
     out = root / "export"

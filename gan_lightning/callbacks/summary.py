@@ -166,8 +166,12 @@ class RunSummary(Callback):
             from gan_lightning.commands.loading import find_run_config
 
             config = "" if find_run_config(Path(chosen)) else " --config <the run's config.yaml>"
-            if callable(getattr(trainer.lightning_module, "translate", None)):  # pix2pix, CycleGAN, SRGAN
+            module = trainer.lightning_module
+            if callable(getattr(module, "translate", None)):  # pix2pix, CycleGAN, SRGAN
                 command = f"gan-lightning translate {shown(chosen)} --input <images> --out {shown(run / 'translated')}"
+                rows.append(("next", f"{command}{config}"))
+            elif getattr(module, "makes_clips", False):  # video: clips are scored in validation, not by evaluate
+                command = f"gan-lightning sample {shown(chosen)} --out {shown(run / 'clips')} --num-images 16"
                 rows.append(("next", f"{command}{config}"))
             else:
                 rows.append(("next", f"gan-lightning evaluate {shown(chosen)}{config}"))
