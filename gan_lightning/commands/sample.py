@@ -3,7 +3,8 @@
 Writes ``DIR/grid.png`` (a sample grid), ``DIR/images/000000.png ...`` (``--num-images``
 single PNGs, for data augmentation or external metrics such as clean-fid/torch-fidelity)
 and ``DIR/interpolation.png`` (one row per latent pair, ``--steps`` images from one end
-to the other). Seeded: the same command writes the same images.
+to the other). Seeded: the same command writes the same images. For a text-to-image model,
+``--prompt "a thick seven on the left"`` (repeatable) writes ``DIR/prompt_<i>.png`` instead.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        help="text-to-image models: write <out>/prompt_<i>.png, --per-prompt images of this caption (repeatable)",
+    )
+    parser.add_argument("--per-prompt", type=int, default=8, help="images per --prompt (one noise each)")
     return parser
 
 
@@ -74,6 +82,8 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         raise CommandLineError("--steps must be at least 2 (the two ends of each interpolation).")
     module, _ = load_module(args.checkpoint, args.config, metrics=None)
     module.to(torch.device(args.device))
+    if args.prompt:
+        return write_prompt_grids(module, args)
     use_ema = not args.raw_generator
     generator = torch.Generator().manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -105,6 +115,29 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         path = args.out / "interpolation.png"
         save_image(make_grid(to_unit(images), nrow=args.steps, pad_value=1.0), path)
         written["interpolation"] = path
+    return written
+
+
+def write_prompt_grids(module: Any, args: argparse.Namespace) -> dict[str, Path]:
+    """``<out>/prompt_<i>.png`` per ``--prompt`` (``--per-prompt`` noises, the same for every
+    prompt, seeded by ``--seed``) and ``<out>/prompts.txt`` listing which file is which."""
+    if not hasattr(module, "sample_prompts"):
+        raise CommandLineError(
+            f"--prompt needs a text-to-image model (TextToImage); {args.checkpoint} holds a "
+            f"{type(module).__name__}, which does not read text."
+        )
+    if args.per_prompt < 1:
+        raise CommandLineError("--per-prompt must be >= 1.")
+    images = module.sample_prompts(args.prompt, args.per_prompt, seed=args.seed, use_ema=not args.raw_generator)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for index, (prompt, grid) in enumerate(zip(args.prompt, images.split(args.per_prompt), strict=True)):
+        path = args.out / f"prompt_{index}.png"
+        save_image(to_unit(grid), path, nrow=args.per_prompt, pad_value=1.0)
+        written[f"prompt {index}: {prompt!r}"] = path
+    listing = args.out / "prompts.txt"
+    listing.write_text("".join(f"prompt_{i}.png\t{prompt}\n" for i, prompt in enumerate(args.prompt)))
+    written["prompts"] = listing
     return written
 
 

@@ -2,9 +2,11 @@
 noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks."""
 
 from gan_lightning.data.base import InMemoryDataModule
+from gan_lightning.data.captions import CaptionDataModule, CaptionFileError
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
+from gan_lightning.data.mnist_captions import MNISTCaptionsDataModule
 from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
 from gan_lightning.data.super_resolution import (
     MNISTSuperResolutionDataModule,
@@ -32,6 +34,8 @@ from gan_lightning.data.unpaired import (
 
 __all__ = [
     "CIFAR10DataModule",
+    "CaptionDataModule",
+    "CaptionFileError",
     "CelebADataModule",
     "DataError",
     "DataNotFoundError",
@@ -44,6 +48,7 @@ __all__ = [
     "InMemoryDataModule",
     "MNIST5kDataModule",
     "MNISTDataModule",
+    "MNISTCaptionsDataModule",
     "MNISTPairsDataModule",
     "MNISTStylesDataModule",
     "MNISTSuperResolutionDataModule",

@@ -23,6 +23,7 @@ from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
+from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -43,6 +44,9 @@ __all__ = [
     "SRResNet",
     "StyleGAN2Generator",
     "UNetGenerator",
+    "MatchingDiscriminator",
+    "TextEncoder",
+    "TextToImageGenerator",
     "conditional_call",
     "dcgan_init",
     "patch_receptive_field",

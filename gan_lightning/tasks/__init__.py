@@ -3,7 +3,7 @@
 :class:`AdversarialTask` is the base every task shares (roles, optimizers, global-step
 semantics, clipping, EMA, exact resume). On it: :class:`GAN` (noise → image) and
 :class:`ACGAN`; :class:`Pix2Pix` (paired translation), :class:`CycleGAN` (unpaired
-translation) and :class:`SRGAN` (super-resolution).
+translation) and :class:`SRGAN` (super-resolution); :class:`TextToImage` (GAN-INT-CLS).
 """
 
 from gan_lightning.tasks.acgan import ACGAN
@@ -12,5 +12,6 @@ from gan_lightning.tasks.cyclegan import CycleGAN
 from gan_lightning.tasks.gan import GAN
 from gan_lightning.tasks.pix2pix import Pix2Pix
 from gan_lightning.tasks.srgan import SRGAN
+from gan_lightning.tasks.text2image import TextToImage
 
-__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "Pix2Pix"]
+__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "Pix2Pix", "TextToImage"]
