@@ -21,8 +21,8 @@ from torch import Tensor, nn
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI, main
 from gan_lightning.data import CaptionDataModule, CaptionFileError, DataNotFoundError, MNISTCaptionsDataModule
-from gan_lightning.data.mnist_captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
 from gan_lightning.data.embedded import _mnist5k_pixels
+from gan_lightning.data.mnist_captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
 from gan_lightning.errors import CommandLineError
 from gan_lightning.metrics.captions import caption_scores, ink_extent, ink_mass, read_position
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
@@ -141,8 +141,10 @@ def test_matching_aware_loss_is_reeds_algorithm_one():
     s_r, s_w, s_f = torch.sigmoid(right), torch.sigmoid(wrong), torch.sigmoid(fake)
     expected = -(s_r.log().mean() + ((1 - s_w).log().mean() + (1 - s_f).log().mean()) / 2)
     torch.testing.assert_close(matching_aware_loss(NonSaturatingLoss(), right, wrong, fake), expected)
-    with pytest.raises(ValueError, match="equal numbers"):
-        matching_aware_loss(NonSaturatingLoss(), right, wrong, fake[:1])
+    several = torch.tensor([[0.5, -2.0], [1.5, 0.1]])  # two mismatched captions per image
+    s_w = torch.sigmoid(several)
+    expected = -(s_r.log().mean() + ((1 - s_w).log().mean() + (1 - s_f).log().mean()) / 2)
+    torch.testing.assert_close(matching_aware_loss(NonSaturatingLoss(), right, several, fake), expected)
 
 
 class DotDiscriminator(nn.Module):
@@ -168,6 +170,26 @@ def test_discriminator_phase_pairs_real_images_with_the_next_caption_as_mismatch
     loss, stats = model.discriminator_main(real, fake, text)
     torch.testing.assert_close(loss, F.softplus(-right).mean() + F.softplus(mean_fake * text[:, 0]).mean())
     assert "D(x,wrong)" not in stats
+
+
+def test_all_mismatches_score_each_real_image_with_every_other_caption_of_the_batch():
+    torch.manual_seed(0)
+    discriminator = MatchingDiscriminator(
+        8, condition_dim=4, image_size=SIZE, base_width=4, head="projection", norm="none"
+    )
+    model = tiny_model(discriminator=discriminator, mismatches="all")
+    real, text = torch.rand(3, 1, SIZE, SIZE) * 2 - 1, torch.randn(3, 8)
+    right, wrong = model.real_pairs(real, text)
+    torch.testing.assert_close(right, discriminator(real, text))
+    assert wrong.shape == (3, 2)
+    for i, others in enumerate([[1, 2], [0, 2], [0, 1]]):
+        expected = torch.stack([discriminator(real[i : i + 1], text[j : j + 1])[0] for j in others])
+        torch.testing.assert_close(wrong[i], expected)
+    concat = tiny_model(mismatches="all")
+    with pytest.raises(ValueError, match="head='projection'"):
+        concat.real_pairs(real, text)
+    with pytest.raises(ValueError, match="mismatches must be"):
+        tiny_model(mismatches="some")
 
 
 @pytest.mark.parametrize("weight", [1.0, 0.5, 0.0])
@@ -205,15 +227,29 @@ def test_an_encoder_of_another_embedding_size_is_refused():
         tiny_model(text_encoder=TextEncoder(48, embedding_dim=16))
 
 
-def test_text_encoder_ignores_padding_and_reads_word_order():
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_text_encoder_ignores_padding_and_reads_word_order(pooling: str):
     torch.manual_seed(0)
-    encoder = TextEncoder(10, word_dim=4, hidden_dim=4, embedding_dim=4)
+    encoder = TextEncoder(10, word_dim=4, hidden_dim=4, embedding_dim=4, pooling=pooling)
     ids = torch.tensor([[2, 3, 4, 0, 0], [2, 3, 4, 5, 6]])
     short = encoder(ids[:1, :3], torch.tensor([3]))
     torch.testing.assert_close(encoder(ids, torch.tensor([3, 5]))[:1], short)  # padding changes nothing
     assert not torch.allclose(encoder(torch.tensor([[4, 3, 2]]), torch.tensor([3])), short)
     with pytest.raises(ValueError, match="vocab_size=10"):
         encoder(torch.tensor([[12]]), torch.tensor([1]))
+
+
+@pytest.mark.parametrize("head", ["concat", "projection"])
+def test_both_discriminator_heads_score_the_pair_and_share_the_image_pass(head: str):
+    torch.manual_seed(0)
+    discriminator = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4, head=head, norm="none")
+    images, text = torch.rand(3, 1, SIZE, SIZE) * 2 - 1, torch.randn(3, 8)
+    logits = discriminator(images, text)
+    assert logits.shape == (3,)
+    torch.testing.assert_close(discriminator.judge(discriminator.image_features(images), text), logits)
+    assert not torch.allclose(discriminator(images, text.flip(0)), logits), "the text changes nothing"
+    with pytest.raises(ValueError, match="head must be"):
+        MatchingDiscriminator(8, head="sum")
 
 
 # ---------------------------------------------------------------------- the captioned canvases
@@ -430,7 +466,7 @@ def test_prompt_on_a_model_without_text_is_a_clear_error(tmp_path: Path, monkeyp
     gan = GAN(DCGANGenerator(8, 8, base_width=4), DCGANDiscriminator(8, base_width=4))
     monkeypatch.setattr(sample_command, "load_module", lambda *args, **kwargs: (gan, None))
     args = sample_command.build_parser().parse_args(["x.ckpt", "--out", str(tmp_path), "--prompt", "a seven"])
-    with pytest.raises(CommandLineError, match="--prompt needs a text-to-image model.*GAN"):
+    with pytest.raises(CommandLineError, match=r"--prompt needs a text-to-image model.*GAN"):
         sample_command.write_samples(args)
 
 
@@ -450,7 +486,9 @@ def test_jsonl_captions_give_image_token_batches_and_a_vocabulary_of_the_trainin
     lines = [{"image": f"images/{p.name}", "caption": f"a blue square number {i}"} for i, p in enumerate(paths)]
     lines[0]["caption"] = ["first caption", "second caption"]
     (tmp_path / "captions.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
-    data = CaptionDataModule(tmp_path / "captions.jsonl", image_size=8, channels=3, max_words=6, val_size=2, batch_size=2)
+    data = CaptionDataModule(
+        tmp_path / "captions.jsonl", image_size=8, channels=3, max_words=6, val_size=2, batch_size=2
+    )
     batch = next(iter(data.train_dataloader()))
     assert batch["image"].shape == (2, 3, 8, 8) and batch["tokens"].shape == (2, 6)
     assert len(data.train_set) == 4 and len(data.val_set) == 2
@@ -462,7 +500,11 @@ def test_jsonl_captions_give_image_token_batches_and_a_vocabulary_of_the_trainin
 @pytest.mark.parametrize(
     ("line", "error", "match"),
     [
-        ('{"image": "images/missing.png", "caption": "x"}', DataNotFoundError, r"line 1: image .*missing.png not found"),
+        (
+            '{"image": "images/missing.png", "caption": "x"}',
+            DataNotFoundError,
+            r"line 1: image .*missing.png not found",
+        ),
         ("{not json", CaptionFileError, "line 1 is not valid JSON"),
         ('{"image": "images/000.png"}', CaptionFileError, 'line 1 needs an object with "image" and "caption"'),
         ('{"image": "images/000.png", "caption": "  "}', CaptionFileError, "line 1 has an empty caption"),

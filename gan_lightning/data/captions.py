@@ -38,7 +38,9 @@ from gan_lightning.data.translation import (
 from gan_lightning.text import Tokenizer
 
 Pair = tuple[Path, list[str]]
-_HINT = "Set `data.init_args.path` to a .jsonl file of {\"image\", \"caption\"} lines or a folder of images with .txt captions."
+_HINT = (
+    'Set `data.init_args.path` to a .jsonl file of {"image", "caption"} lines or a folder of images with .txt captions.'
+)
 
 
 class CaptionFileError(DataError, ValueError):
@@ -65,7 +67,9 @@ def read_jsonl(path: Path) -> list[Pair]:
         image = Path(record["image"]).expanduser()
         image = image if image.is_absolute() else path.parent / image
         if not image.is_file():
-            raise DataNotFoundError(f"{where}: image {image} not found (paths are relative to the JSONL file's folder).")
+            raise DataNotFoundError(
+                f"{where}: image {image} not found (paths are relative to the JSONL file's folder)."
+            )
         pairs.append((image, captions))
     if not pairs:
         raise DataNotFoundError(f"{path} has no (image, caption) lines. {_HINT}")
@@ -81,7 +85,9 @@ def read_folder(folder: Path, verify: bool) -> list[Pair]:
     rejected = [(path, reason) for path, reason in scan.rejected if path.suffix.lower() != ".txt"]
     if rejected:
         listed = "; ".join(f"{path} ({reason})" for path, reason in rejected[:5])
-        rank_zero_warn(f"Skipped {len(rejected)} file(s) under {folder} that are neither images nor captions: {listed}.")
+        rank_zero_warn(
+            f"Skipped {len(rejected)} file(s) under {folder} that are neither images nor captions: {listed}."
+        )
     if not scan.files:
         raise DataNotFoundError(f"Caption folder {folder} has no images. {_HINT}")
     for image in scan.files:
@@ -94,7 +100,9 @@ def read_folder(folder: Path, verify: bool) -> list[Pair]:
             raise CaptionFileError(f"{text} has no caption: write one caption per line.")
         pairs.append((image, captions))
     if missing:
-        listed = ", ".join(str(path) for path in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        listed = ", ".join(str(path) for path in missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise DataNotFoundError(
             f"{len(missing)} image(s) under {folder} have no caption file: {listed}. Each image needs a .txt file of "
             "the same name beside it, one caption per line."
@@ -106,8 +114,14 @@ class CaptionedImageDataset(EpochDataset):
     """Items ``{"image", "tokens", "length"}`` read from (image file, captions) pairs."""
 
     def __init__(
-        self, pairs: list[Pair], tokenizer: Tokenizer, image_size: int, channels: int, max_words: int,
-        train: bool, seed: int,
+        self,
+        pairs: list[Pair],
+        tokenizer: Tokenizer,
+        image_size: int,
+        channels: int,
+        max_words: int,
+        train: bool,
+        seed: int,
     ) -> None:
         super().__init__(seed)
         self.pairs, self.tokenizer, self.max_words, self.train = pairs, tokenizer, max_words, train
@@ -196,6 +210,8 @@ class CaptionDataModule(TranslationDataModule):
             (caption for _, captions in train for caption in captions), self.max_vocab_size, self.min_count
         )
         return tuple(  # type: ignore[return-value]
-            CaptionedImageDataset(part, self.tokenizer, self.image_size, self.channels, self.max_words, train, self.seed)
+            CaptionedImageDataset(
+                part, self.tokenizer, self.image_size, self.channels, self.max_words, train, self.seed
+            )
             for part, train in ((train, True), (held_out, False))
         )

@@ -215,7 +215,9 @@ class ComposedCaptionDataset(EpochDataset):
         generator = self.generator(index)
         position = int(torch.randint(len(POSITIONS), (1,), generator=generator))
         size = int(torch.randint(len(SIZES), (1,), generator=generator))
-        shift = tuple(int(v) for v in torch.randint(-self.layout.jitter, self.layout.jitter + 1, (2,), generator=generator))
+        shift = tuple(
+            int(v) for v in torch.randint(-self.layout.jitter, self.layout.jitter + 1, (2,), generator=generator)
+        )
         said_size = NOT_SAID if float(torch.rand(1, generator=generator)) < self.omit_size_p else size
         digit, thickness = int(self.labels[index]), int(self.thickness[index])
         text = compose_caption(digit, position, said_size, thickness, generator)
@@ -288,8 +290,14 @@ class MNISTCaptionsDataModule(TranslationDataModule):
         train_idx = train_idx[: self.train_size]
         return tuple(  # type: ignore[return-value]
             ComposedCaptionDataset(
-                digits[idx], labels[idx], thickness[idx], self.layout, self.tokenizer, self.max_words,
-                self.seed, self.omit_size_p,
+                digits[idx],
+                labels[idx],
+                thickness[idx],
+                self.layout,
+                self.tokenizer,
+                self.max_words,
+                self.seed,
+                self.omit_size_p,
             )
             for idx in (train_idx, val_idx)
         )

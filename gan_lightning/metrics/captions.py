@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Protocol
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from gan_lightning.metrics.mnist import shipped_digit_reader, to_mnist_frame

@@ -21,9 +21,9 @@ from gan_lightning.networks.patchgan import PatchDiscriminator, patch_receptive_
 from gan_lightning.networks.resnet import ResNetDiscriminator, ResNetGenerator
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
+from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
-from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -33,6 +33,7 @@ __all__ = [
     "LabelConcatGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "MatchingDiscriminator",
     "MinibatchStdDev",
     "PackedDiscriminator",
     "PatchDiscriminator",
@@ -43,10 +44,9 @@ __all__ = [
     "SRGANDiscriminator",
     "SRResNet",
     "StyleGAN2Generator",
-    "UNetGenerator",
-    "MatchingDiscriminator",
     "TextEncoder",
     "TextToImageGenerator",
+    "UNetGenerator",
     "conditional_call",
     "dcgan_init",
     "patch_receptive_field",

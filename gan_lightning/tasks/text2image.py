@@ -29,7 +29,7 @@ for validation of the MNIST-5k captions, the stated attributes (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
@@ -49,18 +49,16 @@ ATTRIBUTES = ("digit", "position", "size", "thickness")
 def matching_aware_loss(
     objective: AdversarialObjective, right_logits: Tensor, wrong_logits: Tensor, fake_logits: Tensor
 ) -> Tensor:
-    """Reed et al. 2016, Algorithm 1: ``L_D = log s_r + (log(1 − s_w) + log(1 − s_f)) / 2``,
-    written as the objective's D loss with real = (real image, right text) and fake = the
-    (real image, wrong text) and (fake image, right text) logits together: with equal batch
-    sizes, the mean over both is the paper's average of the two fake terms. With the
-    non-saturating objective it is exactly the paper's cross-entropy; with another objective
-    (hinge, least squares) the same three-way split."""
-    if wrong_logits.shape != fake_logits.shape:
-        raise ValueError(
-            f"The mismatched and generated pairs must come in equal numbers, got {tuple(wrong_logits.shape)} and "
-            f"{tuple(fake_logits.shape)}."
-        )
-    return objective.discriminator_loss(right_logits, torch.cat([wrong_logits, fake_logits]))
+    """Reed et al. 2016, Algorithm 1: ``L_D = log s_r + (log(1 − s_w) + log(1 − s_f)) / 2``.
+
+    Written with the objective's D loss, ``real term + fake term``: the mean of
+    ``D loss(right, wrong)`` and ``D loss(right, fake)`` is the real term plus the average of
+    the two fake terms. With the non-saturating objective it is exactly the paper's
+    cross-entropy; with another objective (hinge, least squares) the same three-way split.
+    ``wrong_logits`` may hold several mismatched captions per image (any shape)."""
+    wrong = objective.discriminator_loss(right_logits, wrong_logits.flatten())
+    fake = objective.discriminator_loss(right_logits, fake_logits)
+    return (wrong + fake) / 2
 
 
 def mismatched(text: Tensor) -> Tensor:
@@ -89,6 +87,8 @@ class TextToImage(AdversarialTask):
         objective: how logits become losses (default: non-saturating, as the paper).
         matching_aware: the CLS term — D also scores (real image, wrong text) as fake.
             ``False``: a plain text-conditional GAN (D sees right-text pairs only).
+        mismatches: ``one`` mismatched caption per real image (the paper), or ``all`` the
+            other captions of the batch (:meth:`real_pairs`; projection head only).
         interpolation_weight: weight of the INT term in G's loss (0: GAN-CLS; 1: GAN-INT-CLS).
         interpolation_beta: β of the interpolated embeddings (0.5 in the paper).
         train_text_encoder: train the encoder with D (see the module docstring) or keep it frozen.
@@ -109,6 +109,7 @@ class TextToImage(AdversarialTask):
         text_encoder: nn.Module | None = None,
         objective: AdversarialObjective | None = None,
         matching_aware: bool = True,
+        mismatches: Literal["one", "all"] = "one",
         interpolation_weight: float = 1.0,
         interpolation_beta: float = 0.5,
         train_text_encoder: bool = True,
@@ -150,13 +151,19 @@ class TextToImage(AdversarialTask):
             ]
         )
         if interpolation_weight < 0:
-            raise ValueError(f"interpolation_weight must be >= 0 (0: no INT term, 1: the paper), got {interpolation_weight}.")
+            raise ValueError(
+                f"interpolation_weight must be >= 0 (0: no INT term, 1: the paper), got {interpolation_weight}."
+            )
         if not 0 <= interpolation_beta <= 1:
             raise ValueError(f"interpolation_beta must be in [0, 1] (the paper uses 0.5), got {interpolation_beta}.")
+        if mismatches not in ("one", "all"):
+            raise ValueError(f"mismatches must be 'one' (the paper) or 'all', got {mismatches!r}.")
         if num_fixed_captions < 1 or noises_per_caption < 1:
             raise ValueError("num_fixed_captions and noises_per_caption must be >= 1.")
         self.text_encoder = text_encoder or TextEncoder(vocab_size, embedding_dim=text_dim)
-        self.generator = generator or TextToImageGenerator(latent_dim, text_dim, image_size=image_size, channels=channels)
+        self.generator = generator or TextToImageGenerator(
+            latent_dim, text_dim, image_size=image_size, channels=channels
+        )
         self.discriminator = discriminator or MatchingDiscriminator(text_dim, image_size=image_size, channels=channels)
         check_text_sizes(self.text_encoder, self.generator, self.discriminator)
         if not train_text_encoder:
@@ -167,6 +174,7 @@ class TextToImage(AdversarialTask):
         self.vocabulary = Vocabulary()
         self.objective = objective if objective is not None else NonSaturatingLoss()
         self.matching_aware = matching_aware
+        self.mismatches = mismatches
         self.interpolation_weight = interpolation_weight
         self.interpolation_beta = interpolation_beta
         self.train_text_encoder = train_text_encoder
@@ -178,7 +186,9 @@ class TextToImage(AdversarialTask):
         self.preview_nrow = noises_per_caption
         self.layout: Any = None  # the datamodule's canvas layout, for reading captions back
         seeded = torch.Generator().manual_seed(sample_seed)
-        self.register_buffer("fixed_noise", torch.randn(noises_per_caption, self.latent_dim, generator=seeded), persistent=False)
+        self.register_buffer(
+            "fixed_noise", torch.randn(noises_per_caption, self.latent_dim, generator=seeded), persistent=False
+        )
         # Taken from the data at set-up (deterministic), so they are not checkpoint state.
         self.register_buffer("fixed_tokens", torch.zeros(0, dtype=torch.long), persistent=False)
         self.register_buffer("fixed_lengths", torch.zeros(0, dtype=torch.long), persistent=False)
@@ -267,7 +277,9 @@ class TextToImage(AdversarialTask):
     def fixed_captions(self) -> list[str]:
         """The held-out captions of the sample grids, one per row."""
         tokenizer = self.vocabulary.require()
-        return [tokenizer.decode(ids[:length]) for ids, length in zip(self.fixed_tokens, self.fixed_lengths, strict=True)]
+        return [
+            tokenizer.decode(ids[:length]) for ids, length in zip(self.fixed_tokens, self.fixed_lengths, strict=True)
+        ]
 
     def sample_fixed(self) -> Tensor:
         """One row per fixed held-out caption, one column per fixed noise."""
@@ -292,12 +304,32 @@ class TextToImage(AdversarialTask):
             return [self.discriminator.judge(features, text) for text in texts]
         return [self.discriminator(images, text) for text in texts]
 
+    def real_pairs(self, real: Tensor, text: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits of real images with their right caption (B,) and with mismatched ones.
+        ``mismatches="one"``: the next sample's caption, (B,). ``"all"``: every other caption
+        of the batch, (B, B − 1) — the same expectation over mismatched text as the paper's
+        single draw, estimated from B − 1 draws instead of one, for a D whose ``judge_all``
+        scores all pairs at the cost of one matrix product (the projection head)."""
+        if self.mismatches == "all":
+            features = self.discriminator.image_features(real)
+            table = self.discriminator.judge_all(features, text)
+            if table is None:
+                raise ValueError(
+                    "mismatches='all' needs a discriminator whose judge_all scores every pair "
+                    "(MatchingDiscriminator with head='projection')."
+                )
+            size = table.shape[0]
+            off_diagonal = ~torch.eye(size, dtype=torch.bool, device=table.device)
+            return table.diagonal(), table[off_diagonal].view(size, size - 1)
+        right, wrong = self.score_pairs(real, [text, mismatched(text)])
+        return right, wrong
+
     # ------------------------------------------------------------------ the phases
     def discriminator_main(self, real: Tensor, fake: Tensor, text: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """D main (Algorithm 1, lines 6-9): ``fake`` comes detached; ``text`` carries the
         encoder's graph when the encoder trains with D."""
         if self.matching_aware:
-            right_logits, wrong_logits = self.score_pairs(real, [text, mismatched(text)])
+            right_logits, wrong_logits = self.real_pairs(real, text)
             (fake_logits,) = self.score_pairs(fake, [text])
             loss = matching_aware_loss(self.objective, right_logits, wrong_logits, fake_logits)
         else:
@@ -350,16 +382,19 @@ class TextToImage(AdversarialTask):
         return stats
 
     # ------------------------------------------------------------------ held-out scores
+    def held_out_images(self, batch: Batch, batch_idx: int) -> Tensor:
+        """One image per caption of ``batch``, from noise seeded by ``sample_seed`` and the
+        batch index: validation numbers repeat and leave the training RNG alone."""
+        seed = self.sample_seed * 100_003 + batch_idx
+        noise = torch.randn(batch["tokens"].shape[0], self.latent_dim, generator=torch.Generator().manual_seed(seed))
+        return self.generate(noise, batch["tokens"], batch["length"])
+
     def held_out_scores(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
-        """For each held-out caption, one image from noise seeded by ``sample_seed`` and the
-        batch index, read back with :func:`~gan_lightning.metrics.captions.caption_scores`;
-        the same reading of the real images is the ceiling (``real_*``). Per-sample results,
-        averaged over the whole held-out set at the end of validation."""
-        size = batch["image"].shape[0]
-        noise = torch.randn(
-            size, self.latent_dim, generator=torch.Generator().manual_seed(self.sample_seed * 100_003 + batch_idx)
-        )
-        images = self.generate(noise, batch["tokens"], batch["length"])
+        """Each held-out caption's :meth:`held_out_images` read back with
+        :func:`~gan_lightning.metrics.captions.caption_scores`; the same reading of the real
+        images is the ceiling (``real_*``). Per-caption results, averaged over the whole
+        held-out set at the end of validation."""
+        images = self.held_out_images(batch, batch_idx)
         fake_scores, fake_features = caption_scores(images, batch, self.layout, self.thickness_thresholds)
         real_scores, real_features = caption_scores(batch["image"], batch, self.layout, self.thickness_thresholds)
         scores = {f"{name}_accuracy": value for name, value in fake_scores.items()}
@@ -405,9 +440,7 @@ class TextToImage(AdversarialTask):
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Images for each batch's captions, noise seeded per batch."""
-        size = batch["tokens"].shape[0]
-        noise = torch.randn(size, self.latent_dim, generator=torch.Generator().manual_seed(self.sample_seed + batch_idx))
-        return self.generate(noise, batch["tokens"], batch["length"])
+        return self.held_out_images(batch, batch_idx)
 
 
 def check_text_sizes(encoder: nn.Module, generator: nn.Module, discriminator: nn.Module) -> None:
