@@ -28,7 +28,7 @@ from gan_lightning.metrics.captions import caption_scores, ink_extent, ink_mass,
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
-from gan_lightning.tasks.text2image import interpolated, matching_aware_loss, mismatched
+from gan_lightning.tasks.text2image import contrastive_matching, interpolated, matching_aware_loss, mismatched
 from gan_lightning.text import Tokenizer, UnknownWordsError, Vocabulary
 from tests.conftest import REPO_ROOT
 from tests.test_resume import assert_same_state
@@ -179,17 +179,49 @@ def test_all_mismatches_score_each_real_image_with_every_other_caption_of_the_ba
     )
     model = tiny_model(discriminator=discriminator, mismatches="all")
     real, text = torch.rand(3, 1, SIZE, SIZE) * 2 - 1, torch.randn(3, 8)
-    right, wrong = model.real_pairs(real, text)
+    right, wrong, table = model.real_pairs(real, text)
     torch.testing.assert_close(right, discriminator(real, text))
-    assert wrong.shape == (3, 2)
+    assert wrong.shape == (3, 2) and table.shape == (3, 3)
     for i, others in enumerate([[1, 2], [0, 2], [0, 1]]):
         expected = torch.stack([discriminator(real[i : i + 1], text[j : j + 1])[0] for j in others])
         torch.testing.assert_close(wrong[i], expected)
+    one = tiny_model(discriminator=discriminator)
+    right_one, wrong_one, no_table = one.real_pairs(real, text)
+    one.contrastive_weight = 1.0  # the same pairs read off the table
+    right_table, wrong_table, _ = one.real_pairs(real, text)
+    assert no_table is None
+    torch.testing.assert_close(right_table, right_one)
+    torch.testing.assert_close(wrong_table, wrong_one)
+    torch.testing.assert_close(wrong_one, discriminator(real, mismatched(text)))
     concat = tiny_model(mismatches="all")
     with pytest.raises(ValueError, match="head='projection'"):
         concat.real_pairs(real, text)
     with pytest.raises(ValueError, match="mismatches must be"):
         tiny_model(mismatches="some")
+
+
+def test_contrastive_term_is_the_cross_entropy_of_each_images_caption_among_the_batch():
+    """XMC-GAN's image-sentence contrastive loss with D's pair score as the similarity,
+    added to D's loss on real images and to G's on generated ones."""
+    table = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [0.0, 3.0, 0.1]])
+    expected = -torch.stack([table[i].softmax(0)[i].log() for i in range(3)]).mean()
+    torch.testing.assert_close(contrastive_matching(table), expected)
+    torch.manual_seed(0)
+    discriminator = MatchingDiscriminator(
+        8, condition_dim=4, image_size=SIZE, base_width=4, head="projection", norm="none"
+    )
+    plain = tiny_model(discriminator=discriminator, interpolation_weight=0.0)
+    with_term = tiny_model(discriminator=discriminator, interpolation_weight=0.0, contrastive_weight=0.5)
+    real, fake, text = torch.rand(4, 1, SIZE, SIZE), torch.rand(4, 1, SIZE, SIZE), torch.randn(4, 8)
+    d_plain, _ = plain.discriminator_main(real, fake, text)
+    d_term, stats = with_term.discriminator_main(real, fake, text)
+    real_table = discriminator.judge_all(discriminator.image_features(real), text)
+    torch.testing.assert_close(d_term, d_plain + 0.5 * contrastive_matching(real_table))
+    g_plain, _ = plain.generator_main(fake, text)
+    g_term, stats = with_term.generator_main(fake, text)
+    fake_table = discriminator.judge_all(discriminator.image_features(fake), text)
+    torch.testing.assert_close(g_term, g_plain + 0.5 * contrastive_matching(fake_table))
+    assert "g_contrastive" in stats
 
 
 @pytest.mark.parametrize("weight", [1.0, 0.5, 0.0])

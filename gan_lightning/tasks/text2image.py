@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
@@ -59,6 +60,17 @@ def matching_aware_loss(
     wrong = objective.discriminator_loss(right_logits, wrong_logits.flatten())
     fake = objective.discriminator_loss(right_logits, fake_logits)
     return (wrong + fake) / 2
+
+
+def contrastive_matching(table: Tensor) -> Tensor:
+    """Cross-entropy of each image's caption among all captions of the batch, from the (B, B)
+    pair logits ``table[i, j]`` = D(image i, text j): the image-sentence contrastive loss of
+    XMC-GAN (Zhang et al. 2021, "Cross-Modal Contrastive Learning for Text-to-Image
+    Generation", Eq. 2-3, with D's pair score as the similarity). Unlike the matching-aware
+    term, whose easy mismatches (another position) stop giving gradient once D rejects them,
+    the softmax keeps weighting the captions that are still confused with the right one (the
+    same position, another digit)."""
+    return F.cross_entropy(table.float(), torch.arange(table.shape[0], device=table.device))
 
 
 def mismatched(text: Tensor) -> Tensor:
@@ -89,6 +101,9 @@ class TextToImage(AdversarialTask):
             ``False``: a plain text-conditional GAN (D sees right-text pairs only).
         mismatches: ``one`` mismatched caption per real image (the paper), or ``all`` the
             other captions of the batch (:meth:`real_pairs`; projection head only).
+        contrastive_weight: weight of an image-caption contrastive term (XMC-GAN, Zhang et al.
+            2021, Eq. 2-3) added to both losses, on real images for D and on generated ones
+            for G (:func:`contrastive_matching`; projection head only). 0: off (the paper).
         interpolation_weight: weight of the INT term in G's loss (0: GAN-CLS; 1: GAN-INT-CLS).
         interpolation_beta: β of the interpolated embeddings (0.5 in the paper).
         train_text_encoder: train the encoder with D (see the module docstring) or keep it frozen.
@@ -110,6 +125,7 @@ class TextToImage(AdversarialTask):
         objective: AdversarialObjective | None = None,
         matching_aware: bool = True,
         mismatches: Literal["one", "all"] = "one",
+        contrastive_weight: float = 0.0,
         interpolation_weight: float = 1.0,
         interpolation_beta: float = 0.5,
         train_text_encoder: bool = True,
@@ -156,6 +172,8 @@ class TextToImage(AdversarialTask):
             )
         if not 0 <= interpolation_beta <= 1:
             raise ValueError(f"interpolation_beta must be in [0, 1] (the paper uses 0.5), got {interpolation_beta}.")
+        if contrastive_weight < 0:
+            raise ValueError(f"contrastive_weight must be >= 0 (0: off), got {contrastive_weight}.")
         if mismatches not in ("one", "all"):
             raise ValueError(f"mismatches must be 'one' (the paper) or 'all', got {mismatches!r}.")
         if num_fixed_captions < 1 or noises_per_caption < 1:
@@ -175,6 +193,7 @@ class TextToImage(AdversarialTask):
         self.objective = objective if objective is not None else NonSaturatingLoss()
         self.matching_aware = matching_aware
         self.mismatches = mismatches
+        self.contrastive_weight = contrastive_weight
         self.interpolation_weight = interpolation_weight
         self.interpolation_beta = interpolation_beta
         self.train_text_encoder = train_text_encoder
@@ -304,53 +323,74 @@ class TextToImage(AdversarialTask):
             return [self.discriminator.judge(features, text) for text in texts]
         return [self.discriminator(images, text) for text in texts]
 
-    def real_pairs(self, real: Tensor, text: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits of real images with their right caption (B,) and with mismatched ones.
-        ``mismatches="one"``: the next sample's caption, (B,). ``"all"``: every other caption
-        of the batch, (B, B − 1) — the same expectation over mismatched text as the paper's
-        single draw, estimated from B − 1 draws instead of one, for a D whose ``judge_all``
-        scores all pairs at the cost of one matrix product (the projection head)."""
-        if self.mismatches == "all":
-            features = self.discriminator.image_features(real)
-            table = self.discriminator.judge_all(features, text)
-            if table is None:
-                raise ValueError(
-                    "mismatches='all' needs a discriminator whose judge_all scores every pair "
-                    "(MatchingDiscriminator with head='projection')."
-                )
-            size = table.shape[0]
+    def pair_table(self, images: Tensor, text: Tensor) -> Tensor:
+        """(B, B) logits of every image with every caption of the batch (``judge_all``)."""
+        judge_all = getattr(self.discriminator, "judge_all", None)
+        table = judge_all(self.discriminator.image_features(images), text) if judge_all is not None else None
+        if table is None:
+            raise ValueError(
+                "mismatches='all' and contrastive_weight > 0 need a discriminator whose judge_all scores every pair "
+                "(MatchingDiscriminator with head='projection')."
+            )
+        return table
+
+    def real_pairs(self, real: Tensor, text: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """Logits of real images with their right caption (B,); with mismatched captions
+        (``None`` without the CLS term); and the (B, B) table of all pairs where one is
+        needed (the contrastive term, ``mismatches="all"``). ``mismatches="one"``: the next
+        sample's caption, (B,). ``"all"``: every other caption of the batch, (B, B − 1) — the
+        same expectation over mismatched text as the paper's single draw, estimated from
+        B − 1 draws instead of one, at the cost of one matrix product."""
+        all_mismatches = self.matching_aware and self.mismatches == "all"
+        if self.contrastive_weight == 0 and not all_mismatches:
+            if not self.matching_aware:
+                return self.score_pairs(real, [text])[0], None, None
+            right, wrong = self.score_pairs(real, [text, mismatched(text)])
+            return right, wrong, None
+        table = self.pair_table(real, text)
+        size = table.shape[0]
+        if not self.matching_aware:
+            return table.diagonal(), None, table
+        if all_mismatches:
             off_diagonal = ~torch.eye(size, dtype=torch.bool, device=table.device)
-            return table.diagonal(), table[off_diagonal].view(size, size - 1)
-        right, wrong = self.score_pairs(real, [text, mismatched(text)])
-        return right, wrong
+            return table.diagonal(), table[off_diagonal].view(size, size - 1), table
+        rows = torch.arange(size, device=table.device)
+        return table.diagonal(), table[rows, rows - 1], table  # text i - 1 is mismatched(text)[i]
 
     # ------------------------------------------------------------------ the phases
     def discriminator_main(self, real: Tensor, fake: Tensor, text: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """D main (Algorithm 1, lines 6-9): ``fake`` comes detached; ``text`` carries the
-        encoder's graph when the encoder trains with D."""
-        if self.matching_aware:
-            right_logits, wrong_logits = self.real_pairs(real, text)
-            (fake_logits,) = self.score_pairs(fake, [text])
+        encoder's graph when the encoder trains with D. Without ``matching_aware``, the
+        plain conditional loss on (real, right text) against (fake, right text)."""
+        right_logits, wrong_logits, table = self.real_pairs(real, text)
+        (fake_logits,) = self.score_pairs(fake, [text])
+        if wrong_logits is not None:
             loss = matching_aware_loss(self.objective, right_logits, wrong_logits, fake_logits)
         else:
-            (right_logits,) = self.score_pairs(real, [text])
-            (fake_logits,) = self.score_pairs(fake, [text])
-            wrong_logits = None
             loss = self.objective.discriminator_loss(right_logits, fake_logits)
         readout = self.objective.readout
-        stats = {"d_loss": loss.detach(), "D(x)": readout(right_logits.detach()).mean()}
-        stats["D(G(z))"] = readout(fake_logits.detach()).mean()
+        stats = {"D(x)": readout(right_logits.detach()).mean(), "D(G(z))": readout(fake_logits.detach()).mean()}
         if wrong_logits is not None:
             stats["D(x,wrong)"] = readout(wrong_logits.detach()).mean()
+        if table is not None and self.contrastive_weight > 0:
+            term = contrastive_matching(table)
+            loss = loss + self.contrastive_weight * term
+            stats["d_contrastive"] = term.detach()
+        stats["d_loss"] = loss.detach()
         return loss, stats
 
     def generator_main(self, fake: Tensor, text: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """G main: the adversarial loss on (G(z, t), t), plus ``interpolation_weight`` × the
         same loss on G(z, t_int) with t_int interpolated between captions (Eq. 5)."""
-        (fake_logits,) = self.score_pairs(fake, [text])
+        table = self.pair_table(fake, text) if self.contrastive_weight > 0 else None
+        (fake_logits,) = [table.diagonal()] if table is not None else self.score_pairs(fake, [text])
         adversarial = self.objective.generator_loss(fake_logits)
         stats = {"g_adv": adversarial.detach()}
         loss = adversarial
+        if table is not None:
+            term = contrastive_matching(table)
+            loss = loss + self.contrastive_weight * term
+            stats["g_contrastive"] = term.detach()
         if self.interpolation_weight > 0:
             between = interpolated(text, self.interpolation_beta)
             z = self.sample_latent(text.shape[0])
