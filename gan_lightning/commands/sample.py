@@ -10,7 +10,8 @@ to the other). Seeded: the same command writes the same images.
 A video checkpoint (a task with ``makes_clips``, e.g. ``VideoGAN``) writes clips instead:
 ``DIR/grid.gif`` (``--grid-size`` clips, animated) with ``DIR/grid.png`` (its film strip, one
 clip per row), ``DIR/clips/000000.gif ...`` (``--num-images`` clips) and, when PyAV is
-installed, ``DIR/grid.mp4``.
+installed, ``DIR/grid.mp4``. For a text-to-image model, ``--prompt "a thick seven on the left"``
+(repeatable) writes ``DIR/prompt_<i>.png`` instead.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
     parser.add_argument("--fps", type=float, default=8.0, help="frames per second of GIFs (video checkpoints)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        help="text-to-image models: write <out>/prompt_<i>.png, --per-prompt images of this caption (repeatable)",
+    )
+    parser.add_argument("--per-prompt", type=int, default=8, help="images per --prompt (one noise each)")
     add_label_arguments(parser)
     return parser
 
@@ -123,6 +131,8 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         raise CommandLineError("--steps must be at least 2 (the two ends of each interpolation).")
     module, _ = load_module(args.checkpoint, args.config, metrics=None)
     module.to(torch.device(args.device))
+    if args.prompt:
+        return write_prompt_grids(module, args)
     labels = requested_labels(module, args)
     if getattr(module, "makes_clips", False):
         return write_clips(module, args)
@@ -190,6 +200,29 @@ def write_clips(module: Any, args: argparse.Namespace) -> dict[str, Path]:
             for offset, clip in enumerate(clips):
                 save_gif(to_unit(clip.transpose(0, 1)), folder / f"{start + offset:06d}.gif", args.fps)  # no border
         written["clips"] = folder
+    return written
+
+
+def write_prompt_grids(module: Any, args: argparse.Namespace) -> dict[str, Path]:
+    """``<out>/prompt_<i>.png`` per ``--prompt`` (``--per-prompt`` noises, the same for every
+    prompt, seeded by ``--seed``) and ``<out>/prompts.txt`` listing which file is which."""
+    if not hasattr(module, "sample_prompts"):
+        raise CommandLineError(
+            f"--prompt needs a text-to-image model (TextToImage); {args.checkpoint} holds a "
+            f"{type(module).__name__}, which does not read text."
+        )
+    if args.per_prompt < 1:
+        raise CommandLineError("--per-prompt must be >= 1.")
+    images = module.sample_prompts(args.prompt, args.per_prompt, seed=args.seed, use_ema=not args.raw_generator)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for index, (prompt, grid) in enumerate(zip(args.prompt, images.split(args.per_prompt), strict=True)):
+        path = args.out / f"prompt_{index}.png"
+        save_image(to_unit(grid), path, nrow=args.per_prompt, pad_value=1.0)
+        written[f"prompt {index}: {prompt!r}"] = path
+    listing = args.out / "prompts.txt"
+    listing.write_text("".join(f"prompt_{i}.png\t{prompt}\n" for i, prompt in enumerate(args.prompt)))
+    written["prompts"] = listing
     return written
 
 

@@ -2,9 +2,11 @@
 noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks."""
 
 from gan_lightning.data.base import InMemoryDataModule
+from gan_lightning.data.captions import CaptionDataModule, CaptionFileError
 from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
+from gan_lightning.data.mnist_captions import MNISTCaptionsDataModule
 from gan_lightning.data.moving_mnist import MovingMNISTDataModule
 from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
 from gan_lightning.data.stacked_mnist import StackedMNISTDataModule
@@ -35,6 +37,8 @@ from gan_lightning.data.video_folder import VideoFolderDataModule, VideoReaderMi
 
 __all__ = [
     "CIFAR10DataModule",
+    "CaptionDataModule",
+    "CaptionFileError",
     "CelebADataModule",
     "DataError",
     "DataNotFoundError",
@@ -46,6 +50,7 @@ __all__ = [
     "ImageFolderDataModule",
     "InMemoryDataModule",
     "MNIST5kDataModule",
+    "MNISTCaptionsDataModule",
     "MNISTDataModule",
     "MNISTPairsDataModule",
     "MNISTStylesDataModule",

@@ -22,6 +22,7 @@ from gan_lightning.networks.patchgan import PatchDiscriminator, patch_receptive_
 from gan_lightning.networks.resnet import ResNetDiscriminator, ResNetGenerator
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.networks.stylegan import StyleGAN2Generator
+from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.networks.video import MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
@@ -34,6 +35,7 @@ __all__ = [
     "LabelConcatGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "MatchingDiscriminator",
     "MinibatchStdDev",
     "MoCoGANGenerator",
     "PackedDiscriminator",
@@ -46,6 +48,8 @@ __all__ = [
     "SRGANDiscriminator",
     "SRResNet",
     "StyleGAN2Generator",
+    "TextEncoder",
+    "TextToImageGenerator",
     "TranslatingGenerator",
     "UNetGenerator",
     "VideoDiscriminator",

@@ -3,7 +3,8 @@
 :class:`AdversarialTask` is the base every task shares (roles, optimizers, global-step
 semantics, clipping, EMA, exact resume). On it: :class:`GAN` (noise → image) and
 :class:`ACGAN`; :class:`Pix2Pix` (paired translation), :class:`CycleGAN` (unpaired
-translation) and :class:`SRGAN` (super-resolution); :class:`VideoGAN` (MoCoGAN clips).
+translation) and :class:`SRGAN` (super-resolution); :class:`TextToImage` (GAN-INT-CLS); :class:`VideoGAN`
+(MoCoGAN clips).
 """
 
 from gan_lightning.tasks.acgan import ACGAN
@@ -12,6 +13,7 @@ from gan_lightning.tasks.cyclegan import CycleGAN
 from gan_lightning.tasks.gan import GAN
 from gan_lightning.tasks.pix2pix import Pix2Pix
 from gan_lightning.tasks.srgan import SRGAN
+from gan_lightning.tasks.text2image import TextToImage
 from gan_lightning.tasks.video import VideoGAN
 
-__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "Pix2Pix", "VideoGAN"]
+__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "Pix2Pix", "TextToImage", "VideoGAN"]
