@@ -287,8 +287,9 @@ def _cli_with(data_config: str, root: Path) -> GANLightningCLI:
     return GANLightningCLI(args=cli_args(data_config, root), run=False)
 
 
-# Image-to-image data (dict batches) feeds the translation tasks, not wgan: tests/test_translation_data.py.
-IMAGE_TO_IMAGE_DATA_CONFIGS = {"pix2pix_folder.yaml", "cyclegan_folder.yaml", "sr_folder.yaml"}
+# Image-to-image data (dict batches) feeds the translation tasks, not wgan: tests/test_translation_data.py;
+# (image, caption) data feeds text-to-image: tests/test_text2image.py.
+IMAGE_TO_IMAGE_DATA_CONFIGS = {"pix2pix_folder.yaml", "cyclegan_folder.yaml", "sr_folder.yaml", "captions.yaml"}
 
 
 @pytest.mark.parametrize(

@@ -565,3 +565,20 @@ def test_a_folder_of_images_with_txt_captions(tmp_path: Path):
         CaptionDataModule(tmp_path / "data", val_size=0, batch_size=1).setup()
     with pytest.raises(DataNotFoundError, match="does not exist"):
         CaptionDataModule(tmp_path / "nowhere.jsonl").setup()
+
+
+def test_the_captions_data_config_trains_text2image_on_a_jsonl_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`--config configs/text2image.yaml --config configs/data/captions.yaml`: the user's path."""
+    paths = write_images(tmp_path / "images", 24)
+    lines = [{"image": f"images/{p.name}", "caption": f"a square of colour {i % 3}"} for i, p in enumerate(paths)]
+    (tmp_path / "captions.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    args = ["fit", "--config", str(CONFIG), "--config", str(REPO_ROOT / "configs" / "data" / "captions.yaml")]
+    args += [f"--data.init_args.path={tmp_path / 'captions.jsonl'}", "--data.init_args.batch_size=4"]
+    args += ["--trainer.max_steps=1", "--trainer.accelerator=cpu", "--trainer.logger=false"]
+    args += ["--trainer.limit_val_batches=1", "--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
+    args += [f"--trainer.default_root_dir={tmp_path / 'run'}", "--checkpoint.every_n_train_steps=null"]
+    cli = GANLightningCLI(args=args)
+    assert cli.trainer.global_step == 1
+    assert cli.model.sample_fixed().shape[1:] == (3, 64, 64)
+    assert "colour" in cli.datamodule.vocabulary.ids
