@@ -131,6 +131,14 @@ class GANLightningCLI(LightningCLI):
         finally:
             self.parser.exit_on_error = exit_on_error
 
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
+        """``--trainer.enable_checkpointing=false`` turns off the always-present checkpoint
+        callbacks too (``--checkpoint.*``, ``--best.*``) instead of Lightning's
+        MisconfigurationException about a ``ModelCheckpoint`` in the callbacks."""
+        if config.get("enable_checkpointing") is False:
+            callbacks = [callback for callback in callbacks if not isinstance(callback, ModelCheckpoint)]
+        return super()._instantiate_trainer(config, callbacks)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})

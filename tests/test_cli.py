@@ -126,3 +126,23 @@ def test_entry_points_print_help(command):
     result = subprocess.run([*argv, "fit", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--model" in result.stdout and "--checkpoint.every_n_train_steps" in result.stdout
+
+
+def test_enable_checkpointing_false_turns_off_the_checkpoint_callbacks(tmp_path: Path):
+    """Lightning raises on ``enable_checkpointing=False`` with a ModelCheckpoint present; ours
+    are always present, so the flag has to remove them rather than fail."""
+    result = run_cli(
+        [
+            "fit",
+            "--config",
+            WGAN,
+            *TINY_OVERRIDES,
+            "--trainer.max_steps=2",
+            "--trainer.enable_checkpointing=false",
+            "--trainer.logger=false",
+            f"--trainer.default_root_dir={tmp_path}",
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not list(tmp_path.rglob("*.ckpt"))
