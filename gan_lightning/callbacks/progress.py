@@ -25,7 +25,13 @@ class IterationProgressBar(Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         total = trainer.max_steps if trainer.max_steps > 0 else None
         self.bar = tqdm(
-            total=total, initial=trainer.global_step, desc=self.description, unit="it", dynamic_ncols=True, leave=False
+            total=total,
+            initial=trainer.global_step,
+            desc=self.description,
+            unit="it",
+            dynamic_ncols=True,
+            leave=False,
+            mininterval=1.0,
         )
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
