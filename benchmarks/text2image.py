@@ -2,7 +2,7 @@
 CPU, then read every held-out caption's image back.
 
     PYTHONPATH=. python benchmarks/text2image.py                    # 2500 iterations
-    PYTHONPATH=. python benchmarks/text2image.py --quick            # 200 iterations, ~1-2 min
+    PYTHONPATH=. python benchmarks/text2image.py --quick            # 120 iterations, ~1-2 min
     PYTHONPATH=. python benchmarks/text2image.py --max-steps 1000 --out benchmarks/results/text2image_paper.json \
         --model.init_args.contrastive_weight=0 --model.init_args.discriminator.init_args.head=concat  # ablation
 
@@ -139,11 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-steps", type=int, default=2500)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="200 iterations")
+    parser.add_argument("--quick", action="store_true", help="120 iterations")
     parser.add_argument("--out", type=Path)
     args, extra = parser.parse_known_args()  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
     if args.quick:
-        args.max_steps = 200
+        args.max_steps = 120
     args.out = args.out or ROOT / "benchmarks" / "results" / f"text2image{'_quick' if args.quick else ''}.json"
     args.extra = extra
     torch.set_num_threads(args.threads)
