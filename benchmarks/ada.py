@@ -12,7 +12,7 @@ an ``AdaptiveAugment`` with p = 0 and a fixed p, whose output is its input bit f
 which only measures r_t. ADA's p is read from the module after every iteration.
 
     python benchmarks/ada.py                                   # the BENCHMARKS.md run
-    python benchmarks/ada.py --iterations 200 --seeds 0 --eval-every 100   # a quick look
+    python benchmarks/ada.py --quick     # 90 iterations, width 16, one seed: ~2 min -> ada_quick.json
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from gan_lightning.augment import AdaptiveAugment, DiffAugment
+from gan_lightning.callbacks import IterationProgressBar
 from gan_lightning.data import MNIST5kDataModule
 from gan_lightning.metrics import GenerativeMetrics
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
@@ -116,7 +118,7 @@ def train(variant: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[record],
+        callbacks=[record, IterationProgressBar(f"{variant} seed {seed}")] if args.jobs == 1 else [record],
         default_root_dir=args.root,
     )
     start = time.perf_counter()
@@ -163,32 +165,39 @@ def mean_std(values: list[float]) -> str:
     return f"{mean:.2f} ± {std:.2f}"
 
 
-def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
+NAMES = {"none": "none", "diffaugment": "DiffAugment", "ada": "ADA"}
+
+
+def markdown(runs: list[dict[str, Any]], variants: list[str]) -> str:
+    """The BENCHMARKS.md tables: final/best FID per variant, then FID, p and r_t over training."""
     lines = [
         "| augmentation | FID final | FID best (iteration) | floor | r_t final | p final |",
         "|---|---|---|---|---|---|",
     ]
-    for variant in args.variants:
+    for variant in variants:
         group = [r for r in runs if r["variant"] == variant]
         if not group:
             continue
         best = ", ".join(f"{r['fid_best']:.2f} ({r['fid_best_iteration']})" for r in group)
         p_final = mean_std([r["p_final"] for r in group]) if variant == "ada" else "–"
         lines.append(
-            f"| {variant} | {mean_std([r['fid_final'] for r in group])} | {best} | "
+            f"| {NAMES[variant]} | {mean_std([r['fid_final'] for r in group])} | {best} | "
             f"{mean_std([r['fid_floor'] for r in group])} | {mean_std([r['rt_final'] for r in group])} | {p_final} |"
         )
     lines += ["", "FID over training (mean over seeds):", ""]
     iterations = [e["iteration"] for e in runs[0]["evaluations"]]
-    lines.append("| iteration | " + " | ".join(args.variants) + " | ADA p | r_t none / diffaugment / ada |")
-    lines.append("|---" * (len(args.variants) + 3) + "|")
+    names = [NAMES[variant] for variant in variants]
+    lines.append(
+        "| iteration | " + " | ".join(f"FID {name}" for name in names) + f" | ADA p | r_t {' / '.join(names)} |"
+    )
+    lines.append("|---" * (len(variants) + 3) + "|")
     for index, iteration in enumerate(iterations):
         cells = []
-        for variant in args.variants:
+        for variant in variants:
             group = [r for r in runs if r["variant"] == variant]
             cells.append(f"{sum(r['evaluations'][index]['val/fid'] for r in group) / len(group):.2f}")
         rts, p_value = [], "–"
-        for variant in args.variants:
+        for variant in variants:
             group = [r for r in runs if r["variant"] == variant]
             points = [[t for t in r["trace"] if t["iteration"] <= iteration][-1] for r in group]
             rts.append(f"{sum(t['ada_rt'] for t in points) / len(points):.2f}")
@@ -196,6 +205,18 @@ def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
                 p_value = f"{sum(t['ada_p'] for t in points) / len(points):.3f}"
         lines.append(f"| {iteration} | " + " | ".join(cells) + f" | {p_value} | {' / '.join(rts)} |")
     return "\n".join(lines)
+
+
+def report(results: dict[str, Any]) -> str:
+    """The tables of BENCHMARKS.md from a results file, with the setting they were run with."""
+    settings = results["settings"]
+    seeds = ", ".join(str(seed) for seed in settings["seeds"])
+    return (
+        f"{settings['iterations']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
+        f"`speed_kimg` {settings['speed_kimg']:g}, FID of {settings['num_samples']} EMA samples every "
+        f"{settings['eval_every']} iterations, seed(s) {seeds}; {results['total_seconds']:.0f} s in all "
+        f"({settings['jobs']} run(s) side by side).\n\n" + markdown(results["runs"], settings["variants"])
+    )
 
 
 def parse_args() -> argparse.Namespace:
@@ -213,20 +234,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")
     parser.add_argument("--root", default="runs/benchmark_ada")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ada.json"))
-    return parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="90 iterations, width 16, one seed, FID every 30")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.quick:
+        args.iterations, args.seeds, args.eval_every, args.base_width, args.speed_kimg = 90, [0], 30, 16, 5.0
+        args.num_samples = 250
+    args.out = args.out or Path(f"benchmarks/results/ada{'_quick' if args.quick else ''}.json")
+    return args
 
 
 def main() -> None:
     args = parse_args()
     start = time.perf_counter()
     jobs = [(variant, seed, args) for seed in args.seeds for variant in args.variants]
+    bar = {"desc": "ada runs", "total": len(jobs), "unit": "run", "dynamic_ncols": True}
     if args.jobs > 1:  # independent runs side by side, one thread each
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            runs = list(pool.map(train_job, jobs))
+            runs = list(tqdm(pool.map(train_job, jobs), **bar))
     else:
-        runs = [train_job(job) for job in jobs]
-    table = markdown(runs, args)
+        runs = [train_job(job) for job in tqdm(jobs, **bar)]
+    table = markdown(runs, args.variants)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
@@ -236,6 +264,7 @@ def main() -> None:
             "2 cores shared with other jobs (loaded)"
         ),
         "torch": torch.__version__,
+        "quick": args.quick,
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "total_seconds": round(time.perf_counter() - start, 1),
         "table": table,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "augmentation.yaml"
@@ -80,6 +81,25 @@ def markdown_table(summary: dict[str, dict[str, dict[str, float]]], iterations: 
     return "\n".join(lines)
 
 
+def grid_name(labels: int, quick: bool) -> str:
+    """The sample grid kept for a label count (its first seed), beside the results."""
+    return f"augmentation{'_quick' if quick else ''}_k{labels}.png"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The BENCHMARKS.md table and the sample grids (one class per column)."""
+    quick = results.get("quick", False)
+    grids = " ".join(
+        f"![k={labels}](benchmarks/results/{grid_name(int(labels), quick)})" for labels in results["summary"]
+    )
+    return (
+        "Accuracies on the held-out real digits, in %, mean ± standard error over seeds:\n\n"
+        + markdown_table(results["summary"], results["gan_iterations"])
+        + f"\n\nSample grids of the first seed, labels/class {', '.join(results['summary'])} (one class per column):"
+        + f"\n\n{grids}\n\nTotal {results['total_seconds']:.0f} s, {results['threads']} thread(s)."
+    )
+
+
 def train_gan(labels: int, seed: int, max_steps: int, folder: Path) -> tuple[Path, float, int]:
     """configs/augmentation.yaml on ``labels`` digits per class; (run folder, seconds, iterations)."""
     from gan_lightning.cli import GANLightningCLI
@@ -97,6 +117,7 @@ def train_gan(labels: int, seed: int, max_steps: int, folder: Path) -> tuple[Pat
             "--trainer.accelerator=cpu",
             "--trainer.logger=false",
             "--trainer.enable_progress_bar=false",
+            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
             "--trainer.enable_model_summary=false",
             f"--trainer.default_root_dir={folder}",
             f"--samples.every_n_steps={max_steps}",
@@ -139,7 +160,7 @@ def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dic
     if seed == args.seeds[0]:
         grid = run / "samples" / f"step_{iterations:07d}.png"
         if grid.is_file():
-            shutil.copy(grid, args.out.parent / f"augmentation{'_quick' if args.quick else ''}_k{labels}.png")
+            shutil.copy(grid, args.out.parent / grid_name(labels, args.quick))
     return {
         "labels_per_class": labels,
         "seed": seed,
@@ -179,14 +200,15 @@ def main() -> None:
     command = "PYTHONPATH=. python benchmarks/augmentation.py" + (" --quick" if args.quick else "")
     start = time.perf_counter()
     runs = []
+    jobs = [(labels, seed) for labels in args.labels_per_class for seed in args.seeds]
     with tempfile.TemporaryDirectory() as folder:
-        for labels in args.labels_per_class:
-            for seed in args.seeds:
-                runs.append(one_run(labels, seed, args, Path(folder)))
-                print(json.dumps(runs[-1]), flush=True)
+        for labels, seed in tqdm(jobs, desc="augmentation runs", unit="run", dynamic_ncols=True):
+            runs.append(one_run(labels, seed, args, Path(folder)))
+            tqdm.write(json.dumps(runs[-1]))
     summary = summarize(runs)
     results = {
         "command": command,
+        "quick": args.quick,
         "config": "configs/augmentation.yaml (conditional DCGAN G + projection DCGAN D, hinge, MNIST-5k 28 px)",
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0 (val_size 500), the same for every run",
         "gan_iterations": args.max_steps,

@@ -12,7 +12,7 @@ held-out digits beside two references:
   classifier reads them, :func:`~gan_lightning.tasks.cyclegan.readable_digits`).
 
     python benchmarks/cyclegan.py                  # 1,000 iterations of batch 8, ~9-12 min on a shared core
-    python benchmarks/cyclegan.py --steps 50       # a quick look
+    python benchmarks/cyclegan.py --quick          # 60 iterations, ~1 min -> cyclegan_quick.json
 """
 
 from __future__ import annotations
@@ -71,17 +71,59 @@ def references(model: CycleGAN, held_out: dict[str, torch.Tensor], style: str) -
     return result
 
 
+def percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The BENCHMARKS.md tables: final held-out scores beside floor and ceiling, and the trajectory."""
+    final, identity, truth = results["final"], results["references"]["identity"], results["references"]["ground_truth"]
+
+    def row(name: str, key: str, show: Any) -> str:
+        both = [f"val/{key}_ab", f"val/{key}_ba"]
+        floor, ceiling = " / ".join(show(identity[k]) for k in both), " / ".join(show(truth[k]) for k in both)
+        return f"| {name} | {show(final[both[0]])} | {show(final[both[1]])} | {floor} | {ceiling} |"
+
+    style = results["style"]
+    lines = [
+        f"| after {results['iterations']:,} iterations, all {results['held_out_digits']} held-out digits "
+        f"| A→B (plain → {style}) | B→A ({style} → plain) | identity (floor) A→B / B→A "
+        "| ground truth (ceiling) A→B / B→A |",
+        "|---|---|---|---|---|",
+        row("digit accuracy: the classifier reads the source's label", "digit_accuracy", percent),
+        row("in the target style", "style", percent),
+        row("L1 to the true translation", "l1", lambda v: f"{v:.3f}"),
+        f"| cycle L1 (a→b→a / b→a→b) | {final['val/cycle_l1_a']:.3f} | {final['val/cycle_l1_b']:.3f} | 0 | — |",
+        "",
+        f"Held-out metrics at each validation ({results['validation_images_during_training']} images each); "
+        f"fit {results['wall_seconds_fit']:.0f} s on {results['threads']} thread(s):",
+        "",
+    ]
+    trajectory = results["trajectory"]
+    lines.append("| iteration | " + " | ".join(str(r["step"]) for r in trajectory) + " |")
+    lines.append("|---" * (len(trajectory) + 1) + "|")
+    for key in ("cycle_l1", "l1_ab"):
+        lines.append(f"| `val/{key}` | " + " | ".join(f"{r[f'val/{key}']:.3f}" for r in trajectory) + " |")
+    accuracy = [f"{percent(r['val/digit_accuracy_ab'])} / {percent(r['val/digit_accuracy_ba'])}" for r in trajectory]
+    lines.append("| `val/digit_accuracy_ab` / `_ba` | " + " | ".join(accuracy) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=1000, help="iterations (both Gs, then both Ds)")
+    parser.add_argument("--quick", action="store_true", help="60 iterations, validation every 30 on 2 batches")
     parser.add_argument("--style", default="thick", choices=["thick", "inverted", "thick_inverted"])
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--val-every", type=int, default=250)
     parser.add_argument("--val-batches", type=int, default=8, help="held-out batches per validation (final: all)")
     parser.add_argument("--threads", type=int, default=1, help="1: on a shared machine, OpenMP spinning costs more")
     parser.add_argument("--root", default=str(REPO / "runs" / "bench_cyclegan"))
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "cyclegan.json"))
+    parser.add_argument("--out")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.val_every, args.val_batches = 60, 30, 2
+    args.out = args.out or str(REPO / "benchmarks" / "results" / f"cyclegan{'_quick' if args.quick else ''}.json")
     torch.set_num_threads(args.threads)
 
     overrides = [
@@ -94,6 +136,7 @@ def main() -> None:
         "--trainer.accelerator=cpu",
         "--trainer.logger=false",
         "--trainer.enable_progress_bar=false",
+        "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
         f"--trainer.default_root_dir={args.root}",
         f"--data.init_args.style={args.style}",
         f"--data.init_args.batch_size={args.batch_size}",
@@ -113,6 +156,7 @@ def main() -> None:
     result = {
         "command": f"python benchmarks/cyclegan.py --steps {args.steps} --style {args.style} --batch-size {args.batch_size}",
         "config": "configs/cyclegan.yaml",
+        "quick": args.quick,
         "style": args.style,
         "iterations": args.steps,
         "batch_size": args.batch_size,

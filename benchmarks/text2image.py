@@ -2,7 +2,7 @@
 CPU, then read every held-out caption's image back.
 
     PYTHONPATH=. python benchmarks/text2image.py                    # 2500 iterations
-    PYTHONPATH=. python benchmarks/text2image.py --max-steps 200    # a quick look
+    PYTHONPATH=. python benchmarks/text2image.py --quick            # 120 iterations, ~1-2 min
     PYTHONPATH=. python benchmarks/text2image.py --max-steps 1000 --out benchmarks/results/text2image_paper.json \
         --model.init_args.contrastive_weight=0 --model.init_args.discriminator.init_args.head=concat  # ablation
 
@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torchvision.utils import save_image
@@ -56,6 +57,7 @@ def train(max_steps: int, folder: Path, extra: list[str]) -> GANLightningCLI:
             "--trainer.accelerator=cpu",
             "--trainer.logger=false",
             "--trainer.enable_progress_bar=false",
+            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
             f"--trainer.default_root_dir={folder}",
             *extra,
         ]
@@ -99,12 +101,50 @@ def evaluate(model: TextToImage, data: MNISTCaptionsDataModule) -> dict:
     }
 
 
+ROWS = {
+    "digit": "digit (shipped classifier, in the caption's window)",
+    "position": "position (ink's centre of mass)",
+    "size": "size (ink's extent)",
+    "thickness": "thickness (ink mass vs its class and size median)",
+}
+
+
+def report(results: dict[str, Any]) -> str:
+    """The BENCHMARKS.md table (each attribute read back, beside ceiling and chance) and the grids."""
+    lines = [
+        "| what the caption asks, read back | generated | real held-out (ceiling) | real with another caption | chance |",
+        "|---|---|---|---|---|",
+    ]
+    for key, name in ROWS.items():
+        cells = [
+            results[column][key] for column in ("generated", "real_ceiling", "real_with_another_caption", "chance")
+        ]
+        lines.append(f"| {name} | " + " | ".join(f"{value:.2f}" for value in cells) + " |")
+    lines.append(
+        f"| FID, classifier features of the caption windows (floor {results['fid_floor_windows']:.2f}) "
+        f"| {results['fid_windows']:.2f} | | | |"
+    )
+    samples, prompts = (results[key].split(" ")[0] for key in ("sample_grid", "prompt_grid"))
+    lines += [
+        "",
+        f"{results['iterations']:,} iterations in {results['train_seconds']:.0f} s on {results['threads']} thread(s); "
+        f"{results['captions']} held-out captions, one image each. Prompt grid and final sample grid:",
+        "",
+        f"![prompts](benchmarks/results/{prompts}) ![samples](benchmarks/results/{samples})",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-steps", type=int, default=2500)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "text2image.json")
+    parser.add_argument("--quick", action="store_true", help="120 iterations")
+    parser.add_argument("--out", type=Path)
     args, extra = parser.parse_known_args()  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
+    if args.quick:
+        args.max_steps = 120
+    args.out = args.out or ROOT / "benchmarks" / "results" / f"text2image{'_quick' if args.quick else ''}.json"
     args.extra = extra
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
@@ -119,6 +159,7 @@ def main() -> None:
         save_image((model.sample_prompts(PROMPTS, 8, seed=0) + 1) / 2, f"{stem}_prompts.png", nrow=8, pad_value=1.0)
         results = {
             "command": f"PYTHONPATH=. python benchmarks/text2image.py --max-steps {args.max_steps} {' '.join(args.extra)}".strip(),
+            "quick": args.quick,
             "config": "configs/text2image.yaml (MNIST-5k captions, 32-px canvas, batch 64, 500 held-out captions)",
             "iterations": cli.trainer.global_step,
             "train_seconds": round(seconds, 1),

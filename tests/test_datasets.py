@@ -6,8 +6,6 @@ simulated by refusing every socket connection.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import socket
 import struct
 from pathlib import Path
@@ -28,6 +26,7 @@ from gan_lightning.data import (
     MNISTDataModule,
 )
 from tests.conftest import REPO_ROOT
+from tests.fake_datasets import make_cifar_root, md5
 
 # ----------------------------------------------------------------------------- fakes
 
@@ -55,29 +54,6 @@ def make_mnist_root(root: Path, folder: str = "MNIST", num_train: int = 12, num_
         write_idx_labels(raw / f"{split}-labels-idx1-ubyte", labels)
         made[split] = (images, labels)
     return made
-
-
-def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def make_cifar_root(root: Path, monkeypatch: pytest.MonkeyPatch, per_batch: int = 3) -> None:
-    """cifar-10-batches-py with tiny pickles; torchvision's md5 table is pointed at them."""
-    folder = root / datasets.CIFAR10.base_folder
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = [name for name, _ in datasets.CIFAR10.train_list + datasets.CIFAR10.test_list]
-    for index, name in enumerate(names):
-        entry = {
-            "data": rng.integers(0, 256, size=(per_batch, 3 * 32 * 32)).astype(np.uint8),
-            "labels": [(index + i) % 10 for i in range(per_batch)],
-        }
-        (folder / name).write_bytes(pickle.dumps(entry))
-    meta = folder / datasets.CIFAR10.meta["filename"]
-    meta.write_bytes(pickle.dumps({"label_names": [f"class{i}" for i in range(10)]}))
-    monkeypatch.setattr(datasets.CIFAR10, "train_list", [[n, md5(folder / n)] for n, _ in datasets.CIFAR10.train_list])
-    monkeypatch.setattr(datasets.CIFAR10, "test_list", [[n, md5(folder / n)] for n, _ in datasets.CIFAR10.test_list])
-    monkeypatch.setattr(datasets.CIFAR10, "meta", {**datasets.CIFAR10.meta, "md5": md5(meta)})
 
 
 def make_celeba_root(root: Path, monkeypatch: pytest.MonkeyPatch, num: int = 8) -> list[int]:

@@ -1,0 +1,397 @@
+"""One command regenerates BENCHMARKS.md: run the benchmarks, then rewrite every generated block.
+
+    python benchmarks/run.py --quick              # every section, few seeds/steps: ≤ 20 min on 2 cores
+    python benchmarks/run.py                      # the full tables (hours on a CPU)
+    python benchmarks/run.py --only srgan ada     # some sections
+    python benchmarks/run.py --render-only        # no runs: re-render from benchmarks/results/*.json
+    python benchmarks/run.py --list
+
+BENCHMARKS.md keeps its hand-written prose; what is generated lives between
+``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``. Each block is one results file,
+``benchmarks/results/NAME.json`` (``NAME_quick.json`` for ``--quick``, so a quick run never
+overwrites the full numbers), rendered by ``report(results) -> str`` of the section's script.
+Rendering reads only results files (and ``run_log[_quick].json``, what this runner recorded
+about each run: date, machine, load average, wall time), so it is idempotent. A section whose
+script, ``report`` or results file is missing is skipped with a one-line notice and its block
+is left as it is; a block with no markers yet is appended at the end of the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MARKDOWN = ROOT / "BENCHMARKS.md"
+HEADER = "header"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One generated block: its marker name (= results file stem) and the script arguments
+    (after ``python``) that write it, full and quick; ``{out}`` is the results file."""
+
+    name: str
+    full: str
+    quick: str
+
+    def results_file(self, quick: bool, results: Path = RESULTS) -> Path:
+        return results / f"{self.name}{'_quick' if quick else ''}.json"
+
+    def command(self, quick: bool, results: Path = RESULTS) -> list[str]:
+        out = self.results_file(quick, results)
+        out = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+        return (self.quick if quick else self.full).format(out=out).split()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A benchmark script ``benchmarks/<name>.py`` and the blocks its ``report`` renders."""
+
+    name: str
+    title: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def script(self) -> Path:
+        return ROOT / "benchmarks" / f"{self.name}.py"
+
+
+def _block(name: str, full: str, quick: str) -> Block:
+    return Block(name, f"benchmarks/{full}", f"benchmarks/{quick}")
+
+
+SECTIONS = (
+    Section(
+        "toy2d",
+        "2D mode collapse: ring of 8 and grid of 25 Gaussians",
+        (_block("toy2d", "toy2d.py --output {out}", "toy2d.py --quick --output {out}"),),
+    ),
+    Section(
+        "fundamentals",
+        "The GAN papers' core claims",
+        (
+            _block(
+                "fundamentals_vanishing",
+                "fundamentals.py vanishing --output {out}",
+                "fundamentals.py vanishing --quick --output {out}",
+            ),
+        ),
+    ),
+    Section(
+        "stacked_mnist",
+        "Stacked MNIST (1,000 modes)",
+        (_block("stacked_mnist", "stacked_mnist.py --output {out}", "stacked_mnist.py --quick --output {out}"),),
+    ),
+    Section(
+        "srgan",
+        "SRGAN ×4 (MNIST-5k demo)",
+        (
+            _block(
+                "srgan",
+                "srgan.py --steps 1600 --pretrain 400 --output {out}",
+                "srgan.py --quick --output {out}",
+            ),
+        ),
+    ),
+    Section(
+        "ada",
+        "ADA on 500 images",
+        (
+            _block(
+                "ada",
+                "ada.py --train-size 500 --iterations 800 --seeds 0 --eval-every 100 --base-width 16 "
+                "--speed-kimg 20 --jobs 3 --out {out}",
+                "ada.py --quick --out {out}",
+            ),
+        ),
+    ),
+    Section(
+        "pix2pix",
+        "pix2pix (MNIST-5k demo)",
+        (_block("pix2pix", "pix2pix.py --max-steps 2500 --out {out}", "pix2pix.py --quick --out {out}"),),
+    ),
+    Section(
+        "cyclegan",
+        "CycleGAN (MNIST-5k demo)",
+        (
+            _block(
+                "cyclegan_inverted",
+                "cyclegan.py --steps 1000 --val-every 250 --style inverted --out {out}",
+                "cyclegan.py --quick --style inverted --out {out}",
+            ),
+            _block(
+                "cyclegan",
+                "cyclegan.py --steps 1000 --val-every 250 --style thick --out {out}",
+                "cyclegan.py --quick --style thick --out {out}",
+            ),
+        ),
+    ),
+    Section(
+        "augmentation",
+        "GANs as data augmentation (CAS)",
+        (_block("augmentation", "augmentation.py --out {out}", "augmentation.py --quick --out {out}"),),
+    ),
+    Section(
+        "video",
+        "Video (Moving MNIST from MNIST-5k)",
+        (
+            _block("video", "video.py --out {out}", "video.py --quick --out {out}"),
+            _block(
+                "video_translating",
+                "video.py --config configs/video_translating.yaml --out {out}",
+                "video.py --quick --config configs/video_translating.yaml --out {out}",
+            ),
+        ),
+    ),
+    Section(
+        "text2image",
+        "Text-to-image (MNIST-5k captions)",
+        (_block("text2image", "text2image.py --max-steps 2500 --out {out}", "text2image.py --quick --out {out}"),),
+    ),
+    Section(
+        "scoreboard",
+        "Scoreboard",
+        (_block("scoreboard", "scoreboard.py --output {out}", "scoreboard.py --quick --output {out}"),),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine and the run log
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, torch version and GPU (if any) of this machine."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        models = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M)
+        cpu = models[0].strip() if models else cpu
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "gpu": gpu}
+
+
+def describe(host: dict[str, Any]) -> str:
+    return f"{host['cpu']}, {host['cores']} cores, torch {host['torch']}, " + (
+        f"GPU {host['gpu']}" if host.get("gpu") else "no GPU"
+    )
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def log_file(quick: bool, results: Path = RESULTS) -> Path:
+    return results / f"run_log{'_quick' if quick else ''}.json"
+
+
+def read_log(quick: bool, results: Path = RESULTS) -> dict[str, Any]:
+    path = log_file(quick, results)
+    return json.loads(path.read_text()) if path.is_file() else {"blocks": {}, "invocation": None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- generated:{name} -->", f"<!-- /generated:{name} -->"
+
+
+def replace_block(text: str, name: str, body: str, title: str) -> str:
+    """``text`` with block ``name``'s content replaced by ``body`` (appended under ``## title``
+    when the file has no such block yet)."""
+    start, end = markers(name)
+    content = f"{start}\n{body.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        return pattern.sub(lambda _: content, text, count=1)
+    return f"{text.rstrip()}\n\n## {title}\n\n{content}\n"
+
+
+def load_report(section: Section) -> tuple[Any, str | None]:
+    """The section's ``report`` function, or None and why not."""
+    if not section.script.is_file():
+        return None, f"benchmarks/{section.name}.py does not exist yet"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    module = importlib.import_module(f"benchmarks.{section.name}")
+    report = getattr(module, "report", None)
+    if report is None:
+        return None, f"benchmarks/{section.name}.py has no report() yet"
+    return report, None
+
+
+def provenance(block: Block, results: dict[str, Any], entry: dict[str, Any] | None, quick: bool) -> str:
+    """The line under a table: the results file and the run that wrote it."""
+    file = block.results_file(quick).relative_to(ROOT)
+    if entry is None:
+        command = results.get("command") or "python " + " ".join(block.command(quick))
+        return f"_From `{file}`, written by `{command}` before benchmarks/run.py recorded runs._"
+    return (
+        f"_From `{file}`: `{' '.join(entry['command'])}`, {entry['date']}, {entry['seconds']:.0f} s, "
+        f"load average {entry['load_before'][0]} → {entry['load_after'][0]}, {describe(entry['machine'])}._"
+    )
+
+
+def render_block(block: Block, report: Any, quick: bool, log: dict[str, Any], results_dir: Path) -> str | None:
+    path = block.results_file(quick, results_dir)
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text())
+    parts = []
+    if quick:
+        parts.append(
+            "> **Quick run** (`benchmarks/run.py --quick`): fewer seeds, steps and samples than the full "
+            "benchmark. These numbers check that the pipeline works; they are not the results the text discusses."
+        )
+    parts += [report(results).strip(), provenance(block, results, log["blocks"].get(block.name), quick)]
+    return "\n\n".join(parts)
+
+
+def header(quick: bool, log: dict[str, Any]) -> str:
+    """Date, machine, load average and mode of the last run.py invocation."""
+    mode = "**quick run** (`--quick`: fewer seeds and steps)" if quick else "full runs"
+    lines = [f"Generated blocks below: {mode}, rendered from `benchmarks/results/` by `python benchmarks/run.py`."]
+    run = log.get("invocation")
+    if run is None:
+        lines.append("No run recorded by run.py yet: each block names the command that wrote its results.")
+    else:
+        sections = ", ".join(run["sections"]) or "none"
+        lines.append(
+            f"Last run: {run['date']} ({run['seconds']:.0f} s, sections: {sections}), on {describe(run['machine'])}; "
+            f"load average (1, 5, 15 min) {run['load_before']} before, {run['load_after']} after."
+        )
+    return "\n\n".join(lines)
+
+
+def render(quick: bool, markdown: Path = MARKDOWN, results_dir: Path = RESULTS) -> None:
+    """Rewrite the generated blocks of ``markdown`` from the results files."""
+    log = read_log(quick, results_dir)
+    text = markdown.read_text()
+    text = replace_block(text, HEADER, header(quick, log), "Benchmarks")
+    for section in SECTIONS:
+        report, why = load_report(section)
+        if report is None:
+            print(f"skip {section.name}: {why}")
+            continue
+        for block in section.blocks:
+            body = render_block(block, report, quick, log, results_dir)
+            if body is None:
+                file = block.results_file(quick, results_dir)
+                print(
+                    f"skip {block.name}: no results file {file} (run: python benchmarks/run.py --only {section.name})"
+                )
+                continue
+            text = replace_block(text, block.name, body, section.title)
+    markdown.write_text(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def run_block(block: Block, quick: bool) -> dict[str, Any]:
+    """Run one block's command (one thread, offline W&B); its log entry."""
+    command = ["python", *block.command(quick)]
+    env = os.environ | {
+        "OMP_NUM_THREADS": "1",
+        "WANDB_MODE": "offline",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    before, start = load_average(), time.perf_counter()
+    returncode = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, env=env).returncode
+    return {
+        "command": command,
+        "date": datetime.date.today().isoformat(),
+        "seconds": round(time.perf_counter() - start, 1),
+        "load_before": before,
+        "load_after": load_average(),
+        "machine": machine(),
+        "returncode": returncode,
+    }
+
+
+def run(sections: list[Section], quick: bool) -> list[str]:
+    """Run every block of ``sections`` in turn, recording each in the run log; the failures."""
+    from tqdm import tqdm
+
+    log = read_log(quick)
+    failures, ran = [], []
+    before, start = load_average(), time.perf_counter()
+    blocks = [(section, block) for section in sections for block in section.blocks]
+    bar = tqdm(blocks, desc="benchmarks", unit="block", dynamic_ncols=True)
+    for section, block in bar:
+        bar.set_postfix_str(block.name)
+        report, why = load_report(section)
+        if report is None:
+            tqdm.write(f"skip {section.name}: {why}")
+            continue
+        entry = run_block(block, quick)
+        if entry["returncode"] != 0:
+            failures.append(block.name)
+            tqdm.write(f"FAILED {block.name} (exit {entry['returncode']}): {' '.join(entry['command'])}")
+            continue
+        log["blocks"][block.name] = entry
+        ran.append(block.name)
+        tqdm.write(f"done {block.name} in {entry['seconds']:.0f} s (load {entry['load_after'][0]})")
+    log["invocation"] = {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "seconds": round(time.perf_counter() - start, 1),
+        "sections": ran,
+        "failed": failures,
+        "machine": machine(),
+        "load_before": before,
+        "load_after": load_average(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log_file(quick).write_text(json.dumps(log, indent=1) + "\n")
+    return failures
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few seeds/steps; results in *_quick.json")
+    parser.add_argument("--only", nargs="+", metavar="SECTION", help="these sections only (see --list)")
+    parser.add_argument("--render-only", action="store_true", help="no runs: re-render BENCHMARKS.md from results")
+    parser.add_argument("--list", action="store_true", help="print the sections and their commands")
+    parser.add_argument("--markdown", type=Path, default=MARKDOWN, help="the file to render (default BENCHMARKS.md)")
+    args = parser.parse_args(argv)
+    names = [section.name for section in SECTIONS]
+    unknown = sorted(set(args.only or []) - set(names))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    selected = [section for section in SECTIONS if not args.only or section.name in args.only]
+    if args.list:
+        for section in selected:
+            for block in section.blocks:
+                print(f"{section.name:14s} {block.name:22s} python {' '.join(block.command(args.quick))}")
+        return 0
+    failures = [] if args.render_only else run(selected, args.quick)
+    render(args.quick, args.markdown)
+    print(f"rendered {args.markdown}" + (f"; FAILED: {', '.join(failures)}" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

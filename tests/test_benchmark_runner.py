@@ -1,0 +1,102 @@
+"""benchmarks/run.py renders BENCHMARKS.md's generated blocks from results files (no training here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from benchmarks import run as runner
+from tests.conftest import REPO_ROOT
+
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+
+
+def test_replacing_a_block_keeps_the_prose_and_is_idempotent():
+    text = "intro\n\n<!-- generated:x -->\nold\n<!-- /generated:x -->\n\nprose after\n"
+    once = runner.replace_block(text, "x", "| new |", "X")
+    assert once == "intro\n\n<!-- generated:x -->\n| new |\n<!-- /generated:x -->\n\nprose after\n"
+    assert runner.replace_block(once, "x", "| new |", "X") == once
+
+
+def test_a_block_without_markers_is_appended_under_its_title_once():
+    once = runner.replace_block("# Benchmarks\n", "new", "table", "New section")
+    assert once.endswith("## New section\n\n<!-- generated:new -->\ntable\n<!-- /generated:new -->\n")
+    assert runner.replace_block(once, "new", "table", "New section") == once
+
+
+def test_quick_results_never_share_a_file_with_full_results():
+    for section in runner.SECTIONS:
+        for block in section.blocks:
+            assert block.results_file(quick=True) != block.results_file(quick=False)
+            assert str(block.results_file(quick=True).relative_to(REPO_ROOT)) in block.command(quick=True)
+            assert "--quick" in block.command(quick=True) and "--quick" not in block.command(quick=False)
+
+
+def test_render_only_on_a_copy_reproduces_the_committed_tables(tmp_path, capsys):
+    copy = tmp_path / "BENCHMARKS.md"
+    shutil.copy(REPO_ROOT / "BENCHMARKS.md", copy)
+    assert runner.main(["--render-only", "--markdown", str(copy)]) == 0
+    rendered = copy.read_text()
+    assert rendered == (REPO_ROOT / "BENCHMARKS.md").read_text()  # the committed file is a fresh render
+    srgan = json.loads((RESULTS / "srgan.json").read_text())
+    psnr = srgan["results"]["SRGAN (last)"]["psnr_sr"]
+    assert f"| SRGAN ({srgan['steps']:,} it.) | {psnr:.2f} |" in rendered
+    runner.main(["--render-only", "--markdown", str(copy)])
+    assert copy.read_text() == rendered  # rendering twice gives the same file
+    assert "skip stacked_mnist: benchmarks/stacked_mnist.py does not exist yet" in capsys.readouterr().out
+
+
+def test_missing_results_are_skipped_with_a_notice_and_leave_the_block(tmp_path, capsys):
+    markdown = tmp_path / "B.md"
+    markdown.write_text("<!-- generated:srgan -->\nearlier table\n<!-- /generated:srgan -->\n")
+    runner.render(quick=True, markdown=markdown, results_dir=tmp_path)
+    assert "earlier table" in markdown.read_text()
+    notices = capsys.readouterr().out
+    assert f"skip srgan: no results file {tmp_path / 'srgan_quick.json'}" in notices
+    assert "skip video_translating: no results file" in notices
+
+
+def test_quick_results_render_with_a_quick_marker(tmp_path):
+    shutil.copy(RESULTS / "srgan.json", tmp_path / "srgan_quick.json")
+    markdown = tmp_path / "B.md"
+    markdown.write_text("<!-- generated:srgan -->\n<!-- /generated:srgan -->\n")
+    runner.render(quick=True, markdown=markdown, results_dir=tmp_path)
+    block = markdown.read_text()
+    assert (
+        "**Quick run**" in block and "| bicubic upscale |" in block and "Generated blocks below: **quick run**" in block
+    )
+
+
+def test_header_holds_date_machine_and_load_average(tmp_path):
+    host = runner.machine()
+    assert {"cpu", "cores", "torch", "gpu"} <= set(host) and host["cores"] >= 1
+    invocation = {
+        "date": "2026-12-04 19:00",
+        "seconds": 612.0,
+        "sections": ["srgan"],
+        "failed": [],
+        "machine": host,
+        "load_before": [1.5, 1.0, 0.5],
+        "load_after": [2.0, 1.5, 1.0],
+    }
+    runner.log_file(quick=False, results=tmp_path).write_text(json.dumps({"blocks": {}, "invocation": invocation}))
+    markdown = tmp_path / "B.md"
+    markdown.write_text("# Benchmarks\n")
+    runner.render(quick=False, markdown=markdown, results_dir=tmp_path)
+    text = markdown.read_text()
+    assert "2026-12-04 19:00" in text and runner.describe(host) in text
+    assert f"torch {host['torch']}" in text and "[1.5, 1.0, 0.5]" in text and "full runs" in text
+
+
+def test_unknown_section_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["--only", "nope", "--list"])
+    assert "unknown section(s) nope; choose from" in capsys.readouterr().err
+
+
+def test_list_prints_every_command_without_running(capsys):
+    assert runner.main(["--list", "--quick", "--only", "cyclegan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("benchmarks/cyclegan.py --quick" in line for line in lines)
