@@ -21,7 +21,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_warn
 
-from gan_lightning.callbacks import BestCheckpoint, RunSummary, SampleGrid
+from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, RunSummary, SampleGrid
 from gan_lightning.checkpoint import load_checkpoint_file
 from gan_lightning.config_errors import ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.errors import GanLightningError, one_line
@@ -140,7 +140,7 @@ class GANLightningCLI(LightningCLI):
         return super()._instantiate_trainer(config, callbacks)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(PeriodicCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
         parser.add_lightning_class_args(BestCheckpoint, "best")
         parser.add_lightning_class_args(SampleGrid, "samples")

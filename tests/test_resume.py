@@ -194,3 +194,33 @@ def test_loader_does_not_skip_into_the_next_epoch():
     resumed = _loader()
     resumed.load_state_dict({"epoch": 0, "batches_delivered": 3})
     assert _epoch(resumed, 1) == _epoch(_loader(), 1)
+
+
+class _StopAt(pl.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step >= self.step:
+            trainer.should_stop = True
+
+
+def test_last_checkpoint_holds_the_final_state_when_a_run_stops_between_saves(tmp_path, make_gan, tiny_data):
+    """max_time or early stopping between two periodic saves must not leave last.ckpt behind."""
+    from gan_lightning.callbacks import PeriodicCheckpoint
+
+    checkpoint = PeriodicCheckpoint(dirpath=tmp_path, every_n_train_steps=2, save_last=True)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=50,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[checkpoint, _StopAt(3)],
+        default_root_dir=str(tmp_path),
+    )
+    trainer.fit(make_gan(), datamodule=tiny_data)
+    assert trainer.global_step == 3
+    state = torch.load(tmp_path / "last.ckpt", map_location="cpu", weights_only=True)
+    assert state["global_step"] == 3

@@ -15,6 +15,24 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
 
+class PeriodicCheckpoint(ModelCheckpoint):
+    """Lightning's ``ModelCheckpoint`` whose ``last.ckpt`` is the final state however fit ends.
+
+    Lightning writes ``last.ckpt`` at the end of training only if it never wrote one, so a
+    run stopped by ``max_time``, early stopping or ``trainer.should_stop`` between two periodic
+    saves kept ``last.ckpt`` at the previous save and lost the iterations after it. A run
+    that fails (divergence, an exception) ends in ``on_exception`` instead, so a diverged
+    state never overwrites the last good file.
+    """
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        stale = self._last_global_step_saved != trainer.global_step
+        if self.save_last and trainer.global_step > 0 and stale:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            return
+        super().on_train_end(trainer, pl_module)
+
+
 class BestCheckpoint(ModelCheckpoint):
     """Keeps the ``save_top_k`` best checkpoints by ``monitor``, checked after each validation.
 
