@@ -342,7 +342,8 @@ def plot_fid_against_time(results: dict[str, Any], path: Path = PLOT) -> None:
 def fill_models_table(text: str, results: dict[str, Any]) -> str:
     """docs/models.md with each scored config's FID in the "on this machine" column: any
     ``FID ...`` part of that cell is replaced, the speed information is kept."""
-    label = budget_label(results["budget_seconds"]) + (", quick" if results.get("quick") else "")
+    label = budget_label(results["budget_seconds"])
+    source = "scoreboard, quick" if results.get("quick") else "scoreboard"
     lines = text.splitlines(keepends=True)
     for number, line in enumerate(lines):
         match = re.search(r"\| `(\w+)\.yaml` \|", line)
@@ -352,7 +353,7 @@ def fill_models_table(text: str, results: dict[str, Any]) -> str:
         cells = line.rstrip("\n").split(" | ")
         parts = [part for part in cells[-1].rstrip(" |").split("; ") if not part.startswith("FID")]
         floor = row["metrics"]["fid"]["floor"]
-        parts.append(f"FID {_value(row, 'fid'):.2f} (floor {floor:.2f}) after {label} of training (scoreboard)")
+        parts.append(f"FID {_value(row, 'fid'):.2f} (floor {floor:.2f}) after {label} of training ({source})")
         cells[-1] = "; ".join(parts) + " |"
         lines[number] = " | ".join(cells) + "\n"
     return "".join(lines)
