@@ -260,8 +260,10 @@ def report(results: dict[str, Any]) -> str:
         'Lightning\'s `--trainer.max_time`, validation included; "train s" is the training loop without '
         "validation. Iterations = generator updates (global step). Peak memory = the training process's maximum "
         "resident set; load = the 1-minute load average after training (2-core machine). The full-budget "
-        "run: `PYTHONPATH=. python benchmarks/scoreboard.py --budget 300` (5 min per config, ≈ 75 min).",
+        "run: `PYTHONPATH=. python benchmarks/scoreboard.py --budget 300` (5 min per config, ≈ 65 min on an idle "
+        "machine).",
         "",
+        *load_warning(results),
         "| # | config | FID | KID | precision | recall | modes | class KL | iterations | train s | peak MB | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -289,6 +291,21 @@ def report(results: dict[str, Any]) -> str:
         *image_table(ranked(results)),
     ]
     return "\n".join(lines)
+
+
+def load_warning(results: dict[str, Any]) -> list[str]:
+    """A warning paragraph when the machine was busier than its cores: then every row ran
+    fewer iterations than it would alone, and rows are compared under different loads."""
+    cpus = results.get("machine", {}).get("cpus") or 0
+    loads = [row["load_average"] for row in results["configs"].values() if "load_average" in row]
+    if not cpus or not loads or max(loads) <= cpus:
+        return []
+    return [
+        f"**Measured under load** (load average {min(loads):.1f}–{max(loads):.1f} on {cpus} cores, other jobs "
+        "running): every config got a fraction of a core, so it ran several times fewer iterations than on an idle "
+        "machine, and the rows did not share the machine equally. Read the ranking as indicative only.",
+        "",
+    ]
 
 
 def image_table(rows: list[dict[str, Any]], columns: int = 4) -> list[str]:

@@ -152,3 +152,13 @@ def test_training_clock_leaves_validation_out(tmp_path):
     assert record["validation_seconds"] >= 2 * 4 * 0.05  # two validations of four sleeping batches
     first, second = (point["train_seconds"] for point in record["history"])
     assert 0 <= first <= second <= record["train_seconds"]
+
+
+def test_report_warns_when_the_machine_was_overloaded():
+    quiet = results()
+    quiet["machine"] = {"cpus": 2}
+    assert "Measured under load" not in report(quiet)
+    busy = results()
+    busy["machine"] = {"cpus": 2}
+    busy["configs"]["gan"]["load_average"] = 9.2
+    assert "Measured under load** (load average 1.5–9.2 on 2 cores" in report(busy)
