@@ -356,9 +356,15 @@ def plot_fid_against_time(results: dict[str, Any], path: Path = PLOT) -> None:
     plt.close(figure)
 
 
+def replaced(part: str) -> bool:
+    """Whether a ``; ``-separated part of a models.md cell is a missing or scoreboard FID
+    (other FID notes, such as a pointer to a longer run, stay)."""
+    return part.startswith("FID not measured") or (part.startswith("FID") and "(scoreboard" in part)
+
+
 def fill_models_table(text: str, results: dict[str, Any]) -> str:
-    """docs/models.md with each scored config's FID in the "on this machine" column: any
-    ``FID ...`` part of that cell is replaced, the speed information is kept."""
+    """docs/models.md with each scored config's FID in the "on this machine" column: "FID
+    not measured" (or an earlier scoreboard FID) is replaced, the rest of the cell kept."""
     label = budget_label(results["budget_seconds"])
     source = "scoreboard, quick" if results.get("quick") else "scoreboard"
     lines = text.splitlines(keepends=True)
@@ -368,7 +374,7 @@ def fill_models_table(text: str, results: dict[str, Any]) -> str:
         if row is None or _value(row, "fid") is None:
             continue
         cells = line.rstrip("\n").split(" | ")
-        parts = [part for part in cells[-1].rstrip(" |").split("; ") if not part.startswith("FID")]
+        parts = [part for part in cells[-1].rstrip(" |").split("; ") if not replaced(part)]
         floor = row["metrics"]["fid"]["floor"]
         parts.append(f"FID {_value(row, 'fid'):.2f} (floor {floor:.2f}) after {label} of training ({source})")
         cells[-1] = "; ".join(parts) + " |"
