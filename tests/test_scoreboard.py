@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from benchmarks.scoreboard import (
     TrainingClock,
+    copy_grid,
     duration,
     fill_models_table,
     fit_command,
@@ -164,3 +165,16 @@ def test_report_warns_when_the_machine_was_overloaded():
     busy["machine"] = {"cpus": 2}
     busy["configs"]["gan"]["load_average"] = 9.2
     assert "Measured under load** (load average 1.5–9.2 on 2 cores" in report(busy)
+
+
+def test_copy_grid_stores_grey_grids_as_one_channel(tmp_path, monkeypatch):
+    from PIL import Image
+
+    import benchmarks.scoreboard as scoreboard
+
+    monkeypatch.setattr(scoreboard, "ROOT", tmp_path)
+    grey = Image.effect_noise((64, 64), 60).convert("RGB")
+    grey.save(tmp_path / "grid.png")
+    assert copy_grid(tmp_path / "grid.png", tmp_path / "docs" / "grid.png") == "docs/grid.png"
+    copied = Image.open(tmp_path / "docs" / "grid.png")
+    assert copied.mode == "L" and list(copied.getdata()) == list(grey.convert("L").getdata())
