@@ -293,7 +293,7 @@ def report(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"FID during training (every {budget_label(results['budget_seconds'] / VALIDATIONS_PER_BUDGET)} of "
+        f"FID during training (every {budget_label(max(1, round(results['budget_seconds'] / VALIDATIONS_PER_BUDGET)))} of "
         "training; 1,000 EMA samples, so slightly above the table's 2,000-sample FIDs; dashed: that protocol's "
         "floor):",
         "",
