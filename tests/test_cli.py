@@ -37,7 +37,7 @@ def parse(args: list[str]) -> GANLightningCLI:
 def test_wgan_config_builds_the_documented_model():
     cli = parse(["--config", WGAN])
     model = cli.model
-    assert type(model).__name__ == "GAN" and model.n_critic == 5
+    assert type(model).__name__ == "GAN" and model.n_critic == 2
     assert type(model.objective).__name__ == "WassersteinLoss"
     assert [type(r).__name__ for r in model.regularizers] == ["GradientPenalty"]
     assert model.generator.image_size == cli.datamodule.image_size == 28
