@@ -75,6 +75,11 @@ def _block(name: str, full: str, quick: str) -> Block:
 
 SECTIONS = (
     Section(
+        "wgan_floor",
+        "wgan.yaml at the floor",
+        (_block("wgan_floor", "wgan_floor.py --output {out}", "wgan_floor.py --quick --output {out}"),),
+    ),
+    Section(
         "toy2d",
         "2D mode collapse: ring of 8 and grid of 25 Gaussians",
         (_block("toy2d", "toy2d.py --output {out}", "toy2d.py --quick --output {out}"),),
@@ -164,7 +169,7 @@ SECTIONS = (
     Section(
         "scoreboard",
         "Scoreboard",
-        (_block("scoreboard", "scoreboard.py --output {out}", "scoreboard.py --quick --output {out}"),),
+        (_block("scoreboard", "scoreboard.py --budget 300 --update-models-md --out {out}", "scoreboard.py --quick --out {out}"),),
     ),
 )
 
