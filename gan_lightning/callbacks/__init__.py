@@ -2,7 +2,8 @@
 
 from gan_lightning.callbacks.checkpoints import BestCheckpoint
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
+from gan_lightning.callbacks.mixture_statistics import MixtureStatistics
 from gan_lightning.callbacks.sample_grid import SampleGrid
 from gan_lightning.callbacks.summary import RunSummary
 
-__all__ = ["BestCheckpoint", "DivergenceError", "DivergenceGuard", "RunSummary", "SampleGrid"]
+__all__ = ["BestCheckpoint", "DivergenceError", "DivergenceGuard", "MixtureStatistics", "RunSummary", "SampleGrid"]
