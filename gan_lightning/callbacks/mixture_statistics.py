@@ -58,6 +58,9 @@ class MixtureStatistics(Callback):
             )
         return data.modes, data.std
 
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self._mixture(trainer)  # wrong data fails before training, not after it
+
     def _samples(self, trainer: pl.Trainer, module: pl.LightningModule) -> tuple[Tensor, float]:
         noise = torch.Generator().manual_seed(self.seed)
 

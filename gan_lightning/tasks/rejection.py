@@ -60,7 +60,7 @@ def rejection_sample(
         accepted += len(passes)
         if accepted == num:  # count draws up to the last sample kept, not the whole batch
             return RejectionSamples(torch.cat(kept), drawn + int(passes[-1]) + 1)
-        drawn += num
+        drawn += len(batch)
     raise RuntimeError(
         f"Rejection sampling accepted {accepted} of {drawn} samples (threshold {threshold:.4g}): too few to keep "
         f"{num}. The discriminator rates nearly all generated samples below the real data; train longer or lower "
