@@ -194,3 +194,41 @@ def test_rejection_improves_precision_when_d_scores_the_data_above_the_gaps():
     kept = rejection_sample(lambda n: next(pool), score, num=300, threshold=threshold)
     assert mode_statistics(kept.samples, modes, std=0.01).high_quality_fraction == 1.0
     assert 0.4 < kept.acceptance < 0.6
+
+
+def test_benchmark_report_has_a_row_per_config_and_variant_beside_the_published_rows():
+    from benchmarks.toy2d import report
+
+    seed = {"modes_covered": 8.0, "high_quality_fraction": 0.99, "reverse_kl": 0.01}
+    result = {
+        "name": "gan_r1",
+        "layout": "ring",
+        "steps": 5000,
+        "seconds": 60.0,
+        "load_average": 2.0,
+        "per_seed": [seed, seed | {"high_quality_fraction": 0.97}],
+        "per_seed_rejection": [seed | {"acceptance": 0.9}] * 2,
+        "per_seed_truncation": [seed | {"reverse_kl": math.inf}, seed],
+        "points_seed0": {"plain": [[1.0, 0.0]]},
+        "quick": True,
+    }
+    text = report({"results": [result]})
+    rows = [line for line in text.splitlines() if line.startswith("| `gan_r1`")]
+    assert len(rows) == 3
+    assert "98.0±1.0" in rows[0] and "docs/images/toy2d_gan_r1_ring_quick.png" in rows[0] and "(quick)" in rows[0]
+    assert "kept 90±0 % of draws" in rows[1]
+    assert "(1 of 2 seeds)" in rows[2]  # reverse KL is undefined for a seed without high-quality samples
+    assert "PacGAN4 (PacGAN)" in text and "VEEGAN" in text
+
+
+def test_benchmark_scores_one_seed_of_a_seed_batched_gan_by_its_own_discriminator():
+    from benchmarks.toy2d import SeedBatchedDiscriminator, SeedBatchedGenerator, member_slice
+
+    members = 3
+    model = GAN(SeedBatchedGenerator(members, 4, [8]), SeedBatchedDiscriminator(members, 2, [8]))
+    sample, score = member_slice(model, members, member=1, num=5)
+    points = torch.randn(5, 2)
+    first, second = model.discriminator.net[0], model.discriminator.net[2]
+    hidden = torch.nn.functional.leaky_relu(points @ first.weight[1] + first.bias[1], 0.2)
+    assert torch.allclose(score(points), (hidden @ second.weight[1] + second.bias[1]).flatten(), atol=1e-6)
+    assert sample(5).shape == (5, 2)
