@@ -202,31 +202,31 @@ def member_slice(model: GAN, members: int, member: int, num: int) -> tuple[Calla
 
 
 def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> dict[str, list]:
-    """The protocol's statistics for each seed's generator on 2,500 fresh samples: as drawn
-    (``plain``), through discriminator rejection (``rejection``, with each seed's acceptance
-    rate) and with the latent truncated to ``args.truncation`` × z (``truncation``)."""
+    """The protocol's statistics for each seed's generator on 2,500 fresh samples, per
+    sampling variant: ``plain`` (as drawn), ``truncation <ψ>`` (latent ψ·z) and
+    ``rejection <q>`` (discriminator rejection at the real scores' q-quantile, with each
+    seed's acceptance rate). Seed 0's first points of each variant are kept for the plots."""
     torch.manual_seed(10_000 + seed)
-    plain = model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)
+    draws = {"plain": model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)}
     truncated = model.generate(args.truncation * model.sample_latent(EVAL_SAMPLES * members))
-    truncated = truncated.view(members, EVAL_SAMPLES, 2)
+    draws[f"truncation {args.truncation:g}"] = truncated.view(members, EVAL_SAMPLES, 2)
+    acceptance: dict[str, list[float]] = {}
     real = sample_mixture(data.modes, data.std, EVAL_SAMPLES, torch.Generator().manual_seed(seed))[0]
-    rejected, acceptance = [], []
-    for member in range(members):
-        sample, score = member_slice(model, members, member, EVAL_SAMPLES)
-        threshold = real_score_threshold(score(real), args.rejection_quantile)
-        result = rejection_sample(sample, score, EVAL_SAMPLES, threshold)
-        rejected.append(result.samples)
-        acceptance.append(result.acceptance)
-    results = {
-        "plain": [mode_statistics(s, data.modes, data.std).as_dict() for s in plain],
-        "rejection": [mode_statistics(s, data.modes, data.std).as_dict() for s in rejected],
-        "truncation": [mode_statistics(s, data.modes, data.std).as_dict() for s in truncated],
-    }
-    for stats, rate in zip(results["rejection"], acceptance, strict=True):
-        stats["acceptance"] = rate
-    shown = {"plain": plain[0], "rejection": rejected[0], "truncation": truncated[0]}
-    results["points_seed0"] = {k: [[round(float(v), 4) for v in p] for p in x[:PLOTTED]] for k, x in shown.items()}
-    return results
+    for quantile in args.rejection_quantile:
+        name, kept = f"rejection {quantile:g}", []
+        acceptance[name] = []
+        for member in range(members):
+            sample, score = member_slice(model, members, member, EVAL_SAMPLES)
+            result = rejection_sample(sample, score, EVAL_SAMPLES, real_score_threshold(score(real), quantile))
+            kept.append(result.samples)
+            acceptance[name].append(result.acceptance)
+        draws[name] = torch.stack(kept)
+    variants = {name: [mode_statistics(s, data.modes, data.std).as_dict() for s in x] for name, x in draws.items()}
+    for name, rates in acceptance.items():
+        for stats, rate in zip(variants[name], rates, strict=True):
+            stats["acceptance"] = rate
+    points = {name: [[round(float(v), 4) for v in p] for p in x[0, :PLOTTED]] for name, x in draws.items()}
+    return {"variants": variants, "points_seed0": points}
 
 
 def mean_and_stderr(values: list[float]) -> tuple[float, float]:
@@ -258,7 +258,6 @@ def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
     load = os.getloadavg()[0]
     evaluation = evaluate(model, data, args.seeds, args.seed, args)
-    points = evaluation.pop("points_seed0")
     return {
         "name": name,
         "layout": layout,
@@ -266,17 +265,15 @@ def run(name: str, layout: str, args: argparse.Namespace) -> dict:
         "seeds": args.seeds,
         "seconds": seconds,
         "load_average": load,
-        "per_seed": evaluation["plain"],
-        "per_seed_rejection": evaluation["rejection"],
-        "per_seed_truncation": evaluation["truncation"],
-        "points_seed0": points,
+        "per_seed": evaluation["variants"]["plain"],
+        "variants": evaluation["variants"],
+        "points_seed0": evaluation["points_seed0"],
         "quick": args.quick,
     }
 
 
 # ---------------------------------------------------------------------------- reporting
 NUM_MODES = {"ring": 8, "grid": 25}
-VARIANTS = {"plain": "per_seed", "rejection": "per_seed_rejection", "truncation": "per_seed_truncation"}
 PUBLISHED = """Published, same metric definitions (PacGAN Table 1: 10 seeds, far longer training; VEEGAN
 Table 1: 5 runs):
 
@@ -306,15 +303,17 @@ def _kl(per_seed: list[dict]) -> str:
 
 def variant_label(result: dict, variant: str) -> str:
     name = f"`{result['name']}`"
-    if variant == "rejection":
-        kept = _stat(result["per_seed_rejection"], "acceptance", 100.0, 0)
-        return f"{name} + rejection (kept {kept} % of draws)"
-    return f"{name} + truncation" if variant == "truncation" else name
+    if variant == "plain":
+        return name
+    if variant.startswith("rejection"):
+        kept = _stat(result["variants"][variant], "acceptance", 100.0, 0)
+        return f"{name} + {variant} (kept {kept} % of draws)"
+    return f"{name} + {variant}"
 
 
 def format_row(result: dict, variant: str = "plain", image: str | None = None) -> str:
     """One Markdown row: modes, HQ % and reverse KL as mean ± s.e. over seeds."""
-    per_seed = result[VARIANTS[variant]]
+    per_seed = result["variants"][variant] if "variants" in result else result["per_seed"]
     seeds = len(per_seed)
     quick = " (quick)" if result.get("quick") else ""
     load = result.get("load_average")
@@ -344,9 +343,8 @@ def report(results: dict, image_dir: str = "docs/images") -> str:
     lines = [HEADER]
     for result in results["results"]:
         image = f"{image_dir}/{image_name(result)}" if "points_seed0" in result else None
-        for variant, key in VARIANTS.items():
-            if key in result:
-                lines.append(format_row(result, variant, image if variant == "plain" else None))
+        for variant in result.get("variants", ["plain"]):
+            lines.append(format_row(result, variant, image if variant == "plain" else None))
     return "\n".join(lines) + "\n\n" + PUBLISHED + "\n"
 
 
@@ -398,7 +396,9 @@ def main() -> None:
         help="half-life (thousands of images per seed) of the EMA of G used for the evaluated samples; "
         "'none' evaluates the raw generator",
     )
-    parser.add_argument("--rejection-quantile", type=float, default=0.01, help="see gan_lightning.tasks.rejection")
+    parser.add_argument(
+        "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.tasks.rejection"
+    )
     parser.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
     parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
     parser.add_argument("--images", type=Path, default=Path("docs/images"), help="scatter plots go here")
@@ -423,7 +423,7 @@ def main() -> None:
             results.append(result)
             args.images.mkdir(parents=True, exist_ok=True)
             plot(result, args.images / image_name(result))
-            for variant in VARIANTS:
+            for variant in result["variants"]:
                 print(format_row(result, variant), flush=True)
     if args.output is not None:
         record = {"args": vars(args) | {"output": str(args.output), "images": str(args.images)}, "quick": args.quick}

@@ -207,8 +207,11 @@ def test_benchmark_report_has_a_row_per_config_and_variant_beside_the_published_
         "seconds": 60.0,
         "load_average": 2.0,
         "per_seed": [seed, seed | {"high_quality_fraction": 0.97}],
-        "per_seed_rejection": [seed | {"acceptance": 0.9}] * 2,
-        "per_seed_truncation": [seed | {"reverse_kl": math.inf}, seed],
+        "variants": {
+            "plain": [seed, seed | {"high_quality_fraction": 0.97}],
+            "rejection 0.01": [seed | {"acceptance": 0.9}] * 2,
+            "truncation 0.8": [seed | {"reverse_kl": math.inf}, seed],
+        },
         "points_seed0": {"plain": [[1.0, 0.0]]},
         "quick": True,
     }
@@ -216,7 +219,7 @@ def test_benchmark_report_has_a_row_per_config_and_variant_beside_the_published_
     rows = [line for line in text.splitlines() if line.startswith("| `gan_r1`")]
     assert len(rows) == 3
     assert "98.0±1.0" in rows[0] and "docs/images/toy2d_gan_r1_ring_quick.png" in rows[0] and "(quick)" in rows[0]
-    assert "kept 90±0 % of draws" in rows[1]
+    assert "rejection 0.01 (kept 90±0 % of draws)" in rows[1]
     assert "(1 of 2 seeds)" in rows[2]  # reverse KL is undefined for a seed without high-quality samples
     assert "PacGAN4 (PacGAN)" in text and "VEEGAN" in text
 
