@@ -12,8 +12,15 @@ over the slices, so each member's gradient is its own loss's gradient divided by
 Adam's scale invariance absorbs: the members are S independent GANs that share only the
 Python overhead.
 
-    python benchmarks/toy2d.py                       # all configurations, 10 seeds
-    python benchmarks/toy2d.py --seeds 3 --steps 500  # a quick look
+Each trained model is scored several ways from the same weights: as sampled, with the
+latent truncated (ψ·z), and through discriminator rejection at one or more quantiles
+(:mod:`gan_lightning.tasks.rejection`; the acceptance rate, i.e. the extra draws, is shown).
+:func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
+scatter plot per config × layout under docs/images/.
+
+    python benchmarks/toy2d.py --configs gan_r1 --layouts ring --output benchmarks/results/toy2d_best_ring.json
+    python benchmarks/toy2d.py --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
+    python benchmarks/toy2d.py --table benchmarks/results/toy2d_best_*.json   # re-print the report
 """
 
 from __future__ import annotations
