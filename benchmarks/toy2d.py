@@ -12,8 +12,15 @@ over the slices, so each member's gradient is its own loss's gradient divided by
 Adam's scale invariance absorbs: the members are S independent GANs that share only the
 Python overhead.
 
-    python benchmarks/toy2d.py                       # all configurations, 10 seeds
-    python benchmarks/toy2d.py --seeds 3 --steps 500  # a quick look
+Each trained model is scored several ways from the same weights: as sampled, with the
+latent truncated (ψ·z), and through discriminator rejection at one or more quantiles
+(:mod:`gan_lightning.tasks.rejection`; the acceptance rate, i.e. the extra draws, is shown).
+:func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
+scatter plot per config × layout under docs/images/.
+
+    python benchmarks/toy2d.py --configs gan_r1 --layouts ring --output benchmarks/results/toy2d_best_ring.json
+    python benchmarks/toy2d.py --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
+    python benchmarks/toy2d.py --table benchmarks/results/toy2d_best_*.json   # re-print the report
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -33,14 +41,18 @@ import lightning.pytorch as pl
 import torch
 from torch import Tensor, nn
 
-from gan_lightning.data.toy2d import GaussianMixture2DDataModule
+from gan_lightning.data.toy2d import GaussianMixture2DDataModule, sample_mixture
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.objectives import NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
+from gan_lightning.tasks.base import looking_only
+from gan_lightning.tasks.rejection import real_score_threshold, rejection_sample
 
 EVAL_SAMPLES = 2_500
+PLOTTED = 1_000  # seed 0's points kept in the JSON for the scatter plots
+DEFAULT_STEPS = {"ring": 5_000, "grid": 10_000}
 
 
 class SeedBatchedLinear(nn.Module):
@@ -106,16 +118,33 @@ def configurations(
 ) -> dict[str, Callable[[], GAN]]:
     """name → GAN factory. Each seed-batched network holds all seeds.
 
+    ``ema_kimg`` is the half-life *per seed* (as in a single-seed ``lightning fit`` with the
+    same batch size): the seed-batched network sees ``members`` times the images per step.
+
     ``gan_r1`` is ``gan`` plus R1 (γ = 1, Mescheder et al. 2018) and learning rates that decay
     linearly to zero over the run, so the generator settles on the modes instead of hopping
-    between them or jittering around one."""
+    between them or jittering around one. The ``gan_r1_*`` variants change one thing each:
+    the EMA half-life, the R1 weight, or packing (PacGAN2 + R1); ``wgan_gp_decay`` is WGAN-GP
+    with the same decay."""
     adam = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))
     decay = partial(torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.0, total_iters=steps)
 
     def generator() -> nn.Module:
         return SeedBatchedGenerator(members, latent_dim, [hidden] * 3)
 
-    def build(discriminator: nn.Module, objective=None, regularizers=None, n_critic=1, optimizer=adam, schedule=None):
+    def discriminator(pack: int = 1) -> nn.Module:
+        single = SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2)
+        return single if pack == 1 else PackedDiscriminator(single, pack)
+
+    def build(
+        discriminator: nn.Module,
+        objective=None,
+        regularizers=None,
+        n_critic=1,
+        optimizer=adam,
+        schedule=None,
+        ema: float | None = ema_kimg,
+    ) -> GAN:
         return GAN(
             generator(),
             discriminator,
@@ -126,37 +155,85 @@ def configurations(
             discriminator_optimizer=optimizer,
             generator_scheduler=schedule,
             discriminator_scheduler=schedule,
-            ema_kimg=ema_kimg,
+            ema_kimg=None if ema is None else ema * members,
         )
 
     def vanilla() -> GAN:
-        return build(SeedBatchedDiscriminator(members, 2, [hidden] * 2))
+        return build(discriminator())
 
-    def vanilla_r1() -> GAN:
-        return build(SeedBatchedDiscriminator(members, 2, [hidden] * 2), regularizers=[R1Penalty(1.0)], schedule=decay)
+    def vanilla_r1(gamma: float = 1.0, pack: int = 1, ema: float | None = ema_kimg) -> GAN:
+        return build(discriminator(pack), regularizers=[R1Penalty(gamma)], schedule=decay, ema=ema)
 
     def pacgan(pack: int) -> GAN:
-        return build(PackedDiscriminator(SeedBatchedDiscriminator(members, 2 * pack, [hidden] * 2), pack))
+        return build(discriminator(pack))
 
-    def wgan_gp() -> GAN:
+    def wgan_gp(schedule=None) -> GAN:
         adam_gp = partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.9))
-        discriminator = SeedBatchedDiscriminator(members, 2, [hidden] * 2)
-        return build(discriminator, WassersteinLoss(), [GradientPenalty(weight=0.1)], 5, adam_gp)
+        return build(discriminator(), WassersteinLoss(), [GradientPenalty(weight=0.1)], 5, adam_gp, schedule)
 
     return {
         "gan": vanilla,
         "gan_r1": vanilla_r1,
+        "gan_r1_ema100": partial(vanilla_r1, ema=100.0),
+        "gan_r1_noema": partial(vanilla_r1, ema=None),
+        "gan_r1_gamma0.1": partial(vanilla_r1, gamma=0.1),
+        "gan_r1_gamma3": partial(vanilla_r1, gamma=3.0),
+        "pacgan2_r1": partial(vanilla_r1, pack=2),
         "pacgan2": partial(pacgan, 2),
         "pacgan4": partial(pacgan, 4),
         "wgan_gp": wgan_gp,
+        "wgan_gp_decay": partial(wgan_gp, decay),
     }
 
 
-def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int) -> list[dict[str, float]]:
-    """The protocol's statistics for each seed's generator on 2,500 fresh samples."""
+def member_slice(model: GAN, members: int, member: int, num: int) -> tuple[Callable, Callable]:
+    """``sample(n)`` and ``score(points)`` of one seed of a seed-batched GAN: all members
+    run (cheap at this size) and the member's slice is kept."""
+
+    def sample(n: int) -> Tensor:
+        return model.sample(n * members).view(members, n, 2)[member]
+
+    def score(points: Tensor) -> Tensor:
+        rows = points.new_zeros(members, len(points), 2)
+        rows[member] = points
+        discriminator = model.discriminator
+        with looking_only(discriminator):
+            if isinstance(discriminator, PackedDiscriminator):  # a pack of copies scores one point
+                rows = rows.repeat_interleave(discriminator.pack, dim=1)
+                scores = discriminator.discriminator(rows.reshape(-1, 2 * discriminator.pack))
+            else:
+                scores = discriminator(rows.reshape(-1, 2))
+        return scores.view(members, -1)[member]
+
+    return sample, score
+
+
+def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> dict[str, list]:
+    """The protocol's statistics for each seed's generator on 2,500 fresh samples, per
+    sampling variant: ``plain`` (as drawn), ``truncation <ψ>`` (latent ψ·z) and
+    ``rejection <q>`` (discriminator rejection at the real scores' q-quantile, with each
+    seed's acceptance rate). Seed 0's first points of each variant are kept for the plots."""
     torch.manual_seed(10_000 + seed)
-    samples = model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)
-    return [mode_statistics(s, data.modes, data.std).as_dict() for s in samples]
+    draws = {"plain": model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)}
+    truncated = model.generate(args.truncation * model.sample_latent(EVAL_SAMPLES * members))
+    draws[f"truncation {args.truncation:g}"] = truncated.view(members, EVAL_SAMPLES, 2)
+    acceptance: dict[str, list[float]] = {}
+    real = sample_mixture(data.modes, data.std, EVAL_SAMPLES, torch.Generator().manual_seed(seed))[0]
+    for quantile in args.rejection_quantile:
+        name, kept = f"rejection {quantile:g}", []
+        acceptance[name] = []
+        for member in range(members):
+            sample, score = member_slice(model, members, member, EVAL_SAMPLES)
+            result = rejection_sample(sample, score, EVAL_SAMPLES, real_score_threshold(score(real), quantile))
+            kept.append(result.samples)
+            acceptance[name].append(result.acceptance)
+        draws[name] = torch.stack(kept)
+    variants = {name: [mode_statistics(s, data.modes, data.std).as_dict() for s in x] for name, x in draws.items()}
+    for name, rates in acceptance.items():
+        for stats, rate in zip(variants[name], rates, strict=True):
+            stats["acceptance"] = rate
+    points = {name: [[round(float(v), 4) for v in p] for p in x[0, :PLOTTED]] for name, x in draws.items()}
+    return {"variants": variants, "points_seed0": points}
 
 
 def mean_and_stderr(values: list[float]) -> tuple[float, float]:
@@ -169,12 +246,13 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
 
 
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
+    steps = args.steps or DEFAULT_STEPS[layout]
     pl.seed_everything(args.seed, verbose=False)
-    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, args.steps, args.ema_kimg)[name]()
+    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, steps, args.ema_kimg)[name]()
     data = SeedBatchedData(layout, args.seeds, args.batch_size)
     trainer = pl.Trainer(
         accelerator="cpu",
-        max_steps=args.steps,
+        max_steps=steps,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -185,37 +263,123 @@ def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
-    per_seed = evaluate(model, data, args.seeds, args.seed)
-    return {"name": name, "layout": layout, "seconds": seconds, "per_seed": per_seed}
+    load = os.getloadavg()[0]
+    evaluation = evaluate(model, data, args.seeds, args.seed, args)
+    return {
+        "name": name,
+        "layout": layout,
+        "steps": steps,
+        "seeds": args.seeds,
+        "seconds": seconds,
+        "load_average": load,
+        "per_seed": evaluation["variants"]["plain"],
+        "variants": evaluation["variants"],
+        "points_seed0": evaluation["points_seed0"],
+        "quick": args.quick,
+    }
 
 
-def format_row(result: dict, num_modes: int) -> str:
-    """One Markdown row. Reverse KL is undefined (inf) for a seed with no high-quality
-    sample at all; it is averaged over the other seeds and the count is shown."""
-    per_seed = result["per_seed"]
-    modes = mean_and_stderr([s["modes_covered"] for s in per_seed])
-    hq = mean_and_stderr([100 * s["high_quality_fraction"] for s in per_seed])
-    finite = [s["reverse_kl"] for s in per_seed if math.isfinite(s["reverse_kl"])]
-    if finite:
-        kl_mean, kl_err = mean_and_stderr(finite)
-        kl = f"{kl_mean:.2f}±{kl_err:.2f}"
-        kl += "" if len(finite) == len(per_seed) else f" ({len(finite)} of {len(per_seed)} seeds)"
-    else:
-        kl = "undefined (no seed has a high-quality sample)"
+# ---------------------------------------------------------------------------- reporting
+NUM_MODES = {"ring": 8, "grid": 25}
+PUBLISHED = """Published, same metric definitions (PacGAN Table 1: 10 seeds, far longer training; VEEGAN
+Table 1: 5 runs):
+
+| model | ring modes | ring HQ % | ring rev-KL | grid modes | grid HQ % | grid rev-KL |
+|---|---|---|---|---|---|---|
+| GAN (PacGAN) | 6.3±0.5 | 98.2±0.2 | 0.45±0.09 | 17.3±0.8 | 94.8±0.7 | 0.70±0.07 |
+| PacGAN2 (PacGAN) | 7.9±0.1 | 95.6±2.0 | 0.07±0.03 | 23.8±0.7 | 91.3±0.8 | 0.13±0.04 |
+| PacGAN4 (PacGAN) | 7.8±0.1 | 95.9±1.4 | 0.07±0.02 | 24.8±0.2 | 93.6±0.6 | 0.04±0.01 |
+| GAN (VEEGAN) | 1 | 99.3 | — | 3.3 | 0.5 | — |
+| VEEGAN | 8 | 52.9 | — | 24.6 | 40 | — |"""
+
+
+def _stat(per_seed: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> str:
+    mean, err = mean_and_stderr([scale * s[key] for s in per_seed])
+    return f"{mean:.{digits}f}±{err:.{digits}f}" if math.isfinite(err) else f"{mean:.{digits}f}"
+
+
+def _kl(per_seed: list[dict]) -> str:
+    """Reverse KL is undefined (inf) for a seed with no high-quality sample at all; it is
+    averaged over the other seeds and the count is shown."""
+    finite = [s for s in per_seed if math.isfinite(s["reverse_kl"])]
+    if not finite:
+        return "undefined (no high-quality sample)"
+    text = _stat(finite, "reverse_kl", digits=3)
+    return text if len(finite) == len(per_seed) else f"{text} ({len(finite)} of {len(per_seed)} seeds)"
+
+
+def variant_label(result: dict, variant: str) -> str:
+    name = f"`{result['name']}`"
+    if variant == "plain":
+        return name
+    if variant.startswith("rejection"):
+        kept = _stat(result["variants"][variant], "acceptance", 100.0, 0)
+        return f"{name} + {variant} (kept {kept} % of draws)"
+    return f"{name} + {variant}"
+
+
+def format_row(result: dict, variant: str = "plain", image: str | None = None) -> str:
+    """One Markdown row: modes, HQ % and reverse KL as mean ± s.e. over seeds."""
+    per_seed = result["variants"][variant] if "variants" in result else result["per_seed"]
+    seeds = len(per_seed)
+    quick = " (quick)" if result.get("quick") else ""
+    load = result.get("load_average")
+    timing = f"{result['seconds']:.0f} s" + (f" @ load {load:.1f}" if load is not None else "")
+    plot = f" [plot]({image})" if image else ""
     return (
-        f"| {result['name']} | {result['layout']} | {modes[0]:.1f}±{modes[1]:.1f} / {num_modes} "
-        f"| {hq[0]:.1f}±{hq[1]:.1f} | {kl} | {result['seconds']:.0f} s |"
+        f"| {variant_label(result, variant)}{quick}{plot} | {result['layout']} | {result.get('steps', '?')} "
+        f"| {seeds} | {_stat(per_seed, 'modes_covered')} / {NUM_MODES[result['layout']]} "
+        f"| {_stat(per_seed, 'high_quality_fraction', 100.0)} | {_kl(per_seed)} | {timing} |"
     )
 
 
-HEADER = "| config | data | modes covered | high quality % | reverse KL | train time |\n|---|---|---|---|---|---|"
-NUM_MODES = {"ring": 8, "grid": 25}
+HEADER = (
+    "| config | data | steps | seeds | modes covered | high quality % | reverse KL | train time (all seeds) |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
 
 
-def print_table(results: list[dict]) -> None:
-    print(HEADER)
-    for result in results:
-        print(format_row(result, NUM_MODES[result["layout"]]))
+def image_name(result: dict) -> str:
+    return f"toy2d_{result['name']}_{result['layout']}{'_quick' if result.get('quick') else ''}.png"
+
+
+def report(results: dict, image_dir: str = "docs/images") -> str:
+    """The section's Markdown tables from ``--output`` JSON (``{"results": [...]}``; several
+    files' lists may be concatenated): every config, as sampled and with the rejection and
+    truncation variants, beside PacGAN's and VEEGAN's published rows."""
+    lines = [HEADER]
+    for result in results["results"]:
+        image = f"{image_dir}/{image_name(result)}" if "points_seed0" in result else None
+        for variant in result.get("variants", ["plain"]):
+            lines.append(format_row(result, variant, image if variant == "plain" else None))
+    return "\n".join(lines) + "\n\n" + PUBLISHED + "\n"
+
+
+def plot(result: dict, path: Path) -> None:
+    """Seed 0's samples (as drawn, after rejection, truncated) over the mode centres."""
+    from matplotlib.figure import Figure
+
+    data = GaussianMixture2DDataModule(result["layout"])
+    modes, std = data.modes.numpy(), data.std
+    variants = list(result["points_seed0"])
+    figure = Figure(figsize=(3.2 * len(variants), 3.4), dpi=72)
+    span = float(abs(modes).max()) * 1.3
+    for i, variant in enumerate(variants):
+        axes = figure.add_subplot(1, len(variants), i + 1)
+        points = torch.tensor(result["points_seed0"][variant])
+        stats = mode_statistics(points, data.modes, std)
+        axes.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", linewidths=0)
+        axes.scatter(modes[:, 0], modes[:, 1], s=20, marker="x", color="tab:red", linewidths=0.8)
+        axes.set_xlim(-span, span)
+        axes.set_ylim(-span, span)
+        axes.set_aspect("equal")
+        axes.tick_params(labelsize=6)
+        axes.set_title(
+            f"{variant}: {100 * stats.high_quality_fraction:.0f}% HQ, {stats.modes_covered} modes", fontsize=8
+        )
+    figure.suptitle(f"{result['name']} on the {result['layout']}, seed 0 ({len(points)} samples)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=72)
 
 
 def main() -> None:
@@ -223,7 +387,10 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=["gan", "pacgan4", "gan_r1"])
     parser.add_argument("--layouts", nargs="+", default=["ring", "grid"])
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=2_000, help="generator updates per run")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="generator updates per run (default: ring 5,000, grid 10,000)"
+    )
+    parser.add_argument("--quick", action="store_true", help="3 seeds, a fifth of the steps; marked quick")
     parser.add_argument("--batch-size", type=int, default=128, help="per seed")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--latent-dim", type=int, default=8)
@@ -233,15 +400,22 @@ def main() -> None:
         "--ema-kimg",
         type=lambda v: None if v.lower() == "none" else float(v),
         default=10.0,
-        help="half-life (thousands of images, per seed-batched network) of the EMA of G used for the evaluated "
-        "samples; 'none' evaluates the raw generator",
+        help="half-life (thousands of images per seed) of the EMA of G used for the evaluated samples; "
+        "'none' evaluates the raw generator",
     )
+    parser.add_argument(
+        "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.tasks.rejection"
+    )
+    parser.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
     parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
-    parser.add_argument("--table", type=Path, default=None, help="only print the table of a saved --output")
+    parser.add_argument("--images", type=Path, default=Path("docs/images"), help="scatter plots go here")
+    parser.add_argument("--table", type=Path, nargs="+", default=None, help="only print the report of saved outputs")
     args = parser.parse_args()
     if args.table is not None:
-        print_table(json.loads(args.table.read_text())["results"])
+        print(report({"results": [r for path in args.table for r in json.loads(path.read_text())["results"]]}))
         return
+    if args.quick:
+        args.seeds = min(args.seeds, 3)
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -250,11 +424,17 @@ def main() -> None:
     results = []
     for layout in args.layouts:
         for name in args.configs:
+            if args.quick:
+                args.steps = DEFAULT_STEPS[layout] // 5
             result = run(name, layout, args)
             results.append(result)
-            print(format_row(result, NUM_MODES[layout]), flush=True)
+            args.images.mkdir(parents=True, exist_ok=True)
+            plot(result, args.images / image_name(result))
+            for variant in result["variants"]:
+                print(format_row(result, variant), flush=True)
     if args.output is not None:
-        args.output.write_text(json.dumps({"args": vars(args) | {"output": str(args.output)}, "results": results}))
+        record = {"args": vars(args) | {"output": str(args.output), "images": str(args.images)}, "quick": args.quick}
+        args.output.write_text(json.dumps(record | {"results": results}))
 
 
 if __name__ == "__main__":

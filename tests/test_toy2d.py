@@ -8,13 +8,14 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_lightning.callbacks import SampleGrid
+from gan_lightning.callbacks import MixtureStatistics, SampleGrid
 from gan_lightning.callbacks.scatter import scatter_image
 from gan_lightning.data import GaussianMixture2DDataModule, Grid2DDataModule, Ring2DDataModule
 from gan_lightning.data.toy2d import grid_modes, ring_modes
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
 from gan_lightning.tasks import GAN
+from gan_lightning.tasks.rejection import real_score_threshold, rejection_sample
 
 
 def test_mixtures_match_the_protocol():
@@ -126,3 +127,111 @@ def test_seed_batched_networks_of_the_benchmark_keep_the_seeds_apart():
     first, second = discriminator.net[0], discriminator.net[2]
     member = torch.nn.functional.leaky_relu(x[4:8] @ first.weight[1] + first.bias[1], 0.2) @ second.weight[1]
     assert torch.allclose(scores[4:8], (member + second.bias[1]).flatten(), atol=1e-6)
+
+
+def test_rejection_sampling_keeps_only_points_scored_above_the_threshold_and_counts_draws():
+    stream = iter(torch.arange(100.0).view(-1, 1).split(4))  # 0..99, batches of 4
+
+    result = rejection_sample(lambda n: next(stream), lambda x: x[:, 0] % 2, num=4, threshold=1.0)
+    assert result.samples.flatten().tolist() == [1.0, 3.0, 5.0, 7.0]  # odd points only
+    assert result.drawn == 8 and result.acceptance == 0.5  # up to the last point kept, 7
+
+
+def test_rejection_sampling_fails_clearly_when_nothing_passes():
+    with pytest.raises(RuntimeError, match="lower the rejection quantile"):
+        rejection_sample(lambda n: torch.zeros(n, 2), lambda x: x[:, 0], num=5, threshold=1.0, max_draws=3)
+
+
+def test_real_score_threshold_is_a_quantile_of_the_real_scores():
+    assert real_score_threshold(torch.arange(101.0), 0.1) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        real_score_threshold(torch.arange(5.0), 1.0)
+
+
+def tiny_2d_gan() -> GAN:
+    return GAN(
+        MLPGenerator(data_shape=[2], latent_dim=4, hidden_dims=[16], output="linear"),
+        MLPDiscriminator(data_shape=[2], hidden_dims=[16]),
+    )
+
+
+@pytest.mark.parametrize("rejection_quantile", [None, 0.05])
+def test_mixture_statistics_are_logged_at_validation_and_printed_at_the_end(make_trainer, capsys, rejection_quantile):
+    statistics = MixtureStatistics(num_samples=200, rejection_quantile=rejection_quantile)
+    trainer = make_trainer(max_steps=2, val_check_interval=2, callbacks=[statistics])
+    model = tiny_2d_gan()
+    trainer.fit(model, Ring2DDataModule(num_samples=600, batch_size=32, val_size=64))
+    logged = trainer.callback_metrics
+    assert {"val/modes_covered", "val/high_quality", "val/reverse_kl"} <= set(logged)
+    assert 0.0 <= statistics.final["high_quality"] <= 1.0 and 0 <= statistics.final["modes_covered"] <= 8
+    printed = capsys.readouterr().out
+    assert "Mode statistics at iteration 2" in printed and "modes covered" in printed and "/ 8" in printed
+    assert ("acceptance" in statistics.final) == (rejection_quantile is not None)
+    if rejection_quantile is not None:
+        assert 0.0 < statistics.final["acceptance"] <= 1.0 and "kept" in printed
+    # the scored samples are the sampling generator's, from fixed noise: the same numbers again
+    assert statistics.compute(trainer, model) == statistics.final
+
+
+def test_mixture_statistics_reject_data_without_modes_before_training(make_trainer, make_gan, tiny_data):
+    trainer = make_trainer(max_steps=1, limit_val_batches=0, callbacks=[MixtureStatistics()])
+    with pytest.raises(ValueError, match="GaussianMixture2DDataModule"):
+        trainer.fit(make_gan(), tiny_data)
+    assert trainer.global_step == 0
+
+
+def test_rejection_improves_precision_when_d_scores_the_data_above_the_gaps():
+    """A D that scores by closeness to the modes removes the between-mode samples."""
+    modes = ring_modes()
+    near = modes.repeat(50, 1) + 0.005 * torch.randn(400, 2)
+    between = 0.5 * (modes + modes.roll(1, dims=0)).repeat(50, 1)  # midpoints: never high quality
+    pool = iter(torch.cat([near, between])[torch.randperm(800)].split(200))
+
+    def score(points):
+        return -torch.cdist(points, modes).min(dim=1).values
+
+    threshold = real_score_threshold(score(modes.repeat(10, 1) + 0.01 * torch.randn(80, 2)), 0.01)
+    kept = rejection_sample(lambda n: next(pool), score, num=300, threshold=threshold)
+    assert mode_statistics(kept.samples, modes, std=0.01).high_quality_fraction == 1.0
+    assert 0.4 < kept.acceptance < 0.6
+
+
+def test_benchmark_report_has_a_row_per_config_and_variant_beside_the_published_rows():
+    from benchmarks.toy2d import report
+
+    seed = {"modes_covered": 8.0, "high_quality_fraction": 0.99, "reverse_kl": 0.01}
+    result = {
+        "name": "gan_r1",
+        "layout": "ring",
+        "steps": 5000,
+        "seconds": 60.0,
+        "load_average": 2.0,
+        "per_seed": [seed, seed | {"high_quality_fraction": 0.97}],
+        "variants": {
+            "plain": [seed, seed | {"high_quality_fraction": 0.97}],
+            "rejection 0.01": [seed | {"acceptance": 0.9}] * 2,
+            "truncation 0.8": [seed | {"reverse_kl": math.inf}, seed],
+        },
+        "points_seed0": {"plain": [[1.0, 0.0]]},
+        "quick": True,
+    }
+    text = report({"results": [result]})
+    rows = [line for line in text.splitlines() if line.startswith("| `gan_r1`")]
+    assert len(rows) == 3
+    assert "98.0±1.0" in rows[0] and "docs/images/toy2d_gan_r1_ring_quick.png" in rows[0] and "(quick)" in rows[0]
+    assert "rejection 0.01 (kept 90±0 % of draws)" in rows[1]
+    assert "(1 of 2 seeds)" in rows[2]  # reverse KL is undefined for a seed without high-quality samples
+    assert "PacGAN4 (PacGAN)" in text and "VEEGAN" in text
+
+
+def test_benchmark_scores_one_seed_of_a_seed_batched_gan_by_its_own_discriminator():
+    from benchmarks.toy2d import SeedBatchedDiscriminator, SeedBatchedGenerator, member_slice
+
+    members = 3
+    model = GAN(SeedBatchedGenerator(members, 4, [8]), SeedBatchedDiscriminator(members, 2, [8]))
+    sample, score = member_slice(model, members, member=1, num=5)
+    points = torch.randn(5, 2)
+    first, second = model.discriminator.net[0], model.discriminator.net[2]
+    hidden = torch.nn.functional.leaky_relu(points @ first.weight[1] + first.bias[1], 0.2)
+    assert torch.allclose(score(points), (hidden @ second.weight[1] + second.bias[1]).flatten(), atol=1e-6)
+    assert sample(5).shape == (5, 2)

@@ -2,6 +2,7 @@
 
 from gan_lightning.callbacks.checkpoints import BestCheckpoint, PeriodicCheckpoint
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
+from gan_lightning.callbacks.mixture_statistics import MixtureStatistics
 from gan_lightning.callbacks.progress import IterationProgressBar
 from gan_lightning.callbacks.sample_grid import SampleGrid
 from gan_lightning.callbacks.summary import RunSummary
@@ -11,6 +12,7 @@ __all__ = [
     "DivergenceError",
     "DivergenceGuard",
     "IterationProgressBar",
+    "MixtureStatistics",
     "PeriodicCheckpoint",
     "RunSummary",
     "SampleGrid",
