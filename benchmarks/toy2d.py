@@ -349,6 +349,7 @@ def report(results: dict, image_dir: str = "docs/images") -> str:
     truncation variants, beside PacGAN's and VEEGAN's published rows."""
     lines = [HEADER]
     for result in results["results"]:
+        result = {"steps": results.get("args", {}).get("steps", "?"), **result}  # older files keep steps in args
         image = f"{image_dir}/{image_name(result)}" if "points_seed0" in result else None
         for variant in result.get("variants", ["plain"]):
             lines.append(format_row(result, variant, image if variant == "plain" else None))
