@@ -123,6 +123,7 @@ def test_benchmark_report_shows_seeds_published_rows_and_floor():
         {"config": "pacgan2", "seed": seed, "modes": modes, "kl": kl, "iterations": 4000, "train_seconds": 600.0}
         for seed, modes, kl in ((0, 1000, 0.05), (1, 998, 0.07))
     ]
+    runs[0]["sample_grid"] = "docs/images/stacked_mnist_pacgan2.png"
     results = {
         "num_samples": 26_000,
         "real_floor": {"train": {"modes": 1000, "kl": 0.021, "reader_accuracy": 0.98}},
@@ -136,5 +137,5 @@ def test_benchmark_report_shows_seeds_published_rows_and_floor():
     assert "PacDCGAN2 (PacGAN Table 2) | 1000.0 ± 0.00 | 0.06 ± 0.003" in table
     assert (
         "train digits (the reader's floor) | 1000 | 0.021 |" in table
-        and "docs/images/stacked_mnist_pacgan2.png" in table
+        and "seed 0](docs/images/stacked_mnist_pacgan2.png)" in table
     )
