@@ -116,11 +116,11 @@ def channel_digit_shares(modes: torch.Tensor) -> dict[str, list[float]]:
 
 
 @torch.no_grad()
-def sample_images(model: GAN, count: int, seed: int, batch_size: int = 500) -> torch.Tensor:
-    """``count`` images of the EMA generator from a seeded noise stream."""
+def sample_images(model: GAN, count: int, seed: int, batch_size: int = 500, use_ema: bool = True) -> torch.Tensor:
+    """``count`` images of the EMA (or raw) generator from a seeded noise stream."""
     generator = torch.Generator().manual_seed(10_000 + seed)
     batches = [
-        model.sample(min(batch_size, count - start), generator=generator)
+        model.sample(min(batch_size, count - start), generator=generator, use_ema=use_ema)
         for start in tqdm(range(0, count, batch_size), desc="sampling", leave=False)
     ]
     return torch.cat(batches).clamp(-1, 1)
@@ -166,6 +166,10 @@ def one_run(name: str, seed: int, args: argparse.Namespace, reader: StackedMNIST
     grid = grid_path(name, args.quick, args.output)
     if seed == args.seeds[0]:
         save_sample_grid(images, grid)
+    raw = {}
+    if args.also_raw:  # the raw generator too: whether the EMA (with copied batch-norm statistics) helps
+        raw_modes, raw_kl = count_modes(sample_images(model, args.num_samples, seed, use_ema=False), reader)
+        raw = {"raw_generator": {"modes": raw_modes, "kl": round(raw_kl, 4)}}
     return {
         "config": name,
         "seed": seed,
@@ -175,6 +179,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, reader: StackedMNIST
         "train_seconds": round(seconds, 1),
         "seconds_per_iteration": round(seconds / max(iterations, 1), 3),
         "eval_seconds": round(time.perf_counter() - start, 1),
+        **raw,
         "digit_shares": channel_digit_shares(read),
         **(
             {"sample_grid": str(grid.relative_to(ROOT) if grid.is_relative_to(ROOT) else grid)}
@@ -248,6 +253,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--count-at", type=int, nargs="*", default=[], help="also count modes at these iterations (in train time)"
     )
+    parser.add_argument("--also-raw", action="store_true", help="also count modes of the raw (non-EMA) generator")
     parser.add_argument("--append", action="store_true", help="keep the runs of other configs/seeds in --output")
     parser.add_argument("--quick", action="store_true", help="1 seed, 100 iterations, 5,000 samples")
     parser.add_argument("--threads", type=int, default=1)
