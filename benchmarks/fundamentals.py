@@ -723,7 +723,10 @@ TITLES = {
 
 def report(results: dict[str, dict]) -> str:
     """Markdown for BENCHMARKS.md's "GAN fundamentals" section: per experiment present in
-    ``results`` (name → its results JSON), a table of the measured numbers and its figure."""
+    ``results`` (name → its results JSON, or one experiment's JSON, which names itself), a
+    table of the measured numbers and its figure."""
+    if "experiment" in results:
+        results = {results["experiment"]: results}
     parts = []
     for name, (_, _, table) in EXPERIMENTS.items():
         if name not in results:
@@ -747,7 +750,12 @@ def run_experiment(name: str, quick: bool, output: Path, images: Path) -> dict:
     experiment, plot, table = EXPERIMENTS[name]
     start = time.time()
     result = experiment(quick)
-    result |= {"quick": quick, "seconds": round(time.time() - start, 1), "loadavg": list(os.getloadavg())}
+    result |= {
+        "experiment": name,
+        "quick": quick,
+        "seconds": round(time.time() - start, 1),
+        "loadavg": list(os.getloadavg()),
+    }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=1))
     plot(result, images / FIGURES[name])

@@ -86,13 +86,14 @@ SECTIONS = (
     ),
     Section(
         "fundamentals",
-        "The GAN papers' core claims",
-        (
+        "GAN fundamentals",
+        tuple(
             _block(
-                "fundamentals_vanishing",
-                "fundamentals.py vanishing --output {out}",
-                "fundamentals.py vanishing --quick --output {out}",
-            ),
+                f"fundamentals_{name}",
+                f"fundamentals.py {name} --output {{out}}",
+                f"fundamentals.py {name} --quick --output {{out}}",
+            )
+            for name in ("vanishing", "equilibrium", "instability", "critic_loss")
         ),
     ),
     Section(
@@ -169,7 +170,13 @@ SECTIONS = (
     Section(
         "scoreboard",
         "Scoreboard",
-        (_block("scoreboard", "scoreboard.py --budget 300 --update-models-md --out {out}", "scoreboard.py --quick --out {out}"),),
+        (
+            _block(
+                "scoreboard",
+                "scoreboard.py --budget 300 --update-models-md --out {out}",
+                "scoreboard.py --quick --out {out}",
+            ),
+        ),
     ),
 )
 
