@@ -203,6 +203,6 @@ def test_ddp_config_composes_with_an_experiment():
         run=False,
     )
     assert type(cli.trainer.strategy) is pl.strategies.DDPStrategy  # until the GAN's setup() swaps it
-    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 2000
+    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
     use_gan_ddp(cli.trainer)
     assert isinstance(cli.trainer.strategy, GANDDPStrategy)

@@ -79,7 +79,8 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
     assert model.ema_kimg == point["model.init_args.ema_kimg"]
     assert data.batch_size == point["data.init_args.batch_size"]
     assert init["generator_optimizer"]["init_args"]["lr"] == point["model.init_args.generator_optimizer.init_args.lr"]
-    optimizer_g, optimizer_d = model.configure_optimizers()
+    configured = model.configure_optimizers()  # ([optimizers], [schedulers]) when the config decays the LR
+    optimizer_g, optimizer_d = configured[0] if isinstance(configured[0], list) else configured
     assert optimizer_g.param_groups[0]["lr"] == point["model.init_args.generator_optimizer.init_args.lr"]
     assert optimizer_d.param_groups[0]["lr"] == point["model.init_args.discriminator_optimizer.init_args.lr"]
 
