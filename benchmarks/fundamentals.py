@@ -70,6 +70,8 @@ IMAGES = ROOT / "docs" / "images"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmarks.toy2d's seed-batched networks, when run as a script
 
+from benchmarks.toy2d import small_trainer  # noqa: E402  (after the path above)
+
 FIGURES = {
     "vanishing": "vanishing_gradients.png",
     "equilibrium": "equilibrium.png",
@@ -104,20 +106,6 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore")
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     logging.getLogger("lightning.fabric").setLevel(logging.ERROR)
-
-
-def small_trainer(max_steps: int, callbacks: list[pl.Callback]) -> pl.Trainer:
-    return pl.Trainer(
-        accelerator="cpu",
-        max_steps=max_steps,
-        logger=False,
-        callbacks=callbacks,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
 
 
 class Every(pl.Callback):

@@ -245,21 +245,27 @@ def mean_and_stderr(values: list[float]) -> tuple[float, float]:
     return mean, math.sqrt(variance / n)
 
 
-def run(name: str, layout: str, args: argparse.Namespace) -> dict:
-    steps = args.steps or DEFAULT_STEPS[layout]
-    pl.seed_everything(args.seed, verbose=False)
-    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, steps, args.ema_kimg)[name]()
-    data = SeedBatchedData(layout, args.seeds, args.batch_size)
-    trainer = pl.Trainer(
+def small_trainer(max_steps: int, callbacks: list[pl.Callback] | None = None) -> pl.Trainer:
+    """A bare CPU Trainer for benchmark loops: no logger, checkpoints, bars or validation."""
+    return pl.Trainer(
         accelerator="cpu",
-        max_steps=steps,
+        max_steps=max_steps,
         logger=False,
+        callbacks=callbacks,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
         limit_val_batches=0,
     )
+
+
+def run(name: str, layout: str, args: argparse.Namespace) -> dict:
+    steps = args.steps or DEFAULT_STEPS[layout]
+    pl.seed_everything(args.seed, verbose=False)
+    model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, steps, args.ema_kimg)[name]()
+    data = SeedBatchedData(layout, args.seeds, args.batch_size)
+    trainer = small_trainer(steps)
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
