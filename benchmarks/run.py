@@ -82,7 +82,14 @@ SECTIONS = (
     Section(
         "toy2d",
         "2D mode collapse: ring of 8 and grid of 25 Gaussians",
-        (_block("toy2d", "toy2d.py --output {out}", "toy2d.py --quick --output {out}"),),
+        (
+            _block("toy2d", "toy2d.py --output {out}", "toy2d.py --quick --output {out}"),
+            _block(
+                "toy2d_best",
+                "toy2d.py --configs toy2d_best --rejection-quantile 0.01 --output {out}",
+                "toy2d.py --quick --configs toy2d_best --rejection-quantile 0.01 --output {out}",
+            ),
+        ),
     ),
     Section(
         "fundamentals",

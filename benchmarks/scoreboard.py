@@ -315,8 +315,8 @@ def load_warning(results: dict[str, Any]) -> list[str]:
         return []
     return [
         f"**Measured under load** (load average {min(loads):.1f}–{max(loads):.1f} on {cpus} cores, other jobs "
-        "running): every config got a fraction of a core, so it ran several times fewer iterations than on an idle "
-        "machine, and the rows did not share the machine equally. Read the ranking as indicative only.",
+        f"running): a row whose load is above {cpus} shared its core part of the time and ran fewer iterations than "
+        "it would alone, so the rows did not share the machine equally; the further above, the larger the handicap.",
         "",
     ]
 

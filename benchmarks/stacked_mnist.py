@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
     "dcgan": "configs/stacked_mnist.yaml",
     "pacgan2": "configs/stacked_mnist_pacgan.yaml",
+    "wgan": "configs/stacked_mnist_wgan.yaml",
 }
 NUM_SAMPLES = 26_000  # the papers' sample count
 # PacGAN's own runs, VEEGAN setting (Table 2; ../shared/anchors.md): modes, KL, mean ± s.e.

@@ -15,7 +15,7 @@ from gan_lightning.data.toy2d import grid_modes, ring_modes
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.rejection import real_score_threshold, rejection_sample
+from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
 
 
 def test_mixtures_match_the_protocol():
@@ -235,3 +235,20 @@ def test_benchmark_scores_one_seed_of_a_seed_batched_gan_by_its_own_discriminato
     hidden = torch.nn.functional.leaky_relu(points @ first.weight[1] + first.bias[1], 0.2)
     assert torch.allclose(score(points), (hidden @ second.weight[1] + second.bias[1]).flatten(), atol=1e-6)
     assert sample(5).shape == (5, 2)
+
+
+def test_mixture_statistics_fall_back_to_plain_samples_when_d_rejects_nearly_everything(
+    make_trainer, capsys, monkeypatch
+):
+    """A smoke run's D rejects every sample of its untrained G: the run still ends with statistics, and says so."""
+    import gan_lightning.callbacks.mixture_statistics as module
+
+    def rejects_all(sample, score, num, threshold):
+        raise RejectionError("nothing passed", accepted=3, drawn=250_000)
+
+    monkeypatch.setattr(module, "rejection_sample", rejects_all)
+    statistics = MixtureStatistics(num_samples=200, rejection_quantile=0.01)
+    trainer = make_trainer(max_steps=2, limit_val_batches=0, callbacks=[statistics])
+    trainer.fit(tiny_2d_gan(), Ring2DDataModule(num_samples=600, batch_size=32, val_size=64))
+    assert statistics.final["rejected"] == 0.0 and statistics.final["acceptance"] == pytest.approx(3 / 250_000)
+    assert "rejection       off" in capsys.readouterr().out

@@ -4,6 +4,7 @@ from gan_lightning.callbacks.checkpoints import BestCheckpoint, PeriodicCheckpoi
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
 from gan_lightning.callbacks.mixture_statistics import MixtureStatistics
 from gan_lightning.callbacks.progress import IterationProgressBar
+from gan_lightning.callbacks.regularizer_annealing import RegularizerAnnealing
 from gan_lightning.callbacks.sample_grid import SampleGrid
 from gan_lightning.callbacks.summary import RunSummary
 
@@ -14,6 +15,7 @@ __all__ = [
     "IterationProgressBar",
     "MixtureStatistics",
     "PeriodicCheckpoint",
+    "RegularizerAnnealing",
     "RunSummary",
     "SampleGrid",
 ]

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.tasks.base import looking_only
-from gan_lightning.tasks.rejection import real_score_threshold, rejection_sample
+from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
 
 
 class MixtureStatistics(Callback):
@@ -31,7 +31,9 @@ class MixtureStatistics(Callback):
             (:mod:`gan_lightning.tasks.rejection`): a sample is kept when D scores it at
             least as high as this quantile of D's scores on real training points. The
             acceptance rate is logged as ``val/acceptance`` (the cost: 1/acceptance draws
-            per kept sample). Needs a discriminator that scores single samples.
+            per kept sample). Needs a discriminator that scores single samples. When D
+            rejects nearly every sample (a smoke run, an untrained G), the statistics are of
+            samples drawn without rejection, ``val/rejected`` is 0 and the printout says so.
         seed: seed of the latent noise, so successive validations score the same z.
     """
 
@@ -61,14 +63,17 @@ class MixtureStatistics(Callback):
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         self._mixture(trainer)  # wrong data fails before training, not after it
 
-    def _samples(self, trainer: pl.Trainer, module: pl.LightningModule) -> tuple[Tensor, float]:
+    def _samples(self, trainer: pl.Trainer, module: pl.LightningModule) -> tuple[Tensor, float, bool]:
+        """``(samples, acceptance, rejected)``: ``rejected`` is False when no rejection was
+        asked for, or when D rejected nearly everything (an untrained run) and the samples
+        are drawn without it."""
         noise = torch.Generator().manual_seed(self.seed)
 
         def sample(num: int) -> Tensor:
             return module.sample(num, generator=noise)
 
         if self.rejection_quantile is None:
-            return sample(self.num_samples), 1.0
+            return sample(self.num_samples), 1.0, False
 
         def score(points: Tensor) -> Tensor:
             with looking_only(module.discriminator):
@@ -76,13 +81,16 @@ class MixtureStatistics(Callback):
 
         real = trainer.datamodule.train_set.tensors[0][: self.num_samples]
         threshold = real_score_threshold(score(real), self.rejection_quantile)
-        result = rejection_sample(sample, score, self.num_samples, threshold)
-        return result.samples, result.acceptance
+        try:
+            result = rejection_sample(sample, score, self.num_samples, threshold)
+        except RejectionError as error:  # a short or failed run: report what G draws, and say so
+            return sample(self.num_samples), error.accepted / error.drawn, False
+        return result.samples, result.acceptance, True
 
     def compute(self, trainer: pl.Trainer, module: pl.LightningModule) -> dict[str, float]:
         """The statistics (and the rejection acceptance rate, if rejecting) now."""
         modes, std = self._mixture(trainer)
-        samples, acceptance = self._samples(trainer, module)
+        samples, acceptance, rejected = self._samples(trainer, module)
         stats = mode_statistics(samples.detach().float().cpu(), modes, std, self.threshold)
         result = {
             "modes_covered": float(stats.modes_covered),
@@ -91,6 +99,7 @@ class MixtureStatistics(Callback):
         }
         if self.rejection_quantile is not None:
             result["acceptance"] = acceptance
+            result["rejected"] = float(rejected)
         return result
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -118,9 +127,14 @@ class MixtureStatistics(Callback):
             f"high quality    {100 * self.final['high_quality']:.1f} %  (within {self.threshold:g} std of a mode)",
             f"reverse KL      {self.final['reverse_kl']:.4f}",
         ]
-        if "acceptance" in self.final:
+        if self.final.get("rejected"):
             lines.append(
                 f"rejection       D-threshold at the real data's {100 * self.rejection_quantile:g} % quantile: "
                 f"kept {100 * self.final['acceptance']:.1f} % of the samples drawn"
+            )
+        elif "acceptance" in self.final:
+            lines.append(
+                f"rejection       off: D kept only {100 * self.final['acceptance']:.2f} % of the samples drawn (a "
+                "generator far from the data); the statistics above are of samples drawn without rejection"
             )
         return lines

@@ -20,6 +20,15 @@ import torch
 from torch import Tensor
 
 
+class RejectionError(RuntimeError):
+    """Too few samples passed: ``accepted`` of ``drawn``."""
+
+    def __init__(self, message: str, accepted: int, drawn: int) -> None:
+        super().__init__(message)
+        self.accepted = accepted
+        self.drawn = drawn
+
+
 @dataclass(frozen=True)
 class RejectionSamples:
     """``samples`` (num, ...) that passed, and how many were ``drawn`` to get them."""
@@ -61,8 +70,10 @@ def rejection_sample(
         if accepted == num:  # count draws up to the last sample kept, not the whole batch
             return RejectionSamples(torch.cat(kept), drawn + int(passes[-1]) + 1)
         drawn += len(batch)
-    raise RuntimeError(
+    raise RejectionError(
         f"Rejection sampling accepted {accepted} of {drawn} samples (threshold {threshold:.4g}): too few to keep "
         f"{num}. The discriminator rates nearly all generated samples below the real data; train longer or lower "
-        "the rejection quantile."
+        "the rejection quantile.",
+        accepted,
+        drawn,
     )
