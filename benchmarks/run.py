@@ -1,6 +1,6 @@
 """One command regenerates BENCHMARKS.md: run the benchmarks, then rewrite every generated block.
 
-    python benchmarks/run.py --quick              # every section, few seeds/steps: ≤ 20 min on 2 cores
+    python benchmarks/run.py --quick              # every section, few seeds/steps, one block per core
     python benchmarks/run.py                      # the full tables (hours on a CPU)
     python benchmarks/run.py --only srgan ada     # some sections
     python benchmarks/run.py --render-only        # no runs: re-render from benchmarks/results/*.json
@@ -346,40 +346,51 @@ def run_block(block: Block, quick: bool) -> dict[str, Any]:
     }
 
 
-def run(sections: list[Section], quick: bool) -> list[str]:
-    """Run every block of ``sections`` in turn, recording each in the run log; the failures."""
+def run(sections: list[Section], quick: bool, jobs: int = 1, run_one: Any = None, results: Path = RESULTS) -> list[str]:
+    """Run every block of ``sections``, ``jobs`` at a time (each one thread), recording each
+    in the run log under ``results``; the names of the blocks that failed. ``run_one(block,
+    quick)`` runs one block (default :func:`run_block`)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     from tqdm import tqdm
 
-    log = read_log(quick)
+    run_one = run_one or run_block
+    log = read_log(quick, results)
     failures, ran = [], []
     before, start = load_average(), time.perf_counter()
-    blocks = [(section, block) for section in sections for block in section.blocks]
-    bar = tqdm(blocks, desc="benchmarks", unit="block", dynamic_ncols=True)
-    for section, block in bar:
-        bar.set_postfix_str(block.name)
+    blocks = []
+    for section in sections:
         report, why = load_report(section)
         if report is None:
             tqdm.write(f"skip {section.name}: {why}")
             continue
-        entry = run_block(block, quick)
-        if entry["returncode"] != 0:
-            failures.append(block.name)
-            tqdm.write(f"FAILED {block.name} (exit {entry['returncode']}): {' '.join(entry['command'])}")
-            continue
-        log["blocks"][block.name] = entry
-        ran.append(block.name)
-        tqdm.write(f"done {block.name} in {entry['seconds']:.0f} s (load {entry['load_after'][0]})")
+        blocks += section.blocks
+    bar = tqdm(total=len(blocks), desc="benchmarks", unit="block", dynamic_ncols=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        running = {pool.submit(run_one, block, quick): block for block in blocks}
+        for done in as_completed(running):
+            block, entry = running[done], done.result()
+            bar.update()
+            if entry["returncode"] != 0:
+                failures.append(block.name)
+                tqdm.write(f"FAILED {block.name} (exit {entry['returncode']}): {' '.join(entry['command'])}")
+                continue
+            log["blocks"][block.name] = entry
+            ran.append(block.name)
+            tqdm.write(f"done {block.name} in {entry['seconds']:.0f} s (load {entry['load_after'][0]})")
+    bar.close()
     log["invocation"] = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "seconds": round(time.perf_counter() - start, 1),
         "sections": ran,
         "failed": failures,
+        "jobs": jobs,
         "machine": machine(),
         "load_before": before,
         "load_after": load_average(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    log_file(quick).write_text(json.dumps(log, indent=1) + "\n")
+    results.mkdir(parents=True, exist_ok=True)
+    log_file(quick, results).write_text(json.dumps(log, indent=1) + "\n")
     return failures
 
 
@@ -390,6 +401,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--render-only", action="store_true", help="no runs: re-render BENCHMARKS.md from results")
     parser.add_argument("--list", action="store_true", help="print the sections and their commands")
     parser.add_argument("--markdown", type=Path, default=MARKDOWN, help="the file to render (default BENCHMARKS.md)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="blocks run side by side, one thread each (default: every core for --quick, 1 for the full runs, "
+        "whose timings are part of the results)",
+    )
     args = parser.parse_args(argv)
     names = [section.name for section in SECTIONS]
     unknown = sorted(set(args.only or []) - set(names))
@@ -406,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             for block in section.blocks:
                 print(f"{section.name:14s} {block.name:22s} python {' '.join(block.command(args.quick))}")
         return 0
-    failures = [] if args.render_only else run(selected, args.quick)
+    jobs = args.jobs or ((os.cpu_count() or 1) if args.quick else 1)
+    failures = [] if args.render_only else run(selected, args.quick, jobs)
     render(args.quick, args.markdown)
     print(f"rendered {args.markdown}" + (f"; FAILED: {', '.join(failures)}" if failures else ""))
     return 1 if failures else 0

@@ -3,7 +3,7 @@ budget, then scored by ``gan-lightning evaluate`` (2,000 EMA samples, the shippe
 classifier's features, every metric beside its real-vs-real floor).
 
     PYTHONPATH=. python benchmarks/scoreboard.py --budget 300          # 5 min per config: ≈ 70 min
-    PYTHONPATH=. python benchmarks/scoreboard.py --quick               # 45 s per config: ≈ 15 min
+    PYTHONPATH=. python benchmarks/scoreboard.py --quick               # 30 s per config: ≈ 10 min
     PYTHONPATH=. python benchmarks/scoreboard.py --configs gan dcgan --budget 30
     PYTHONPATH=. python benchmarks/scoreboard.py --render --update-models-md   # from the saved JSON
 
@@ -57,7 +57,7 @@ OVERRIDES = {"augmentation": ("--data.init_args.labels_per_class=null", "--train
 #: The metrics of the table, in its column order (names as ``gan-lightning evaluate`` writes them).
 METRICS = ("fid", "kid", "precision", "recall", "modes_covered", "class_kl")
 VALIDATIONS_PER_BUDGET = 8
-QUICK_BUDGET = 45.0
+QUICK_BUDGET = 30.0
 GRID_BYTES = 150_000
 
 

@@ -99,3 +99,21 @@ def test_list_prints_every_command_without_running(capsys):
     assert runner.main(["--list", "--quick", "--only", "cyclegan"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all("benchmarks/cyclegan.py --quick" in line for line in lines)
+
+
+def test_blocks_run_side_by_side_and_failures_stay_out_of_the_log(tmp_path):
+    import threading
+
+    both_running = threading.Barrier(2, timeout=10)  # breaks (an error) unless two blocks run at once
+
+    def fake_block(block, quick):
+        both_running.wait()
+        failed = block.name == "cyclegan"
+        return {"command": ["python", block.name], "seconds": 0.0, "load_after": [0.0], "returncode": int(failed)}
+
+    sections = [section for section in runner.SECTIONS if section.name == "cyclegan"]  # two blocks
+    failures = runner.run(sections, quick=True, jobs=2, run_one=fake_block, results=tmp_path)
+    assert failures == ["cyclegan"]
+    log = json.loads((tmp_path / "run_log_quick.json").read_text())
+    assert set(log["blocks"]) == {"cyclegan_inverted"}
+    assert log["invocation"]["jobs"] == 2 and log["invocation"]["failed"] == ["cyclegan"]
