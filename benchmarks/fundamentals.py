@@ -729,9 +729,14 @@ def report(results: dict[str, dict]) -> str:
             f"### {TITLES[name]}\n\n"
             f"`python benchmarks/fundamentals.py {name}` ({cost}){quick}\n\n"
             f"{table(result)}\n\n"
-            f"![{name}](docs/images/{FIGURES[name]})"
+            f"![{name}](docs/images/{figure_name(name, bool(result.get('quick')))})"
         )
     return "\n\n".join(parts)
+
+
+def figure_name(name: str, quick: bool) -> str:
+    """The figure's file name; a quick run writes its own, never over the reported figure."""
+    return FIGURES[name].replace(".png", "_quick.png") if quick else FIGURES[name]
 
 
 def run_experiment(name: str, quick: bool, output: Path, images: Path) -> dict:
@@ -746,8 +751,9 @@ def run_experiment(name: str, quick: bool, output: Path, images: Path) -> dict:
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=1))
-    plot(result, images / FIGURES[name])
-    print(f"\n{TITLES[name]}\n{table(result)}\n-> {output}, {images / FIGURES[name]}", flush=True)
+    figure = images / figure_name(name, quick)
+    plot(result, figure)
+    print(f"\n{TITLES[name]}\n{table(result)}\n-> {output}, {figure}", flush=True)
     return result
 
 
@@ -774,7 +780,8 @@ def main() -> None:
         else:
             output = args.output / default if args.experiment == "all" else args.output
         if args.plot_only:
-            EXPERIMENTS[name][1](json.loads(output.read_text()), args.images / FIGURES[name])
+            result = json.loads(output.read_text())
+            EXPERIMENTS[name][1](result, args.images / figure_name(name, bool(result.get("quick"))))
             continue
         run_experiment(name, args.quick, output, args.images)
 

@@ -46,7 +46,16 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 IMAGES = ROOT / "docs" / "images"
 MODELS_MD = ROOT / "docs" / "models.md"
-PLOT = IMAGES / "scoreboard_fid_vs_time.png"
+
+
+def image_suffix(quick: bool) -> str:
+    """Quick runs write their own images, never over the full run's."""
+    return "_quick" if quick else ""
+
+
+def plot_path(quick: bool) -> Path:
+    return IMAGES / f"scoreboard_fid_vs_time{image_suffix(quick)}.png"
+
 
 #: The noise→image configs on MNIST-5k (2D, Stacked MNIST, translation, video and text
 #: configs are other tasks with other metrics).
@@ -171,7 +180,7 @@ def run_child(command: list[str], env: dict[str, str], log: Path, timeout: float
     }
 
 
-def score_config(config: str, budget: float, threads: int, work: Path) -> dict[str, Any]:
+def score_config(config: str, budget: float, threads: int, work: Path, quick: bool = False) -> dict[str, Any]:
     """Train one config for ``budget`` seconds, evaluate its last checkpoint, copy its grid."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "WANDB_MODE": "offline"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -198,7 +207,7 @@ def score_config(config: str, budget: float, threads: int, work: Path) -> dict[s
     result["protocol"] = {key: value for key, value in record.items() if key != "metrics"}
     grids = sorted((run_dir).rglob("samples/step_*.png"))
     if grids:
-        result["grid"] = copy_grid(grids[-1], IMAGES / f"scoreboard_{config}.png")
+        result["grid"] = copy_grid(grids[-1], IMAGES / f"scoreboard_{config}{image_suffix(quick)}.png")
     return result
 
 
@@ -297,7 +306,7 @@ def report(results: dict[str, Any]) -> str:
         "training; 1,000 EMA samples, so slightly above the table's 2,000-sample FIDs; dashed: that protocol's "
         "floor):",
         "",
-        f"![FID against training time]({PLOT.relative_to(ROOT)})",
+        f"![FID against training time]({plot_path(bool(results.get('quick'))).relative_to(ROOT)})",
         "",
         "Final samples (the fixed latents, EMA generator):",
         "",
@@ -337,8 +346,10 @@ def image_table(rows: list[dict[str, Any]], columns: int = 4) -> list[str]:
     return lines
 
 
-def plot_fid_against_time(results: dict[str, Any], path: Path = PLOT) -> None:
-    """FID of every validation against training seconds, log FID axis, the floor dashed."""
+def plot_fid_against_time(results: dict[str, Any], path: Path | None = None) -> None:
+    """FID of every validation against training seconds, log FID axis, the floor dashed
+    (written to :func:`plot_path` unless ``path`` is given)."""
+    path = path or plot_path(bool(results.get("quick")))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -443,7 +454,7 @@ def train_all(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     progress = tqdm(args.configs, desc="scoreboard", unit="config")
     for config in progress:
         progress.set_postfix_str(config)
-        results["configs"][config] = score_config(config, budget, args.threads, work)
+        results["configs"][config] = score_config(config, budget, args.threads, work, args.quick)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=1) + "\n")  # after every config: a crash keeps the rest
     if args.keep_runs is None:

@@ -85,7 +85,7 @@ def test_report_ranks_by_fid_with_floor_first_and_failures_last():
     floor_row = next(line for line in text.splitlines() if "floor (real vs real)" in line)
     assert "| 0.47 |" in floor_row and "| 0.900 |" in floor_row
     assert "**45 s** (`--quick`)" in text
-    assert "![FID against training time](docs/images/scoreboard_fid_vs_time.png)" in text
+    assert "![FID against training time](docs/images/scoreboard_fid_vs_time_quick.png)" in text  # never the full run's
     assert "![dcgan](docs/images/scoreboard_dcgan.png)" in text
     assert "scoreboard_sngan.png" not in text  # no grid for a failed run
     assert "--budget 300" in text  # the full run's command is always given
