@@ -18,9 +18,9 @@ latent truncated (ψ·z), and through discriminator rejection at one or more qua
 :func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
 scatter plot per config × layout under docs/images/.
 
-    python benchmarks/toy2d.py --configs gan_r1 --layouts ring --output benchmarks/results/toy2d_best_ring.json
+    python benchmarks/toy2d.py --configs toy2d_best --rejection-quantile 0.01 --output benchmarks/results/toy2d_best.json
     python benchmarks/toy2d.py --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
-    python benchmarks/toy2d.py --table benchmarks/results/toy2d_best_*.json   # re-print the report
+    python benchmarks/toy2d.py --table benchmarks/results/toy2d_best.json   # re-print the report
 """
 
 from __future__ import annotations
