@@ -459,7 +459,7 @@ def per_seed_losses(module: GAN, real: Tensor, members: int, latent_stream: torc
 
 
 def instability(quick: bool, seed: int = 0) -> dict:
-    from benchmarks.toy2d import SeedBatchedData, evaluate
+    from benchmarks.toy2d import SeedBatchedData, plain_statistics
 
     members, steps, every, batch_size = (3, 300, 10, 128) if quick else (10, 2000, 10, 128)
     recipes = {}
@@ -479,7 +479,8 @@ def instability(quick: bool, seed: int = 0) -> dict:
         start = time.perf_counter()
         small_trainer(steps, [Every(every, probe, steps, name)]).fit(model, data)
         seconds = time.perf_counter() - start
-        recipes[name] = {"per_seed": evaluate(model, data, members, seed), "curve": curve, "seconds": seconds}
+        per_seed = plain_statistics(model, data, members, seed)
+        recipes[name] = {"per_seed": per_seed, "curve": curve, "seconds": seconds}
     return {"members": members, "steps": steps, "every": every, "batch_size": batch_size, "recipes": recipes}
 
 

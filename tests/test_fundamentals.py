@@ -85,3 +85,17 @@ def test_report_has_a_table_and_figure_per_experiment_and_marks_quick_runs():
 def test_report_leaves_out_experiments_without_results():
     markdown = report({"vanishing": tiny_results()["vanishing"]})
     assert markdown.count("### ") == 1 and "critic_loss.png" not in markdown
+
+
+def test_instability_experiment_runs_end_to_end_and_scores_every_seed():
+    """The quick experiment, as `benchmarks/run.py --quick` runs it: every recipe trains and
+    each of its seeds gets the protocol's statistics (a broken call into the 2D benchmark
+    once failed only here)."""
+    from benchmarks.fundamentals import instability
+
+    result = instability(quick=True)
+    assert result["members"] == 3 and len(result["recipes"]) >= 2
+    for recipe in result["recipes"].values():
+        assert len(recipe["per_seed"]) == 3
+        assert all(0 <= seed["modes_covered"] <= 8 for seed in recipe["per_seed"])
+        assert recipe["curve"] and len(recipe["curve"][0]["d_loss"]) == 3
