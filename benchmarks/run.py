@@ -1,6 +1,6 @@
 """One command regenerates BENCHMARKS.md: run the benchmarks, then rewrite every generated block.
 
-    python benchmarks/run.py --quick              # every section, few seeds/steps, one block per core
+    python benchmarks/run.py --quick              # every section, few seeds/steps, one block per core: ~15 min on 2
     python benchmarks/run.py                      # the full tables (hours on a CPU)
     python benchmarks/run.py --only srgan ada     # some sections
     python benchmarks/run.py --render-only        # no runs: re-render from benchmarks/results/*.json
