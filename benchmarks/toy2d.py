@@ -49,7 +49,7 @@ from gan_lightning.objectives import NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
 from gan_lightning.tasks.base import looking_only
-from gan_lightning.tasks.rejection import real_score_threshold, rejection_sample
+from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
 
 EVAL_SAMPLES = 2_500
 PLOTTED = 1_000  # seed 0's points kept in the JSON for the scatter plots
@@ -218,12 +218,20 @@ def member_slice(model: GAN, members: int, member: int, num: int) -> tuple[Calla
     return sample, score
 
 
-def plain_statistics(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int) -> list[dict]:
-    """The protocol's statistics of each seed's generator on 2,500 samples as drawn (the
-    ``plain`` variant of :func:`evaluate`, same noise)."""
+def plain_draws(model: GAN, members: int, seed: int) -> Tensor:
+    """Each seed's 2,500 samples as drawn, from the evaluation noise of ``seed``: (members, n, 2)."""
     torch.manual_seed(10_000 + seed)
-    samples = model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)
-    return [mode_statistics(s, data.modes, data.std).as_dict() for s in samples]
+    return model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)
+
+
+def seed_statistics(draws: Tensor, data: GaussianMixture2DDataModule) -> list[dict]:
+    """The protocol's statistics of each seed's samples in ``draws`` (members, n, 2)."""
+    return [mode_statistics(samples, data.modes, data.std).as_dict() for samples in draws]
+
+
+def plain_statistics(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int) -> list[dict]:
+    """Each seed's statistics on 2,500 samples as drawn (the ``plain`` variant of :func:`evaluate`)."""
+    return seed_statistics(plain_draws(model, members, seed), data)
 
 
 def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> dict[str, list]:
@@ -231,8 +239,7 @@ def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: 
     sampling variant: ``plain`` (as drawn), ``truncation <ψ>`` (latent ψ·z) and
     ``rejection <q>`` (discriminator rejection at the real scores' q-quantile, with each
     seed's acceptance rate). Seed 0's first points of each variant are kept for the plots."""
-    torch.manual_seed(10_000 + seed)
-    draws = {"plain": model.sample(EVAL_SAMPLES * members).view(members, EVAL_SAMPLES, 2)}
+    draws = {"plain": plain_draws(model, members, seed)}
     truncated = model.generate(args.truncation * model.sample_latent(EVAL_SAMPLES * members))
     draws[f"truncation {args.truncation:g}"] = truncated.view(members, EVAL_SAMPLES, 2)
     acceptance: dict[str, list[float]] = {}
@@ -245,11 +252,11 @@ def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: 
                 result = rejection_sample(sample, score, EVAL_SAMPLES, real_score_threshold(score(real), quantile))
                 kept.append(result.samples)
                 rates.append(result.acceptance)
-        except RuntimeError as error:  # a barely trained D rejects nearly everything: no row, the rest go on
+        except RejectionError as error:  # a barely trained D rejects nearly everything: no row, the rest go on
             print(f"{name}: skipped, seed {member}: {error}", flush=True)
             continue
         draws[name], acceptance[name] = torch.stack(kept), rates
-    variants = {name: [mode_statistics(s, data.modes, data.std).as_dict() for s in x] for name, x in draws.items()}
+    variants = {name: seed_statistics(x, data) for name, x in draws.items()}
     for name, rates in acceptance.items():
         for stats, rate in zip(variants[name], rates, strict=True):
             stats["acceptance"] = rate

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.tasks.base import looking_only
-from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
+from gan_lightning.tasks.rejection import RejectionError, check_quantile, real_score_threshold, rejection_sample
 
 
 class MixtureStatistics(Callback):
@@ -43,7 +43,7 @@ class MixtureStatistics(Callback):
         if num_samples < 1:
             raise ValueError(f"MixtureStatistics num_samples must be >= 1, got {num_samples}.")
         if rejection_quantile is not None:
-            real_score_threshold(torch.zeros(1), rejection_quantile)  # validates the range
+            check_quantile(rejection_quantile)
         self.num_samples = num_samples
         self.threshold = threshold
         self.rejection_quantile = rejection_quantile

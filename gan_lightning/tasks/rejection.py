@@ -41,11 +41,16 @@ class RejectionSamples:
         return len(self.samples) / self.drawn
 
 
-def real_score_threshold(real_scores: Tensor, quantile: float) -> float:
-    """The score below which only ``quantile`` of the real data lies."""
+def check_quantile(quantile: float) -> float:
+    """``quantile`` if it is a valid rejection quantile, else a clear error."""
     if not 0.0 <= quantile < 1.0:
         raise ValueError(f"rejection quantile must be in [0, 1) (e.g. 0.01), got {quantile}.")
-    return float(torch.quantile(real_scores.detach().flatten().double(), quantile))
+    return quantile
+
+
+def real_score_threshold(real_scores: Tensor, quantile: float) -> float:
+    """The score below which only ``quantile`` of the real data lies."""
+    return float(torch.quantile(real_scores.detach().flatten().double(), check_quantile(quantile)))
 
 
 def rejection_sample(
