@@ -14,6 +14,9 @@ import yaml
 
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import REPO_ROOT
+from tests.weights_lock import check_against_lock
+
+LOCK_FILE = REPO_ROOT / "tests" / "data" / "config_weights_lock.json"
 
 
 def is_fit_config(path: Path) -> bool:
@@ -67,6 +70,7 @@ def test_every_model_of_the_family_has_a_config():
 def test_config_trains_two_iterations(config: Path, tmp_path: Path):
     cli = GANLightningCLI(args=tiny_run(config, tmp_path))
     assert cli.trainer.global_step == 2
+    check_against_lock(LOCK_FILE, config.stem, cli.model)  # refactors keep every recipe's weights
     samples = cli.model.sample_fixed()  # what the sample grids draw, for every task
     assert torch.isfinite(samples).all()
     assert list((tmp_path / "samples").glob("step_*.png")), "no sample grid written"
