@@ -23,7 +23,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 
 from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, RunSummary, SampleGrid
 from gan_lightning.checkpoint import load_checkpoint_file
-from gan_lightning.config_errors import ExplainingArgumentParser, summarize_instantiation_error
+from gan_lightning.commands.config_errors import ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.errors import GanLightningError, one_line
 from gan_lightning.loggers.images import run_directory
 

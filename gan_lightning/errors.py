@@ -43,3 +43,8 @@ def one_line(error: BaseException) -> str:
     if found:
         message = found.group(1)
     return " ".join(message.split()) or type(error).__name__
+
+
+class CapabilityError(GanLightningError, TypeError):
+    """A command or callback asked a task for something it does not do (translate a noise
+    GAN, sample captions from an unconditional one)."""

@@ -60,6 +60,38 @@ class TinyData(pl.LightningDataModule):
         return self.val_dataloader()
 
 
+FLAT_OPTIMIZATION = {
+    "generator_optimizer": ("generator", "optimizer"),
+    "discriminator_optimizer": ("discriminator", "optimizer"),
+    "generator_scheduler": ("generator", "scheduler"),
+    "discriminator_scheduler": ("discriminator", "scheduler"),
+    "generator_clip_norm": ("generator", "clip_norm"),
+    "discriminator_clip_norm": ("discriminator", "clip_norm"),
+}
+
+
+def with_optimization(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Task kwargs with flat optimization settings (``generator_optimizer=``, ``ema_kimg=`` ...),
+    which keep the tests short, folded into the one ``optimization`` argument tasks take."""
+    from gan_lightning.training import Optimization, RoleOptimization
+
+    kwargs = dict(kwargs)
+    roles: dict[str, dict[str, Any]] = {"generator": {}, "discriminator": {}}
+    for flat, (role, field) in FLAT_OPTIMIZATION.items():
+        if flat in kwargs:
+            roles[role][field] = kwargs.pop(flat)
+    averaging = {name: kwargs.pop(name) for name in ("ema_kimg", "ema_rampup") if name in kwargs}
+    if any(roles.values()) or averaging:
+        base = kwargs.get("optimization") or Optimization()
+        kwargs["optimization"] = Optimization(
+            generator=RoleOptimization(**{**vars(base.generator), **roles["generator"]}),
+            discriminator=RoleOptimization(**{**vars(base.discriminator), **roles["discriminator"]}),
+            ema_kimg=averaging.get("ema_kimg", base.ema_kimg),
+            ema_rampup=averaging.get("ema_rampup", base.ema_rampup),
+        )
+    return kwargs
+
+
 def tiny_gan(**overrides: Any):
     """A DCGAN pair for 8×8 grey images with a few thousand parameters."""
     from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
@@ -68,10 +100,10 @@ def tiny_gan(**overrides: Any):
     kwargs: dict[str, Any] = {
         "generator": DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=4),
         "discriminator": DCGANDiscriminator(image_size=8, channels=1, base_width=4, norm="none"),
-        "num_fixed_samples": 4,
+        "num_fixed": 4,
     }
     kwargs.update(overrides)
-    return GAN(**kwargs)
+    return GAN(**with_optimization(kwargs))
 
 
 def tiny_trainer(tmp_path: Path, **overrides: Any) -> pl.Trainer:

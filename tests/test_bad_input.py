@@ -16,7 +16,7 @@ import torch
 
 from gan_lightning.checkpoint import ArchitectureMismatchError
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.config_errors import ConfigurationError, explain_config_error
+from gan_lightning.commands.config_errors import ConfigurationError, explain_config_error
 from gan_lightning.tasks import GAN
 from tests.conftest import REPO_ROOT, tiny_gan
 
@@ -132,12 +132,13 @@ def test_matching_checkpoint_loads(wide_checkpoint):
 def test_non_strict_loading_still_allows_missing_tensors(wide_checkpoint):
     """`strict=False` is a deliberate partial load (here: a model without the EMA copy)."""
     from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+    from gan_lightning.training import Optimization
 
     model = GAN.load_from_checkpoint(
         wide_checkpoint,
         generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
         discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
-        ema_kimg=None,
+        optimization=Optimization(ema_kimg=None),
         strict=False,
         weights_only=True,
     )

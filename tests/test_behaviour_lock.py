@@ -26,6 +26,7 @@ from gan_lightning.networks import LabelConcatGenerator, MLPDiscriminator, MLPGe
 from gan_lightning.objectives import HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
+from tests.conftest import with_optimization
 
 LOCK_FILE = Path(__file__).parent / "data" / "behaviour_lock.json"
 SHAPE = (1, 8, 8)
@@ -82,7 +83,8 @@ def train_and_hash(recipe: str, iterations: int = 6) -> dict[str, Any]:
     pl.seed_everything(0)
     kwargs = RECIPES[recipe]()
     conditional = kwargs.pop("conditional", False)
-    model = GAN(**_networks(conditional), **kwargs, ema_kimg=None, real_batches="reuse", num_fixed_samples=4)
+    kwargs = with_optimization({**kwargs, "ema_kimg": None})
+    model = GAN(**_networks(conditional), **kwargs, real_batches="reuse", num_fixed=4)
     data = Digits8x8DataModule(batch_size=16, val_size=1797 - 64)
     trainer = pl.Trainer(
         accelerator="cpu",

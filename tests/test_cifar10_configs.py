@@ -73,7 +73,7 @@ def test_recipes_keep_the_published_settings():
     for name in ("sngan", "wgan_gp"):
         model = recipes[name]["model"]["init_args"]
         assert model["n_critic"] == 5
-        assert model["discriminator_optimizer"]["init_args"] == {"lr": 2.0e-4, "betas": [0.0, 0.9]}
+        assert model["optimization"]["discriminator"]["optimizer"]["init_args"] == {"lr": 2.0e-4, "betas": [0.0, 0.9]}
         assert model["discriminator"]["init_args"]["spectral"] is (name == "sngan")
     augment = recipes["stylegan2_diffaugment"]["model"]["init_args"]["augment"]["init_args"]
     assert augment["policy"] == ["color", "translation", "cutout"]

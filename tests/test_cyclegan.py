@@ -23,7 +23,7 @@ from gan_lightning.data.unpaired import apply_style
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.tasks import CycleGAN
 from gan_lightning.tasks.cyclegan import POOLS_KEY, ConstantThenLinearDecay, readable_digits
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_configs import tiny_run
 from tests.test_resume import assert_same_state
 
@@ -42,7 +42,7 @@ def tiny_cyclegan(**overrides: Any) -> CycleGAN:
         "num_fixed": 3,
     }
     kwargs.update(overrides)
-    return CycleGAN(**kwargs)
+    return CycleGAN(**with_optimization(kwargs))
 
 
 def styles(style: str = "thick", batch_size: int = 4) -> MNISTStylesDataModule:

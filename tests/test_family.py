@@ -39,7 +39,7 @@ def conditional_gan() -> GAN:
         ResNetGenerator(latent_dim=8, image_size=8, channels=1, width=8, num_classes=10),
         ResNetDiscriminator(image_size=8, channels=1, width=8, num_classes=10),
         objective=HingeLoss(),
-        num_fixed_samples=20,
+        num_fixed=20,
     )
 
 
@@ -56,7 +56,7 @@ def test_pacgan_trains_through_the_module_and_validation(make_trainer):
     model = GAN(
         MLPGenerator(data_shape=[1, 8, 8], latent_dim=4, hidden_dims=[16]),
         PackedDiscriminator(MLPDiscriminator(data_shape=[4, 8, 8], hidden_dims=[16]), pack=4),
-        num_fixed_samples=4,
+        num_fixed=4,
     )
     trainer = make_trainer(max_steps=2)
     trainer.fit(model, TinyData())
@@ -71,7 +71,7 @@ def test_stylegan_with_lazy_r1_and_minibatch_std_trains(make_trainer):
         StyleGAN2Generator(latent_dim=8, image_size=8, channels=1, width=8, w_dim=8, mapping_layers=2),
         ResNetDiscriminator(image_size=8, channels=1, width=8, spectral=False, minibatch_std_group=4),
         regularizers=[r1],
-        num_fixed_samples=4,
+        num_fixed=4,
     )
     trainer = make_trainer(max_steps=3)
     trainer.fit(model, TinyData())
@@ -97,7 +97,7 @@ def acgan(weight: float = 1.0):
         ResNetGenerator(latent_dim=8, image_size=8, channels=1, width=8, num_classes=10),
         ResNetDiscriminator(image_size=8, channels=1, width=8, aux_classes=10, spectral=False),
         classification_weight=weight,
-        num_fixed_samples=10,
+        num_fixed=10,
     )
 
 

@@ -17,7 +17,7 @@ from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, StyleGAN2Generator
 from gan_lightning.regularizers import GradientPenalty, ModeSeekingPenalty, PathLengthPenalty, R1Penalty
 from gan_lightning.tasks import GAN
-from tests.conftest import tiny_gan
+from tests.conftest import tiny_gan, with_optimization
 from tests.test_resume import assert_same_state
 
 TRAIN = 64  # training digits: Digits8x8 with the rest held out
@@ -114,10 +114,10 @@ def tiny_stylegan(**overrides: Any) -> GAN:
     kwargs: dict[str, Any] = {
         "generator": StyleGAN2Generator(latent_dim=8, image_size=8, channels=1, width=8, w_dim=8, mapping_layers=2),
         "discriminator": DCGANDiscriminator(image_size=8, channels=1, base_width=4, norm="none"),
-        "num_fixed_samples": 4,
+        "num_fixed": 4,
     }
     kwargs.update(overrides)
-    return GAN(**kwargs)
+    return GAN(**with_optimization(kwargs))
 
 
 def test_path_length_penalty_runs_lazily_and_keeps_its_mean_in_the_checkpoint(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_held_out_scores_use_training_mode_and_change_nothing(tmp_path: Path) ->
             torch.nn.Linear(16, 1),
             torch.nn.Flatten(0),
         ),
-        num_fixed_samples=4,
+        num_fixed=4,
     )
     run = trainer(tmp_path, max_steps=2, limit_val_batches=0)
     run.fit(model, datamodule=digits())
@@ -195,10 +195,8 @@ def test_held_out_scores_use_training_mode_and_change_nothing(tmp_path: Path) ->
         expected = torch.sigmoid(model.discriminator(real)).mean()
         model.discriminator.eval()
         in_eval_mode = torch.sigmoid(model.discriminator(real)).mean()
-    scores: dict[str, Any] = {}
-    model.log_dict = lambda values, **kw: scores.update(values)  # type: ignore[method-assign]
-    model._held_out_scores((real, torch.zeros(16, dtype=torch.long)), "val")
-    assert scores["val/D(x)"] == pytest.approx(float(expected), abs=1e-6)
+    scores = model.held_out_diagnostics((real, torch.zeros(16, dtype=torch.long)), {})
+    assert scores["D(x)"] == pytest.approx(float(expected), abs=1e-6)
     assert abs(float(expected) - float(in_eval_mode)) > 1e-4, "BatchNorm should make the modes differ"
 
 

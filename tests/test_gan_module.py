@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -9,8 +11,8 @@ from torch import nn
 from gan_lightning.objectives import WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.ema import ema_beta, ema_half_life_steps, update_ema
-from tests.conftest import TinyData, tiny_gan
+from gan_lightning.training.ema import ema_beta, update_ema
+from tests.conftest import TinyData, tiny_gan, with_optimization
 
 
 def snapshot(module: nn.Module) -> list[torch.Tensor]:
@@ -39,9 +41,9 @@ class RecordingGAN(GAN):
 
 def recording_gan(**overrides) -> RecordingGAN:
     reference = tiny_gan()
-    kwargs = {"generator": reference.generator, "discriminator": reference.discriminator, "num_fixed_samples": 4}
+    kwargs = {"generator": reference.generator, "discriminator": reference.discriminator, "num_fixed": 4}
     kwargs.update(overrides)
-    return RecordingGAN(**kwargs)
+    return RecordingGAN(**with_optimization(kwargs))
 
 
 def test_one_iteration_updates_both_networks_each_in_its_own_phase(make_trainer):
@@ -135,14 +137,19 @@ def test_ema_update_rule():
     assert torch.allclose(average.weight, expected)
 
 
+def half_life_steps(beta: float) -> float:
+    """Updates after which an average with decay ``beta`` has forgotten half of its past."""
+    return math.log(0.5) / math.log(beta)
+
+
 def test_ema_half_life_is_in_images_whatever_the_batch_size():
     # 10 kimg half-life: 10,000 images halve an update's weight at batch 32, 64 or 4 GPUs × 64.
     for batch in (32, 64, 256):
         beta = ema_beta(images_seen=10**7, images_per_step=batch, ema_kimg=10.0)
-        assert ema_half_life_steps(beta) * batch == pytest.approx(10_000, rel=1e-4)
+        assert half_life_steps(beta) * batch == pytest.approx(10_000, rel=1e-4)
     # the ramp-up caps the half-life at ema_rampup × images seen early in training ...
     young = ema_beta(images_seen=6_400, images_per_step=64, ema_kimg=10.0, ema_rampup=0.05)
-    assert ema_half_life_steps(young) * 64 == pytest.approx(320, rel=1e-4)
+    assert half_life_steps(young) * 64 == pytest.approx(320, rel=1e-4)
     # ... and no longer once ema_kimg is the smaller of the two
     assert ema_beta(10**7, 64, 10.0, ema_rampup=0.05) == ema_beta(10**7, 64, 10.0)
 
@@ -189,7 +196,7 @@ def test_uniform_latent_is_bounded():
         ({"ema_kimg": -1.0}, "ema_kimg"),
         ({"real_batches": "sometimes"}, "real_batches"),
         ({"generator": nn.Linear(4, 4)}, "latent_dim"),
-        ({"discriminator_clip_norm": 0.0}, "discriminator_clip_norm"),
+        ({"discriminator_clip_norm": 0.0}, "clip_norm"),
     ],
 )
 def test_invalid_arguments_fail_with_a_clear_message(overrides, message):

@@ -23,7 +23,7 @@ from tests.wandb_records import read_records
 def test_sample_grid_png_with_csv_logger(tmp_path: Path):
     grid = SampleGrid()
     trainer = tiny_trainer(tmp_path, max_steps=2, logger=CSVLogger(tmp_path, name="csv"), callbacks=[grid])
-    trainer.fit(tiny_gan(num_fixed_samples=9), TinyData())
+    trainer.fit(tiny_gan(num_fixed=9), TinyData())
     pngs = sorted((Path(trainer.logger.log_dir) / "samples").glob("step_*.png"))
     assert [p.name for p in pngs] == ["step_0000002.png"]
     width, height = Image.open(pngs[0]).size
@@ -80,7 +80,7 @@ def test_wandb_tensorboard_and_png_show_the_same_picture(tmp_path: Path):
     tensorboard = TensorBoardLogger(tmp_path, name="tb")
     wandb = WandbLogger(project="p", save_dir=str(tmp_path), offline=True)
     trainer = tiny_trainer(tmp_path, max_epochs=2, max_steps=-1, logger=[tensorboard, wandb], callbacks=[SampleGrid()])
-    trainer.fit(tiny_gan(num_fixed_samples=9), TinyData(num=32, batch_size=16))
+    trainer.fit(tiny_gan(num_fixed=9), TinyData(num=32, batch_size=16))
     run_folder = Path(wandb.experiment.settings.sync_dir)  # offline-run-*; wandb may cache another test's WANDB_DIR
     wandb.experiment.finish()
 

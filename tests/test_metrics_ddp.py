@@ -42,7 +42,7 @@ def evaluate(metrics: GenerativeMetrics, rank: int, world: int) -> dict[str, flo
     assert metrics._share(len(fakes)) == len(fake_share)
     metrics.update_fakes_from(lambda n, generator: fake_share[:n])  # batch_size > share: one call
     metrics.update_floor_from(floor)
-    return {**metrics.compute(), **metrics.compute_floor(), **{f"n_{k}": v for k, v in metrics.counts().items()}}
+    return {**metrics.fake_scores(), **metrics.floor_scores(), **{f"n_{k}": v for k, v in metrics.counts().items()}}
 
 
 def _worker(rank: int, world: int, folder: str) -> None:

@@ -16,12 +16,12 @@ from torch.utils.data import Dataset
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.config_errors import ConfigurationError
+from gan_lightning.commands.config_errors import ConfigurationError
 from gan_lightning.data.paired import edge_map
 from gan_lightning.data.translation import TensorDictDataset, TranslationDataModule, mnist5k_digits
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
 from gan_lightning.tasks import Pix2Pix
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_resume import assert_same_state
 
 CONFIG = REPO_ROOT / "configs" / "pix2pix.yaml"
@@ -52,10 +52,10 @@ def tiny_pix2pix(**overrides: Any) -> Pix2Pix:
     kwargs: dict[str, Any] = {
         "generator": UNetGenerator(1, 1, SIZE, base_width=4, max_width=8),
         "discriminator": PatchDiscriminator(2, base_width=4, image_size=SIZE),
-        "num_fixed_pairs": 3,
+        "num_fixed": 3,
     }
     kwargs.update(overrides)
-    return Pix2Pix(**kwargs)
+    return Pix2Pix(**with_optimization(kwargs))
 
 
 def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
@@ -107,7 +107,7 @@ def test_a_discriminator_that_does_not_see_the_source_is_refused():
         tiny_pix2pix(discriminator=PatchDiscriminator(1, base_width=4, image_size=SIZE))
 
 
-@pytest.mark.parametrize("bad", [{"l1_weight": -1.0}, {"sample_mode": "test"}, {"num_fixed_pairs": 0}])
+@pytest.mark.parametrize("bad", [{"l1_weight": -1.0}, {"sample_mode": "test"}, {"num_fixed": 0}])
 def test_bad_settings_are_clear_errors(bad: dict[str, Any]):
     with pytest.raises(ValueError, match=next(iter(bad))):
         tiny_pix2pix(**bad)

@@ -20,7 +20,7 @@ from gan_lightning.metrics import MNISTFeatures, PerceptualLoss, bicubic_upscale
 from gan_lightning.networks import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import LeastSquaresLoss
 from gan_lightning.tasks import SRGAN
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_configs import tiny_run
 from tests.test_fidelity import trainer
 from tests.test_resume import assert_same_state
@@ -31,8 +31,8 @@ HR, SCALE = 16, 4
 def tiny_srgan(**kwargs: Any) -> SRGAN:
     kwargs.setdefault("generator", SRResNet(1, SCALE, width=8, num_blocks=1))
     kwargs.setdefault("discriminator", SRGANDiscriminator(1, HR, base_width=4, dense_width=16))
-    kwargs.setdefault("num_fixed_samples", 4)
-    return SRGAN(**kwargs)
+    kwargs.setdefault("num_fixed", 4)
+    return SRGAN(**with_optimization(kwargs))
 
 
 def data(batch_size: int = 8) -> MNISTSuperResolutionDataModule:
@@ -59,7 +59,7 @@ def test_translate_upscales_and_sample_fixed_interleaves_bicubic_sr_hr(tmp_path:
     torch.testing.assert_close(strips[1::3], model.translate(lr))
     torch.testing.assert_close(strips[2::3], hr)
     torch.testing.assert_close(model.sample(2), strips[1:6:3])
-    with pytest.raises(ValueError, match="num_fixed_samples"):
+    with pytest.raises(ValueError, match="num_fixed"):
         model.sample(5)
     held_out = run.datamodule.val_set[0]
     assert torch.equal(hr[0], held_out["target"]), "strips must show held-out images, not training ones"

@@ -76,13 +76,18 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
             node = node[key]
         assert node == value, name
     assert model.n_critic == point["model.init_args.n_critic"]
-    assert model.ema_kimg == point["model.init_args.ema_kimg"]
+    assert model.ema_kimg == point["model.init_args.optimization.ema_kimg"]
     assert data.batch_size == point["data.init_args.batch_size"]
-    assert init["generator_optimizer"]["init_args"]["lr"] == point["model.init_args.generator_optimizer.init_args.lr"]
+    assert (
+        init["generator_optimizer"]["init_args"]["lr"]
+        == point["model.init_args.optimization.generator.optimizer.init_args.lr"]
+    )
     configured = model.configure_optimizers()  # ([optimizers], [schedulers]) when the config decays the LR
     optimizer_g, optimizer_d = configured[0] if isinstance(configured[0], list) else configured
-    assert optimizer_g.param_groups[0]["lr"] == point["model.init_args.generator_optimizer.init_args.lr"]
-    assert optimizer_d.param_groups[0]["lr"] == point["model.init_args.discriminator_optimizer.init_args.lr"]
+    assert optimizer_g.param_groups[0]["lr"] == point["model.init_args.optimization.generator.optimizer.init_args.lr"]
+    assert (
+        optimizer_d.param_groups[0]["lr"] == point["model.init_args.optimization.discriminator.optimizer.init_args.lr"]
+    )
 
 
 def test_agent_command_trains_one_step(tmp_path: Path):

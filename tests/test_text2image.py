@@ -23,14 +23,14 @@ from gan_lightning.cli import GANLightningCLI, main
 from gan_lightning.data import CaptionDataModule, CaptionFileError, DataNotFoundError, MNISTCaptionsDataModule
 from gan_lightning.data.embedded import _mnist5k_pixels
 from gan_lightning.data.mnist_captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
+from gan_lightning.data.tokenizer import Tokenizer, UnknownWordsError, Vocabulary
 from gan_lightning.errors import CommandLineError
 from gan_lightning.metrics.captions import caption_scores, ink_extent, ink_mass, read_position
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
 from gan_lightning.tasks.text2image import contrastive_matching, interpolated, matching_aware_loss, mismatched
-from gan_lightning.text import Tokenizer, UnknownWordsError, Vocabulary
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_resume import assert_same_state
 
 CONFIG = REPO_ROOT / "configs" / "text2image.yaml"
@@ -50,11 +50,11 @@ def tiny_model(**overrides: Any) -> TextToImage:
         "text_encoder": TextEncoder(48, word_dim=8, hidden_dim=8, embedding_dim=8),
         "generator": TextToImageGenerator(8, 8, condition_dim=4, image_size=SIZE, base_width=4),
         "discriminator": MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4),
-        "num_fixed_captions": 3,
+        "num_fixed": 3,
         "noises_per_caption": 2,
     }
     kwargs.update(overrides)
-    return TextToImage(**kwargs)
+    return TextToImage(**with_optimization(kwargs))
 
 
 def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
@@ -405,7 +405,7 @@ def test_fixed_samples_are_rows_of_captions_and_leave_training_alone(tmp_path: P
     torch.rand(5)
     assert torch.equal(model.sample_fixed(), grid)
     captions = model.fixed_captions()
-    by_prompt = model.sample_prompts(captions, 2, seed=0)
+    by_prompt = model.sample_captions(captions, 2, seed=0)
     assert by_prompt.shape == grid.shape
     assert not torch.equal(grid[0], grid[1]), "the noise of a row's columns is ignored"
 

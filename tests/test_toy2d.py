@@ -14,8 +14,8 @@ from gan_lightning.data import GaussianMixture2DDataModule, Grid2DDataModule, Ri
 from gan_lightning.data.toy2d import grid_modes, ring_modes
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.sampling.rejection import RejectionError, real_score_threshold, rejection_sample
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
 
 
 def test_mixtures_match_the_protocol():
@@ -102,7 +102,7 @@ def test_sample_grid_writes_a_scatter_plot_for_2d_data(make_trainer, tmp_path):
     model = GAN(
         MLPGenerator(data_shape=[2], latent_dim=4, hidden_dims=[16], output="linear"),
         MLPDiscriminator(data_shape=[2], hidden_dims=[16]),
-        num_fixed_samples=32,
+        num_fixed=32,
     )
     grid = SampleGrid()
     trainer = make_trainer(max_steps=2, callbacks=[grid])

@@ -11,7 +11,6 @@ from torch import nn
 
 from gan_lightning.metrics import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.networks import (
-    ImagePool,
     PatchDiscriminator,
     ResNetTranslator,
     SRGANDiscriminator,
@@ -20,6 +19,7 @@ from gan_lightning.networks import (
     patch_receptive_field,
 )
 from gan_lightning.networks.patchgan import choose_num_layers
+from gan_lightning.training import ImagePool
 
 
 def tiny_unet(image_size: int = 32, **kwargs) -> UNetGenerator:

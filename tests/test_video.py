@@ -29,7 +29,7 @@ from gan_lightning.metrics.video import clip_motion, clip_statistics, consistenc
 from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_resume import assert_same_state
 from tests.wandb_records import read_records
 
@@ -57,12 +57,12 @@ def tiny_video_gan(**overrides: Any) -> VideoGAN:
         "image_discriminator": DCGANDiscriminator(CANVAS, 1, base_width=4),
         "video_discriminator": VideoDiscriminator(FRAMES, CANVAS, 1, base_width=4),
         "frames_per_clip": 2,
-        "num_fixed_samples": 4,
+        "num_fixed": 4,
         "digit_size": DIGIT,
         "num_eval_clips": 16,
     }
     kwargs.update(overrides)
-    return VideoGAN(**kwargs)
+    return VideoGAN(**with_optimization(kwargs))
 
 
 def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:

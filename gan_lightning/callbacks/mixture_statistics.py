@@ -14,8 +14,8 @@ from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
 from gan_lightning.metrics.toy2d import mode_statistics
-from gan_lightning.tasks.base import looking_only
-from gan_lightning.tasks.rejection import RejectionError, check_quantile, real_score_threshold, rejection_sample
+from gan_lightning.sampling.rejection import RejectionError, check_quantile, real_score_threshold, rejection_sample
+from gan_lightning.training.looking import looking_only
 
 
 class MixtureStatistics(Callback):
@@ -28,7 +28,7 @@ class MixtureStatistics(Callback):
         threshold: a sample within ``threshold`` standard deviations of its nearest mode
             is high quality (3 in the protocol).
         rejection_quantile: if set, samples go through discriminator rejection
-            (:mod:`gan_lightning.tasks.rejection`): a sample is kept when D scores it at
+            (:mod:`gan_lightning.sampling.rejection`): a sample is kept when D scores it at
             least as high as this quantile of D's scores on real training points. The
             acceptance rate is logged as ``val/acceptance`` (the cost: 1/acceptance draws
             per kept sample). Needs a discriminator that scores single samples. When D

@@ -13,6 +13,7 @@ from torchvision.utils import make_grid, save_image
 from gan_lightning.callbacks.scatter import scatter_image
 from gan_lightning.loggers.clips import film_strip, grid_frames, save_gif
 from gan_lightning.loggers.images import log_image, log_video, run_directory
+from gan_lightning.tasks.base import AdversarialTask
 
 
 class SampleGrid(Callback):
@@ -55,7 +56,8 @@ class SampleGrid(Callback):
         if samples.dim() == 2 and samples.shape[1] == 2:  # 2D toy data: a scatter plot, modes as crosses
             datamodule = getattr(pl_module.trainer, "datamodule", None) if pl_module._trainer else None
             return scatter_image(samples, getattr(datamodule, "modes", None))
-        nrow = self.nrow or getattr(pl_module, "preview_nrow", None) or max(1, int(math.sqrt(samples.shape[0])))
+        preview_nrow = pl_module.preview_nrow if isinstance(pl_module, AdversarialTask) else None
+        nrow = self.nrow or preview_nrow or max(1, int(math.sqrt(samples.shape[0])))
         return make_grid(samples, nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
 
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -16,7 +16,9 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
 
 from gan_lightning.callbacks.sample_grid import SampleGrid
+from gan_lightning.checkpoint.run_folder import find_run_config
 from gan_lightning.loggers.images import run_directory
+from gan_lightning.tasks.base import AdversarialTask
 
 
 def shown(path: str | Path) -> str:
@@ -163,14 +165,13 @@ class RunSummary(Callback):
         rows += self.logger_lines(trainer)
         chosen = checkpoints.get("best") or checkpoints.get("last")
         if chosen is not None:
-            from gan_lightning.commands.loading import find_run_config
-
             config = "" if find_run_config(Path(chosen)) else " --config <the run's config.yaml>"
             module = trainer.lightning_module
-            if callable(getattr(module, "translate", None)):  # pix2pix, CycleGAN, SRGAN
+            task = module if isinstance(module, AdversarialTask) else None
+            if task is not None and task.offers("translate"):  # pix2pix, CycleGAN, SRGAN
                 command = f"gan-lightning translate {shown(chosen)} --input <images> --out {shown(run / 'translated')}"
                 rows.append(("next", f"{command}{config}"))
-            elif getattr(module, "makes_clips", False):  # video: clips are scored in validation, not by evaluate
+            elif task is not None and task.makes_clips:  # video: clips are scored in validation, not by evaluate
                 command = f"gan-lightning sample {shown(chosen)} --out {shown(run / 'clips')} --num-images 16"
                 rows.append(("next", f"{command}{config}"))
             else:

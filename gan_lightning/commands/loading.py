@@ -16,17 +16,10 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule
 
 from gan_lightning.checkpoint import check_state_dict_fits, load_checkpoint_file
-from gan_lightning.config_errors import summarize_instantiation_error
+from gan_lightning.checkpoint.run_folder import find_run_config
+from gan_lightning.commands.config_errors import summarize_instantiation_error
 from gan_lightning.errors import CommandLineError, GanLightningError, RunConfigNotFoundError
-
-
-def find_run_config(checkpoint: Path) -> Path | None:
-    """``<run>/config.yaml`` for ``<run>/checkpoints/x.ckpt`` (or a config beside the file)."""
-    for folder in (checkpoint.parent.parent, checkpoint.parent):
-        candidate = folder / "config.yaml"
-        if candidate.is_file():
-            return candidate
-    return None
+from gan_lightning.tasks.base import AdversarialTask
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -90,11 +83,12 @@ def load_module(
     config_path = Path(config) if config is not None else find_run_config(checkpoint)
     if config_path is not None:
         section = dict(read_config(config_path)["model"])
+        section["init_args"] = upgrade_init_args(section.get("init_args", {}))
         section["init_args"] = {**section.get("init_args", {}), **accepted(section, overrides)}
         module = instantiate(section, LightningModule, "model")
         check_state_dict_fits(module, state, source=f"Checkpoint {checkpoint}")
         module.load_state_dict(state["state_dict"])
-        return module.eval(), config_path
+        return checked_task(module, checkpoint).eval(), config_path
     try:  # a module whose hyper-parameters hold all its init arguments
         module = LightningModule.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True, **overrides)
     except Exception as error:
@@ -103,7 +97,48 @@ def load_module(
             f"hyper-parameters do not describe the whole model ({type(error).__name__}: {error}). "
             "Pass --config <the run's config.yaml>."
         ) from error
-    return module.eval(), None
+    return checked_task(module, checkpoint).eval(), None
+
+
+def checked_task(module: LightningModule, checkpoint: Path) -> AdversarialTask:
+    """The commands call a task's declared capabilities: anything else is a one-line error."""
+    if not isinstance(module, AdversarialTask):
+        raise CommandLineError(
+            f"{checkpoint} holds a {type(module).__name__}, not a gan_lightning task (GAN, Pix2Pix, CycleGAN, ...): "
+            "the commands sample and translate through the task interface of gan_lightning.tasks.AdversarialTask."
+        )
+    return module
+
+
+#: Init arguments of runs made before ``optimization`` held them (run config.yaml files).
+FLAT_OPTIMIZATION = {
+    "generator_optimizer": ("generator", "optimizer"),
+    "discriminator_optimizer": ("discriminator", "optimizer"),
+    "generator_scheduler": ("generator", "scheduler"),
+    "discriminator_scheduler": ("discriminator", "scheduler"),
+    "generator_clip_norm": ("generator", "clip_norm"),
+    "discriminator_clip_norm": ("discriminator", "clip_norm"),
+    "ema_kimg": (None, "ema_kimg"),
+    "ema_rampup": (None, "ema_rampup"),
+}
+RENAMED = {"num_fixed_samples": "num_fixed", "num_fixed_pairs": "num_fixed", "num_fixed_captions": "num_fixed"}
+
+
+def upgrade_init_args(init_args: dict[str, Any]) -> dict[str, Any]:
+    """A saved run's model arguments in today's names, so its checkpoints keep loading:
+    the per-role keys move into ``optimization``, the ``num_fixed_*`` names become ``num_fixed``."""
+    upgraded = {RENAMED.get(key, key): value for key, value in init_args.items() if key not in FLAT_OPTIMIZATION}
+    moved = {key: value for key, value in init_args.items() if key in FLAT_OPTIMIZATION}
+    if moved:
+        optimization = dict(upgraded.get("optimization") or {})
+        for key, value in moved.items():
+            role, name = FLAT_OPTIMIZATION[key]
+            if role is None:
+                optimization[name] = value
+            else:
+                optimization[role] = {**optimization.get(role, {}), name: value}
+        upgraded["optimization"] = optimization
+    return upgraded
 
 
 def load_datamodule(config_path: Path | None, checkpoint: Path) -> LightningDataModule:

@@ -134,7 +134,7 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     if args.prompt:
         return write_prompt_grids(module, args)
     labels = requested_labels(module, args)
-    if getattr(module, "makes_clips", False):
+    if module.makes_clips:
         return write_clips(module, args)
     use_ema = not args.raw_generator
     generator = torch.Generator().manual_seed(args.seed)
@@ -206,14 +206,14 @@ def write_clips(module: Any, args: argparse.Namespace) -> dict[str, Path]:
 def write_prompt_grids(module: Any, args: argparse.Namespace) -> dict[str, Path]:
     """``<out>/prompt_<i>.png`` per ``--prompt`` (``--per-prompt`` noises, the same for every
     prompt, seeded by ``--seed``) and ``<out>/prompts.txt`` listing which file is which."""
-    if not hasattr(module, "sample_prompts"):
+    if not module.offers("sample_captions"):
         raise CommandLineError(
             f"--prompt needs a text-to-image model (TextToImage); {args.checkpoint} holds a "
             f"{type(module).__name__}, which does not read text."
         )
     if args.per_prompt < 1:
         raise CommandLineError("--per-prompt must be >= 1.")
-    images = module.sample_prompts(args.prompt, args.per_prompt, seed=args.seed, use_ema=not args.raw_generator)
+    images = module.sample_captions(args.prompt, args.per_prompt, seed=args.seed, use_ema=not args.raw_generator)
     args.out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for index, (prompt, grid) in enumerate(zip(args.prompt, images.split(args.per_prompt), strict=True)):

@@ -90,7 +90,7 @@ def write(image: Tensor, path: Path) -> None:
 def load_translator(checkpoint: Path, config: Path | None) -> torch.nn.Module:
     """The checkpoint's task; it must be a translation task (have ``translate``)."""
     module, _ = load_module(checkpoint, config)
-    if not callable(getattr(module, "translate", None)):
+    if not module.offers("translate"):
         raise TranslateError(
             f"{checkpoint} holds a {type(module).__name__}, not a translation task (pix2pix, CycleGAN, SRGAN): "
             "use `gan-lightning sample` for noise → image models."

@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 from gan_lightning.data.embedded import check_channels
 from gan_lightning.data.image_data import DataError, DataNotFoundError, image_transform, require_folder
 from gan_lightning.data.image_folder import scan_image_folder
+from gan_lightning.data.tokenizer import Tokenizer
 from gan_lightning.data.translation import (
     EpochDataset,
     TranslationDataModule,
@@ -35,7 +36,6 @@ from gan_lightning.data.translation import (
     read_image,
     seeded_split,
 )
-from gan_lightning.text import Tokenizer
 
 Pair = tuple[Path, list[str]]
 _HINT = (

@@ -29,9 +29,9 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from gan_lightning.data.embedded import _mnist5k_pixels
+from gan_lightning.data.tokenizer import Tokenizer
 from gan_lightning.data.translation import EpochDataset, TranslationDataModule, check_held_out, seeded_split
 from gan_lightning.metrics.captions import ink_mass
-from gan_lightning.text import Tokenizer
 
 POSITIONS = ("left", "right", "top", "bottom")
 SIZES = ("small", "large")

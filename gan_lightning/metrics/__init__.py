@@ -5,6 +5,7 @@ Feature networks: ``mnist`` (shipped, offline), ``inception`` (FID InceptionV3, 
 weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls.
 """
 
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
 from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
@@ -21,6 +22,7 @@ __all__ = [
     "ModuleFeatures",
     "PerceptualLoss",
     "StackedMNISTFeatures",
+    "TaskMetrics",
     "bicubic_upscale",
     "build_feature_network",
     "clip_motion",

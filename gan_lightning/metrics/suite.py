@@ -25,7 +25,7 @@ rank calls, so all ranks get the number one process gets on the same samples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import torch
@@ -36,8 +36,9 @@ from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.utilities import dim_zero_cat
 
-from gan_lightning.data.batch import split_batch
+from gan_lightning.batch import split_batch
 from gan_lightning.metrics import functional as MF
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
 from gan_lightning.metrics.mnist import MNISTFeatures
 
@@ -144,7 +145,7 @@ def canonical_order(rows: Tensor, seed: int = 0) -> Tensor:
     return by_value[torch.randperm(rows.shape[0], generator=generator).to(rows.device)]
 
 
-class GenerativeMetrics(nn.Module):
+class GenerativeMetrics(TaskMetrics):
     """FID (+ KID, IS, precision/recall, class coverage) of generated samples, with floors.
 
     Args:
@@ -353,11 +354,11 @@ class GenerativeMetrics(nn.Module):
             results.update(modes_covered=float(covered), class_kl=kl)
         return results
 
-    def compute(self) -> dict[str, float]:
+    def fake_scores(self) -> dict[str, float]:
         """Metrics of the generated set (collective under DDP)."""
         return self._compute("fake")
 
-    def compute_floor(self) -> dict[str, float]:
+    def floor_scores(self) -> dict[str, float]:
         """Metrics of training images vs the reference, keys suffixed ``_floor``."""
         return {f"{key}_floor": value for key, value in self._compute("floor").items()}
 
@@ -383,24 +384,26 @@ class GenerativeMetrics(nn.Module):
         results: dict[str, float] = {}
         if self.floor and floor is not None and not self.floor_ready:
             self.update_floor_from(floor)
-            results.update(self.compute_floor())
+            results.update(self.floor_scores())
             self.floor_ready = True
         self.update_fakes_from(sample)
-        results.update(self.compute())
+        results.update(self.fake_scores())
         self.reset_fakes()
         return results
 
-    # ------------------------------------------------------------------ Lightning glue
-    def on_validation_batch(self, module: Any, images: Tensor) -> None:
+    # ------------------------------------------------------------------ the TaskMetrics contract
+    def update(self, task: Any, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """Cache reference features during the first real (not sanity-check) validation."""
-        trainer = module.trainer
-        if trainer.sanity_checking or trainer.testing or self.reference_ready:
-            return
-        self.update_reference(images)
+        trainer = task.trainer
+        if not (trainer.sanity_checking or trainer.testing or self.reference_ready):
+            self.update_reference(split_batch(batch)[0])
+        return {}
 
-    def on_validation_epoch_end(self, module: Any) -> dict[str, float]:
-        """Metrics of ``module.sample`` (and, the first time, the floor). Collective under DDP."""
-        if module.trainer.sanity_checking:
+    def compute(self, task: Any) -> dict[str, float]:
+        """Metrics of ``task.sample`` (and, the first time, the floor) at each validation;
+        nothing at a sanity check or a test. Collective under DDP."""
+        module = task
+        if module.trainer.sanity_checking or module.trainer.testing:
             return {}
         self.reference_ready = True
         floor_batches = None

@@ -13,7 +13,6 @@ from gan_lightning.networks.base import conditional_call
 from gan_lightning.networks.conditional import ConditionalBatchNorm2d, LabelConcatGenerator, ProjectionHead
 from gan_lightning.networks.conditional_dcgan import ProjectionDCGANDiscriminator
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
-from gan_lightning.networks.image_pool import ImagePool
 from gan_lightning.networks.init import dcgan_init
 from gan_lightning.networks.minibatch_std import MinibatchStdDev
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
@@ -31,7 +30,6 @@ __all__ = [
     "ConditionalBatchNorm2d",
     "DCGANDiscriminator",
     "DCGANGenerator",
-    "ImagePool",
     "LabelConcatGenerator",
     "MLPDiscriminator",
     "MLPGenerator",

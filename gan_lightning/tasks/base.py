@@ -2,8 +2,16 @@
 
 A task names its *roles* (``generator``, ``discriminator``: each a set of networks with one
 optimizer) and writes its training step as a sequence of named phases, each ending in
-``self.step(role, loss)``. This base owns the rest, once:
+``self.step(role, loss)``. Everything else is a part passed in or owned here, once:
 
+* ``optimization`` (:class:`~gan_lightning.training.Optimization`): per role the optimizer,
+  LR schedule and clip norm, and the EMA half-life -- one argument for every task;
+* ``metrics``: what scores held-out batches (:class:`~gan_lightning.metrics.TaskMetrics`);
+  the task only says what it produces on one (:meth:`AdversarialTask.held_out_outputs`);
+* the capabilities commands and callbacks call -- :meth:`~AdversarialTask.sample_fixed`,
+  :meth:`~AdversarialTask.sample`, :meth:`~AdversarialTask.translate`,
+  :meth:`~AdversarialTask.sample_captions` -- declared here, so a task that lacks one
+  answers with a one-line :class:`~gan_lightning.errors.CapabilityError`;
 * manual optimization with one optimizer (and optional LR scheduler) per role, stepped
   through Lightning's strategy and precision plugin (AMP scaler, :class:`GANDDPStrategy`);
 * ``trainer.global_step`` counting *iterations* (updates of :attr:`iteration_role`), not
@@ -21,52 +29,33 @@ optimizer) and writes its training step as a sequence of named phases, each endi
 from __future__ import annotations
 
 import copy
+import inspect
+import types
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from gan_lightning.batch import batch_size_of
 from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
+from gan_lightning.errors import CapabilityError
+from gan_lightning.metrics.base import TaskMetrics, as_metric_list
 from gan_lightning.strategies import use_gan_ddp
-from gan_lightning.tasks.ema import ema_beta, update_ema
+from gan_lightning.training.ema import ema_beta, update_ema
+from gan_lightning.training.optimization import Optimization, correct_for_lazy_regularization
 
 # Lightning warns that step-interval checkpoints under manual optimization hold the state
 # *after* the optimizer steps. For a GAN that is the point: a checkpoint at iteration N is the
 # state after N complete iterations, which is what exact resume restores.
 warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
-
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
-SchedulerFactory = Callable[[Optimizer], LRScheduler]
-
-
-def default_optimizer(parameters: Iterable[nn.Parameter]) -> Optimizer:
-    """Adam(lr=2e-4, betas=(0.5, 0.999)): the DCGAN paper's setting (Radford et al. 2016)."""
-    return torch.optim.Adam(parameters, lr=2e-4, betas=(0.5, 0.999))
-
-
-def correct_for_lazy_regularization(optimizer: Optimizer, interval: int) -> None:
-    """Scale lr by ``c = interval / (interval + 1)`` and Adam's betas to ``beta ** c``.
-
-    A lazily regularized network takes ``interval + 1`` optimizer steps per ``interval``
-    minibatches (its regularization phase is a step of its own); this keeps the effective
-    learning rate and momentum horizon of the main loss unchanged (StyleGAN2, Appendix B;
-    stylegan2-ada-pytorch ``training_loop.py``, ``mb_ratio``).
-    """
-    ratio = interval / (interval + 1)
-    for group in optimizer.param_groups:
-        group["lr"] = group["lr"] * ratio
-        if "initial_lr" in group:
-            group["initial_lr"] = group["initial_lr"] * ratio
-        if "betas" in group:
-            group["betas"] = tuple(beta**ratio for beta in group["betas"])
 
 
 @contextmanager
@@ -86,31 +75,34 @@ def not_counted_as_global_step(optimizer: LightningOptimizer) -> Iterator[None]:
         optimizer._on_before_step, optimizer._on_after_step = before, after
 
 
-@contextmanager
-def looking_only(*modules: nn.Module | None, train_mode: bool = False) -> Iterator[None]:
-    """Use ``modules`` without changing them or the training RNG streams.
+def is_plain(value: Any) -> bool:
+    """Numbers, strings, ``None`` and lists/dicts of them: what a hyper-parameter file can hold."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list | tuple):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
+    return False
 
-    Everything that only looks at the model (sample grids, held-out diagnostics, strips)
-    runs inside: the global RNG is forked (noise inputs, dropout, augmentation draw from a
-    copy), buffers (BatchNorm statistics, ADA's p, ``w_avg``) are restored afterwards, and
-    each module's train/eval mode is put back. ``train_mode`` runs them as in training.
-    """
-    present = [m for m in modules if m is not None]
-    modes = [[(child, child.training) for child in m.modules()] for m in present]
-    buffers = [[b.detach().clone() for b in m.buffers()] for m in present]
-    devices = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
-    try:
-        with torch.random.fork_rng(devices=devices), torch.no_grad():
-            for m in present:
-                m.train(train_mode)
-            yield
-    finally:
-        for m, saved in zip(present, buffers, strict=True):
-            for buffer, value in zip(m.buffers(), saved, strict=True):
-                buffer.copy_(value)
-        for children in modes:
-            for child, training in children:
-                child.training = training
+
+def plain_init_arguments(frame: types.FrameType | None, task: type) -> dict[str, Any]:
+    """The plain-valued init arguments of every ``__init__`` on the stack from ``frame`` out
+    (the task's own and its bases'): saved once, by the base, for every task."""
+    arguments: dict[str, Any] = {}
+    while frame is not None and frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), task):
+        info = inspect.getargvalues(frame)
+        names = [name for name in info.args if name != "self"]
+        local = {name: info.locals[name] for name in names}
+        if info.keywords:
+            local.update(info.locals[info.keywords])
+        arguments = {**arguments, **local}  # frames run base → subclass: the most specific wins
+        frame = frame.f_back
+    return {name: value for name, value in arguments.items() if is_plain(value) and not name.startswith("_")}
+
+
+#: What a task may offer beyond training, each a method of :class:`AdversarialTask`.
+CAPABILITIES = frozenset({"sample", "translate", "sample_captions"})
 
 
 @dataclass
@@ -134,43 +126,45 @@ class AdversarialTask(LightningModule):
         self.end_iteration(batch_size, stats)
 
     Args:
-        optimizers: per role, a factory ``params -> Optimizer`` (default: Adam(2e-4, (0.5, 0.999))).
-        schedulers: per role, a factory ``optimizer -> LRScheduler``, stepped once per iteration.
-        clip_norms: per role, the gradient-norm limit (``None``: no clipping). Lightning's
-            ``gradient_clip_val`` does not apply under manual optimization.
-        ema_kimg: half-life of the weight averages in thousands of images (``None``: no EMA).
-        ema_rampup: while fewer than ``ema_kimg / ema_rampup`` thousand images were seen, the
-            half-life is ``ema_rampup`` × images seen, so early averages follow the network
-            instead of its random initialisation (``None``: no ramp-up).
+        optimization: per role the optimizer, LR schedule and gradient-norm limit, and the
+            half-life of the weight averages (:class:`~gan_lightning.training.Optimization`).
+        metrics: what scores held-out batches at each validation (and test): one
+            :class:`~gan_lightning.metrics.TaskMetrics` or a list; logged as ``val/<name>``.
+
+    Init arguments that are plain values (numbers, strings, lists of them) are saved as
+    hyper-parameters; networks, losses, factories and metrics are not (they live in the run's
+    ``config.yaml`` and the checkpoint's weights).
     """
 
     #: The role whose optimizer step ends an iteration (counted in ``global_step``).
-    iteration_role: str = "generator"
+    iteration_role: ClassVar[str] = "generator"
+    #: Images per row of :meth:`sample_fixed`'s grid (``None``: a square grid). A strip task
+    #: (source | output | target) sets its strip length so each row is one example.
+    preview_nrow: ClassVar[int | None] = None
+    #: Whether :meth:`sample` and :meth:`sample_fixed` return clips (B, C, T, H, W), written
+    #: as GIFs and film strips, instead of images.
+    makes_clips: ClassVar[bool] = False
 
     def __init__(
         self,
-        optimizers: Mapping[str, OptimizerFactory | None] | None = None,
-        schedulers: Mapping[str, SchedulerFactory | None] | None = None,
-        clip_norms: Mapping[str, float | None] | None = None,
-        ema_kimg: float | None = 10.0,
-        ema_rampup: float | None = 0.05,
+        optimization: Optimization | None = None,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
-        for role, value in (clip_norms or {}).items():
-            if value is not None and value <= 0:
-                raise ValueError(f"{role}_clip_norm must be positive or null, got {value}.")
-        if ema_kimg is not None and ema_kimg <= 0:
-            raise ValueError(f"ema_kimg must be positive (a half-life in thousands of images) or null, got {ema_kimg}.")
-        if ema_rampup is not None and ema_rampup <= 0:
-            raise ValueError(f"ema_rampup must be positive or null, got {ema_rampup}.")
-        self._optimizer_factories = dict(optimizers or {})
-        self._scheduler_factories = dict(schedulers or {})
-        self.clip_norms = dict(clip_norms or {})
-        self.ema_kimg = ema_kimg
-        self.ema_rampup = ema_rampup
+        self.optimization = optimization if optimization is not None else Optimization()
+        self.metrics = as_metric_list(metrics)
         self._averaged: list[str] = []
         self._pending_step: _PendingStep | None = None
+        self.save_hyperparameters(plain_init_arguments(inspect.currentframe().f_back, type(self)))
+
+    @property
+    def ema_kimg(self) -> float | None:
+        return self.optimization.ema_kimg
+
+    @property
+    def ema_rampup(self) -> float | None:
+        return self.optimization.ema_rampup
 
     # ------------------------------------------------------------------ what a task declares
     def role_modules(self) -> dict[str, list[nn.Module]]:
@@ -203,6 +197,81 @@ class AdversarialTask(LightningModule):
         """``averaged("generator")``, for tasks with one generator."""
         return self.averaged("generator")
 
+    # ------------------------------------------------------------------ capabilities
+    def offers(self, capability: str) -> bool:
+        """Whether this task implements ``capability`` (``sample``, ``translate``,
+        ``sample_captions``): what commands and the end-of-run summary ask before calling it."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"Unknown capability {capability!r}; tasks declare {sorted(CAPABILITIES)}.")
+        return getattr(type(self), capability) is not getattr(AdversarialTask, capability)
+
+    def sample_fixed(self) -> Tensor:
+        """What the sample grids show: the same inputs every call (fixed noise, the first
+        held-out sources), laid out :attr:`preview_nrow` per row. Every task has one."""
+        raise CapabilityError(f"{type(self).__name__} does not implement sample_fixed(), so no grid can be drawn.")
+
+    def sample(self, num: int, **kwargs: Any) -> Tensor:
+        """``num`` samples of the sampling networks from fresh noise (``gan-lightning sample``)."""
+        raise CapabilityError(
+            f"{type(self).__name__} does not draw samples from noise; use `gan-lightning translate` for "
+            "image-to-image tasks."
+        )
+
+    def translate(self, images: Tensor, direction: str | None = None, **kwargs: Any) -> Tensor:
+        """Outputs for input images (``gan-lightning translate``): image-to-image tasks."""
+        raise CapabilityError(
+            f"{type(self).__name__} does not translate images (only image-to-image tasks do: Pix2Pix, CycleGAN, "
+            "SRGAN); use `gan-lightning sample`."
+        )
+
+    def sample_captions(self, captions: list[str], per_caption: int, **kwargs: Any) -> Tensor:
+        """``per_caption`` images for each caption (``gan-lightning sample --prompt``)."""
+        raise CapabilityError(
+            f"--prompt needs a text-to-image model (TextToImage); this checkpoint holds a {type(self).__name__}, "
+            "which does not read text."
+        )
+
+    # ------------------------------------------------------------------ held-out evaluation
+    def held_out_outputs(self, batch: Any, batch_idx: int) -> dict[str, Tensor]:
+        """What the task makes from one held-out batch, for :attr:`metrics` to score
+        (a translation of its sources, images for its captions ...). Nothing by default."""
+        return {}
+
+    def held_out_diagnostics(self, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The task's own held-out numbers (D's scores, losses), beside :attr:`metrics`'."""
+        return {}
+
+    def evaluate_batch(self, batch: Any, batch_idx: int, prefix: str) -> None:
+        """Log the task's diagnostics and every metric's per-batch scores as ``<prefix>/<name>``."""
+        outputs = self.held_out_outputs(batch, batch_idx)
+        scores = dict(self.held_out_diagnostics(batch, outputs))
+        for metric in self.metrics:
+            scores.update(metric.update(self, batch, outputs))
+        if scores:
+            self.log_dict(
+                {f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=batch_size_of(batch), sync_dist=True
+            )
+
+    def evaluate_epoch(self, prefix: str) -> None:
+        """Every metric's whole-set scores (FID ...): every rank computes, the states sync."""
+        scores: dict[str, Any] = {}
+        for metric in self.metrics:
+            scores.update(metric.compute(self))
+        if scores:
+            self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, sync_dist=True)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self.evaluate_epoch("val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self.evaluate_epoch("test")
+
     # ------------------------------------------------------------------ trainer set-up
     def setup(self, stage: str) -> None:
         """Runs before the strategy wraps the model: plain ``strategy="ddp"`` becomes
@@ -227,18 +296,18 @@ class AdversarialTask(LightningModule):
         optimizers, schedulers = [], []
         for role, modules in self.role_modules().items():
             parameters = [p for module in modules for p in module.parameters()]
-            optimizer = (self._optimizer_factories.get(role) or default_optimizer)(parameters)
+            settings = self.optimization.of(role)
+            optimizer = settings.build_optimizer(parameters)
             interval = self.lazy_interval(role)
             if interval is not None and interval > 1:
                 correct_for_lazy_regularization(optimizer, interval)
             optimizers.append(optimizer)
-            factory = self._scheduler_factories.get(role)
-            if factory is None:
+            if settings.scheduler is None:
                 continue
-            scheduler = factory(optimizer)
+            scheduler = settings.scheduler(optimizer)
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(
-                    f"{role}_scheduler: ReduceLROnPlateau needs a monitored metric and GAN losses are not "
+                    f"optimization.{role}.scheduler: ReduceLROnPlateau needs a monitored metric and GAN losses are not "
                     "one to minimise; use a step-based schedule (LinearLR, CosineAnnealingLR, ...)."
                 )
             schedulers.append(scheduler)
@@ -295,7 +364,7 @@ class AdversarialTask(LightningModule):
         pending = self._pending_step
         if pending is None:
             return
-        limit = self.clip_norms.get(pending.role)
+        limit = self.optimization.of(pending.role).clip_norm
         if limit is None and not pending.log:
             return
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]

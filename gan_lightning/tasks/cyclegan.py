@@ -11,7 +11,7 @@ code's ``optimize_parameters``:
   identity loss λ_id·λ·(‖G_ab(b) − b‖₁ + ‖G_ba(a) − a‖₁) (Sec. 5.2 and 7.1, λ_id = 0.5);
 * **D main** — both discriminators in one step: each on real images of its domain against
   this iteration's translations mixed with older ones from a 50-image history
-  (:class:`~gan_lightning.networks.ImagePool`, Sec. 4; Shrivastava et al. 2017).
+  (:class:`~gan_lightning.training.ImagePool`, Sec. 4; Shrivastava et al. 2017).
 
 Batches are ``{"a": (B, C, H, W), "b": (B, C, H, W)}`` in [-1, 1] (plus ``label_a``,
 ``label_b`` where digits are known), as the unpaired datamodules deliver them.
@@ -32,9 +32,12 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from gan_lightning.data.unpaired import STYLES, apply_style, in_style
 from gan_lightning.metrics.mnist import shipped_digit_reader
-from gan_lightning.networks import ImagePool, PatchDiscriminator, ResNetTranslator
+from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.objectives import AdversarialObjective, LeastSquaresLoss
-from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.image_pool import ImagePool
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 __all__ = ["ConstantThenLinearDecay", "CycleGAN", "readable_digits"]
 
@@ -110,13 +113,11 @@ class CycleGAN(AdversarialTask):
         identity_weight: λ_id, the identity loss's weight *relative to* λ (0.5, Sec. 7.1);
             0 disables it (needed when A and B have different channel counts).
         pool_size: images in each discriminator's history (50, Sec. 4); 0 disables the pools.
-        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer`` over
-            both networks of the role; default Adam(2e-4, (0.5, 0.999)) (Sec. 7.1).
-        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
-            stepped once per iteration (:class:`ConstantThenLinearDecay` is the paper's).
-        generator_clip_norm / discriminator_clip_norm: gradient-norm limits per role.
-        ema_kimg / ema_rampup: moving averages of both translators (off by default; the paper
-            has none); samples and validation use them when on.
+        optimization: per role (both networks of the role) the optimizer, schedule and clip
+            norm (:class:`~gan_lightning.training.Optimization`); default Adam(2e-4, (0.5, 0.999))
+            (Sec. 7.1), :class:`ConstantThenLinearDecay` is the paper's schedule. Moving averages
+            of both translators are off by default (the paper has none); when on, samples and
+            validation use them.
         num_fixed: held-out (a, b) pairs drawn in the strips of :meth:`sample_fixed`.
     """
 
@@ -135,36 +136,10 @@ class CycleGAN(AdversarialTask):
         cycle_weight: float = 10.0,
         identity_weight: float = 0.5,
         pool_size: int = 50,
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = None,
-        ema_rampup: float | None = 0.05,
+        optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 8,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator_ab",
-                "generator_ba",
-                "discriminator_a",
-                "discriminator_b",
-                "objective",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-            ]
-        )
+        super().__init__(optimization)
         for name, value in (
             ("adversarial_weight", adversarial_weight),
             ("cycle_weight", cycle_weight),

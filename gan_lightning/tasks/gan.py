@@ -17,7 +17,7 @@ D reg (lazy regularizers, their own step), G main, G reg.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,22 +26,18 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from gan_lightning.augment.base import observe_real_logits, set_iteration
-from gan_lightning.data.batch import split_batch
-from gan_lightning.metrics import GenerativeMetrics
+from gan_lightning.batch import split_batch
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.regularizers import DiscriminatorBatch, GeneratorBatch, GeneratorRegularizer, Regularizer
-from gan_lightning.tasks.base import (
-    AdversarialTask,
-    OptimizerFactory,
-    SchedulerFactory,
-    default_optimizer,
-    looking_only,
-)
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import DEFAULT_OPTIMIZATION, Optimization
 
 Batch = Tensor | tuple[Tensor, ...] | list[Tensor]
 
-__all__ = ["GAN", "FakeBatch", "default_optimizer", "split_batch"]
+__all__ = ["GAN", "FakeBatch"]
 
 
 @dataclass
@@ -90,20 +86,17 @@ class GAN(AdversarialTask):
         n_critic: discriminator updates per generator update (WGAN: 5).
         real_batches: ``fresh`` (a new real batch for every critic update, as in the WGAN
             papers) or ``reuse`` (one real batch for all ``n_critic`` updates).
-        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer``
-            (``class_path: torch.optim.Adam`` in YAML). Default: Adam(2e-4, (0.5, 0.999)).
-        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
-            stepped once per iteration, so ``total_iters: ${trainer.max_steps}`` spans the run.
-        generator_clip_norm / discriminator_clip_norm: clip each network's gradient norm.
-        ema_kimg: half-life of the generator's moving average in thousands of generated
-            images (``None`` disables it); samples and metrics use the average.
-        ema_rampup: half-life at most ``ema_rampup`` × images seen, early in training.
+        optimization: per role the optimizer, LR schedule and clip norm, and the half-life of
+            the generator's moving average (samples and metrics use the average);
+            :class:`~gan_lightning.training.Optimization`, default Adam(2e-4, (0.5, 0.999)) and
+            ``ema_kimg`` 10.
         latent_distribution: ``normal`` or ``uniform`` on [-1, 1].
-        num_fixed_samples: size of the fixed latent batch used for sample grids.
+        num_fixed: size of the fixed latent batch used for sample grids.
         sample_seed: seed of that fixed batch (and of the noise inputs when drawing it), so
             grids are comparable across epochs and runs.
         metrics: sample-quality metrics computed at each validation from the sampling
-            generator (:class:`~gan_lightning.metrics.GenerativeMetrics`), logged as ``val/<name>``.
+            generator (:class:`~gan_lightning.metrics.GenerativeMetrics`, or any
+            :class:`~gan_lightning.metrics.TaskMetrics`), logged as ``val/<name>``.
     """
 
     def __init__(
@@ -116,41 +109,13 @@ class GAN(AdversarialTask):
         augment: nn.Module | None = None,
         n_critic: int = 1,
         real_batches: Literal["fresh", "reuse"] = "fresh",
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = 10.0,
-        ema_rampup: float | None = 0.05,
+        optimization: Optimization = DEFAULT_OPTIMIZATION,
         latent_distribution: Literal["normal", "uniform"] = "normal",
-        num_fixed_samples: int = 64,
+        num_fixed: int = 64,
         sample_seed: int = 0,
-        metrics: GenerativeMetrics | None = None,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "discriminator",
-                "objective",
-                "regularizers",
-                "generator_regularizers",
-                "augment",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-                "metrics",
-            ]
-        )
+        super().__init__(optimization, metrics)
         if not hasattr(generator, "latent_dim"):
             raise ValueError(
                 f"The generator ({type(generator).__name__}) must expose `latent_dim` (the size of z) "
@@ -160,8 +125,8 @@ class GAN(AdversarialTask):
             raise ValueError(f"n_critic must be >= 1 (discriminator updates per generator update), got {n_critic}.")
         if real_batches not in ("fresh", "reuse"):
             raise ValueError(f"real_batches must be 'fresh' or 'reuse', got {real_batches!r}.")
-        if num_fixed_samples < 1:
-            raise ValueError(f"num_fixed_samples must be >= 1, got {num_fixed_samples}.")
+        if num_fixed < 1:
+            raise ValueError(f"num_fixed must be >= 1, got {num_fixed}.")
         if latent_distribution not in ("normal", "uniform"):
             raise ValueError(f"latent_distribution must be 'normal' or 'uniform', got {latent_distribution!r}.")
 
@@ -178,7 +143,6 @@ class GAN(AdversarialTask):
         self.augment = augment
         self.n_critic = n_critic
         self.real_batches = real_batches
-        self.metrics = metrics
         self.latent_dim: int = generator.latent_dim
         self.latent_distribution = latent_distribution
         self.sample_seed = sample_seed
@@ -186,11 +150,9 @@ class GAN(AdversarialTask):
         self._recent_real: tuple[Tensor, Tensor | None] | None = None  # for held-out diagnostics
 
         seeded = torch.Generator().manual_seed(sample_seed)
-        self.register_buffer("fixed_latent", self._draw_latent(num_fixed_samples, seeded))
+        self.register_buffer("fixed_latent", self._draw_latent(num_fixed, seeded))
         num_classes = getattr(generator, "num_classes", 0)
-        fixed_labels = (
-            torch.arange(num_fixed_samples) % num_classes if num_classes else torch.zeros(0, dtype=torch.long)
-        )
+        fixed_labels = torch.arange(num_fixed) % num_classes if num_classes else torch.zeros(0, dtype=torch.long)
         self.register_buffer("fixed_labels", fixed_labels)
 
     # ------------------------------------------------------------------ declarations
@@ -425,17 +387,16 @@ class GAN(AdversarialTask):
         }
 
     # ------------------------------------------------------------------ held-out diagnostics
-    def _held_out_scores(self, batch: Batch, prefix: str) -> Tensor:
+    def held_out_diagnostics(self, batch: Batch, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """D on held-out real data against raw-G samples, scored exactly as in training (D's
         training mode, the augmentation, the raw generator), and D(x) on the latest training
         batch the same way: a D that rates training data far above held-out data is
-        overfitting (Karras et al. 2020, ADA Sec. 2.2). Logged as ``<prefix>/D(x)``,
-        ``<prefix>/D(x_train)`` and ``<prefix>/D(x)_gap`` (train − held-out). Nothing is
-        changed: buffers, modes and RNG streams are restored afterwards."""
+        overfitting (Karras et al. 2020, ADA Sec. 2.2). Logged as ``val/D(x)``,
+        ``val/D(x_train)`` and ``val/D(x)_gap`` (train − held-out). Nothing is changed:
+        buffers, modes and RNG streams are restored afterwards."""
         real, labels = split_batch(batch)
-        size = real.shape[0]
         with looking_only(self.generator, self.discriminator, self.augment, train_mode=True):
-            fake = self.fake_batch(size, labels)
+            fake = self.fake_batch(real.shape[0], labels)
             real_logits = self.score(real, labels)
             fake_logits = self.score(fake.images, fake.labels)
             scores = {
@@ -447,22 +408,7 @@ class GAN(AdversarialTask):
                 train_real, train_labels = self._recent_real
                 scores["D(x_train)"] = self.objective.readout(self.score(train_real, train_labels)).mean()
                 scores["D(x)_gap"] = scores["D(x_train)"] - scores["D(x)"]
-        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=size, sync_dist=True)
-        return real
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        real = self._held_out_scores(batch, "val")
-        if self.metrics is not None:
-            self.metrics.on_validation_batch(self, real)
-
-    def on_validation_epoch_end(self) -> None:
-        """Sample-quality metrics (every rank computes; the states sync across processes)."""
-        if self.metrics is not None:
-            results = self.metrics.on_validation_epoch_end(self)
-            self.log_dict({f"val/{name}": value for name, value in results.items()}, sync_dist=True)
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._held_out_scores(batch, "test")
+        return scores
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Treats each batch's size as a request for that many samples."""

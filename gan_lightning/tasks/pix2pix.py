@@ -31,7 +31,9 @@ from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.networks.patchgan import PatchDiscriminator
 from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 Batch = Mapping[str, Tensor]
 SampleMode = Literal["train", "dropout", "eval"]
@@ -84,13 +86,10 @@ class Pix2Pix(AdversarialTask):
         l1_weight: λ of Eq. 4 (100 in the paper).
         source_channels, target_channels, image_size: the data's; used only to build the
             default networks.
-        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer``;
-            default Adam(2e-4, (0.5, 0.999)) (Sec. 3.3).
-        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
-            stepped once per iteration.
-        generator_clip_norm / discriminator_clip_norm: clip each network's gradient norm.
-        ema_kimg: half-life of a moving average of G in thousands of images; ``None`` (the
-            paper has none). With one, strips and validation use the average.
+        optimization: per role the optimizer, schedule and clip norm
+            (:class:`~gan_lightning.training.Optimization`); default Adam(2e-4, (0.5, 0.999))
+            (Sec. 3.3) and no moving average of G (the paper has none; with one, strips and
+            validation use it).
         sample_mode: how G runs whenever the task only looks at it (strips, validation,
             :meth:`translate`). ``train`` is the paper's inference (Sec. 3.3): "exactly the same
             manner as during the training phase" — dropout on (the noise source) and batch norm
@@ -98,7 +97,7 @@ class Pix2Pix(AdversarialTask):
             small or single-image batches after training with large ones). ``eval``: deterministic.
             Either way the training RNG and G's buffers are untouched, and the dropout draws are
             seeded from ``sample_seed``, so strips and ``val/*`` numbers repeat.
-        num_fixed_pairs: held-out pairs shown as strips (source | output | target), the first
+        num_fixed: held-out pairs shown as strips (source | output | target), the first
             ones of the datamodule's held-out set.
         sample_seed: seed of the dropout draws when sampling.
         read_digits: when held-out batches carry ``"label"``, log ``val/digit_accuracy``: how
@@ -116,43 +115,19 @@ class Pix2Pix(AdversarialTask):
         source_channels: int = 3,
         target_channels: int = 3,
         image_size: int = 256,
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = None,
-        ema_rampup: float | None = 0.05,
+        optimization: Optimization = WITHOUT_EMA,
         sample_mode: SampleMode = "train",
-        num_fixed_pairs: int = 8,
+        num_fixed: int = 8,
         sample_seed: int = 0,
         read_digits: bool = True,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "discriminator",
-                "objective",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-            ]
-        )
+        super().__init__(optimization)
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (the paper's λ is 100), got {l1_weight}.")
         if sample_mode not in ("train", "dropout", "eval"):
             raise ValueError(f"sample_mode must be 'train', 'dropout' or 'eval', got {sample_mode!r}.")
-        if num_fixed_pairs < 1:
-            raise ValueError(f"num_fixed_pairs must be >= 1, got {num_fixed_pairs}.")
+        if num_fixed < 1:
+            raise ValueError(f"num_fixed must be >= 1, got {num_fixed}.")
         if generator is None:
             generator = UNetGenerator(source_channels, target_channels, image_size)
         if discriminator is None:
@@ -164,7 +139,7 @@ class Pix2Pix(AdversarialTask):
         self.objective = objective if objective is not None else NonSaturatingLoss()
         self.l1_weight = l1_weight
         self.sample_mode = sample_mode
-        self.num_fixed_pairs = num_fixed_pairs
+        self.num_fixed = num_fixed
         self.sample_seed = sample_seed
         self.read_digits = read_digits
         # Taken from the data at set-up (deterministic), so they are not checkpoint state.
@@ -184,14 +159,14 @@ class Pix2Pix(AdversarialTask):
         held_out = getattr(datamodule, "val_set", None)
         train = getattr(datamodule, "train_set", None)
         if held_out is not None and len(held_out) and not self.fixed_source.numel():
-            self.remember_fixed_pairs(first_items(held_out, self.num_fixed_pairs))
+            self.remember_fixed_pairs(first_items(held_out, self.num_fixed))
         if train is not None and len(train) and not self.mean_target.numel():
             self.mean_target = mean_target(train).to(self.device)
 
     def remember_fixed_pairs(self, batch: Batch) -> None:
-        """Keep the first ``num_fixed_pairs`` pairs of ``batch`` for strips."""
-        self.fixed_source = batch["source"][: self.num_fixed_pairs].detach().to(self.device)
-        self.fixed_target = batch["target"][: self.num_fixed_pairs].detach().to(self.device)
+        """Keep the first ``num_fixed`` pairs of ``batch`` for strips."""
+        self.fixed_source = batch["source"][: self.num_fixed].detach().to(self.device)
+        self.fixed_target = batch["target"][: self.num_fixed].detach().to(self.device)
 
     # ------------------------------------------------------------------ sampling
     def translate(
@@ -238,7 +213,7 @@ class Pix2Pix(AdversarialTask):
         """Outputs for the first ``num`` fixed held-out sources (a translator has no noise to sample)."""
         source, _ = self._fixed_pairs()
         if not 1 <= num <= len(source):
-            raise ValueError(f"num must be between 1 and num_fixed_pairs ({len(source)}), got {num}.")
+            raise ValueError(f"num must be between 1 and num_fixed ({len(source)}), got {num}.")
         return self.translate(source[:num])
 
     def forward(self, source: Tensor) -> Tensor:

@@ -33,7 +33,9 @@ from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 __all__ = ["SRGAN"]
 
@@ -76,14 +78,11 @@ class SRGAN(AdversarialTask):
         perceptual: optional feature loss (:class:`PerceptualLoss`, Eq. 5); nothing is downloaded.
         perceptual_weight: its weight.
         pretrain_steps: MSE-only generator iterations before the adversarial phase.
-        generator_optimizer / discriminator_optimizer: factories ``params -> Optimizer``
-            (default Adam(2e-4, (0.5, 0.999)); the paper uses Adam(1e-4, β1 = 0.9)).
-        generator_scheduler / discriminator_scheduler: factories ``optimizer -> LRScheduler``,
-            stepped once per iteration (D's also during the warm-up).
-        generator_clip_norm / discriminator_clip_norm: gradient-norm limits.
-        ema_kimg / ema_rampup: moving average of the generator (half-life in thousands of
-            images); validation, strips and :meth:`translate` use it. Default: none, as the paper.
-        num_fixed_samples: held-out images in the strips of :meth:`sample_fixed`.
+        optimization: per role the optimizer, schedule (stepped once per iteration, D's also
+            during the warm-up) and clip norm (:class:`~gan_lightning.training.Optimization`);
+            default Adam(2e-4, (0.5, 0.999)) (the paper uses Adam(1e-4, β1 = 0.9)) and no moving
+            average of G, as the paper (with one, validation, strips and :meth:`translate` use it).
+        num_fixed: held-out images in the strips of :meth:`sample_fixed`.
     """
 
     #: SampleGrid puts one strip (bicubic | SR | HR) per row.
@@ -102,35 +101,10 @@ class SRGAN(AdversarialTask):
         perceptual: PerceptualLoss | None = None,
         perceptual_weight: float = 1.0,
         pretrain_steps: int = 0,
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = None,
-        ema_rampup: float | None = 0.05,
-        num_fixed_samples: int = 8,
+        optimization: Optimization = WITHOUT_EMA,
+        num_fixed: int = 8,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "discriminator",
-                "objective",
-                "perceptual",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-            ]
-        )
+        super().__init__(optimization)
         for name, value in (
             ("pixel_weight", pixel_weight),
             ("adversarial_weight", adversarial_weight),
@@ -140,8 +114,8 @@ class SRGAN(AdversarialTask):
                 raise ValueError(f"{name} must be >= 0, got {value}.")
         if pretrain_steps < 0:
             raise ValueError(f"pretrain_steps must be >= 0 (MSE-only generator iterations), got {pretrain_steps}.")
-        if num_fixed_samples < 1:
-            raise ValueError(f"num_fixed_samples must be >= 1, got {num_fixed_samples}.")
+        if num_fixed < 1:
+            raise ValueError(f"num_fixed must be >= 1, got {num_fixed}.")
 
         self.generator = generator if generator is not None else SRResNet(channels, scale)
         self.discriminator = discriminator if discriminator is not None else SRGANDiscriminator(channels, image_size)
@@ -152,7 +126,7 @@ class SRGAN(AdversarialTask):
         self.adversarial_weight = adversarial_weight
         self.perceptual_weight = perceptual_weight
         self.pretrain_steps = pretrain_steps
-        self.num_fixed_samples = num_fixed_samples
+        self.num_fixed = num_fixed
         # (LR, HR) held-out images of the strips, taken once: plain tensors, not state, since
         # they are re-read identically from the data after a resume.
         self._fixed: tuple[Tensor, Tensor] | None = None
@@ -262,11 +236,11 @@ class SRGAN(AdversarialTask):
         noise to sample)."""
         lr, _ = self.fixed_batch()
         if not 1 <= num <= len(lr):
-            raise ValueError(f"num must be between 1 and num_fixed_samples ({len(lr)}), got {num}.")
+            raise ValueError(f"num must be between 1 and num_fixed ({len(lr)}), got {num}.")
         return self.translate(lr[:num])
 
     def fixed_batch(self) -> tuple[Tensor, Tensor]:
-        """The first ``num_fixed_samples`` held-out (LR, HR) pairs, read once on a forked RNG
+        """The first ``num_fixed`` held-out (LR, HR) pairs, read once on a forked RNG
         (the latest training batch when there is no held-out data)."""
         if self._fixed is None:
             held_out = self._first_held_out()
@@ -288,11 +262,11 @@ class SRGAN(AdversarialTask):
                 lrs.append(lr)
                 hrs.append(hr)
                 count += lr.shape[0]
-                if count >= self.num_fixed_samples:
+                if count >= self.num_fixed:
                     break
         if not lrs:
             return None
-        n = self.num_fixed_samples
+        n = self.num_fixed
         return torch.cat(lrs)[:n], torch.cat(hrs)[:n]
 
     # ------------------------------------------------------------------ held-out scores

@@ -36,12 +36,14 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
+from gan_lightning.data.tokenizer import Tokenizer, Vocabulary
 from gan_lightning.metrics.captions import caption_scores
 from gan_lightning.metrics.functional import frechet_distance
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
-from gan_lightning.text import Tokenizer, Vocabulary
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 Batch = dict[str, Tensor]
 ATTRIBUTES = ("digit", "position", "size", "thickness")
@@ -108,9 +110,10 @@ class TextToImage(AdversarialTask):
         interpolation_beta: β of the interpolated embeddings (0.5 in the paper).
         train_text_encoder: train the encoder with D (see the module docstring) or keep it frozen.
         latent_dim, text_dim, image_size, channels, vocab_size: sizes of the default networks.
-        ema_kimg, ema_rampup: a moving average of G (and of the text encoder, which it reads)
-            for samples and validation; ``None``: none (the paper has none).
-        num_fixed_captions: the first held-out captions shown in sample grids, one per row;
+        optimization: per role the optimizer, schedule and clip norm
+            (:class:`~gan_lightning.training.Optimization`); a moving average of G (and of the text
+            encoder, which it reads) for samples and validation is off by default (the paper has none).
+        num_fixed: the first held-out captions shown in sample grids, one per row;
         noises_per_caption: images per row, one fixed noise per column.
         sample_seed: seed of the fixed noise and of validation's noise.
         read_captions: validate how often the images show what the captions say
@@ -134,38 +137,13 @@ class TextToImage(AdversarialTask):
         image_size: int = 32,
         channels: int = 1,
         vocab_size: int = 64,
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = None,
-        ema_rampup: float | None = 0.05,
-        num_fixed_captions: int = 8,
+        optimization: Optimization = WITHOUT_EMA,
+        num_fixed: int = 8,
         noises_per_caption: int = 8,
         sample_seed: int = 0,
         read_captions: bool = True,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "discriminator",
-                "text_encoder",
-                "objective",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-            ]
-        )
+        super().__init__(optimization)
         if interpolation_weight < 0:
             raise ValueError(
                 f"interpolation_weight must be >= 0 (0: no INT term, 1: the paper), got {interpolation_weight}."
@@ -176,8 +154,8 @@ class TextToImage(AdversarialTask):
             raise ValueError(f"contrastive_weight must be >= 0 (0: off), got {contrastive_weight}.")
         if mismatches not in ("one", "all"):
             raise ValueError(f"mismatches must be 'one' (the paper) or 'all', got {mismatches!r}.")
-        if num_fixed_captions < 1 or noises_per_caption < 1:
-            raise ValueError("num_fixed_captions and noises_per_caption must be >= 1.")
+        if num_fixed < 1 or noises_per_caption < 1:
+            raise ValueError("num_fixed and noises_per_caption must be >= 1.")
         self.text_encoder = text_encoder or TextEncoder(vocab_size, embedding_dim=text_dim)
         self.generator = generator or TextToImageGenerator(
             latent_dim, text_dim, image_size=image_size, channels=channels
@@ -199,7 +177,7 @@ class TextToImage(AdversarialTask):
         self.train_text_encoder = train_text_encoder
         self.latent_dim: int = self.generator.latent_dim
         self.noises_per_caption = noises_per_caption
-        self.num_fixed_captions = num_fixed_captions
+        self.num_fixed = num_fixed
         self.sample_seed = sample_seed
         self.read_captions = read_captions
         self.preview_nrow = noises_per_caption
@@ -231,7 +209,7 @@ class TextToImage(AdversarialTask):
             self.use_vocabulary(tokenizer)
         held_out = getattr(datamodule, "val_set", None)
         if held_out is not None and len(held_out) and not self.fixed_tokens.numel():
-            items = [held_out[i] for i in range(min(self.num_fixed_captions, len(held_out)))]
+            items = [held_out[i] for i in range(min(self.num_fixed, len(held_out)))]
             self.fixed_tokens = torch.stack([item["tokens"] for item in items]).to(self.device)
             self.fixed_lengths = torch.stack([item["length"] for item in items]).to(self.device)
         if self.read_captions and hasattr(datamodule, "layout") and hasattr(datamodule, "thickness_thresholds"):
@@ -275,7 +253,7 @@ class TextToImage(AdversarialTask):
         :class:`~gan_lightning.text.UnknownWordsError` naming it and the known words."""
         return self.vocabulary.require().batch(list(prompts), strict=True)
 
-    def sample_prompts(
+    def sample_captions(
         self, prompts: Sequence[str], num_per_prompt: int = 8, seed: int = 0, use_ema: bool = True
     ) -> Tensor:
         """(len(prompts) · num_per_prompt, C, H, W) images, ``num_per_prompt`` noises per

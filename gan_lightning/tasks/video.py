@@ -29,7 +29,9 @@ from gan_lightning.metrics.video import clip_statistics, frame_features
 from gan_lightning.networks.dcgan import DCGANDiscriminator
 from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
+from gan_lightning.tasks.base import AdversarialTask
+from gan_lightning.training.looking import looking_only
+from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 Batch = Mapping[str, Tensor]
 
@@ -60,11 +62,11 @@ class VideoGAN(AdversarialTask):
             -1, a D without it tells a tanh generator's frames from real ones by the
             background alone and G never recovers. 0: none.
         num_frames, image_size, channels: sizes of the default networks.
-        generator_optimizer / discriminator_optimizer (D_I and D_V together) and schedulers:
-            as in :class:`~gan_lightning.tasks.GAN`; default Adam(2e-4, (0.5, 0.999)).
-        ema_kimg, ema_rampup: a moving average of G (half-life in thousands of *clips*); samples
-            and metrics use it. ``None``: no average.
-        num_fixed_samples: clips drawn from the fixed latent for sample GIFs and strips.
+        optimization: per role (D_I and D_V together are the discriminator role) the
+            optimizer, schedule and clip norm, default Adam(2e-4, (0.5, 0.999)); a moving average
+            of G (half-life in thousands of *clips*) is off by default, samples and metrics use
+            it when on (:class:`~gan_lightning.training.Optimization`).
+        num_fixed: clips drawn from the fixed latent for sample GIFs and strips.
         sample_seed: seed of the fixed latent and of the validation clips.
         digit_size: side of a digit on the canvas, for the classifier's reading window
             (consistency); the data module's ``digit_size``.
@@ -89,38 +91,13 @@ class VideoGAN(AdversarialTask):
         num_frames: int = 16,
         image_size: int = 32,
         channels: int = 1,
-        generator_optimizer: OptimizerFactory | None = None,
-        discriminator_optimizer: OptimizerFactory | None = None,
-        generator_scheduler: SchedulerFactory | None = None,
-        discriminator_scheduler: SchedulerFactory | None = None,
-        generator_clip_norm: float | None = None,
-        discriminator_clip_norm: float | None = None,
-        ema_kimg: float | None = None,
-        ema_rampup: float | None = 0.05,
-        num_fixed_samples: int = 16,
+        optimization: Optimization = WITHOUT_EMA,
+        num_fixed: int = 16,
         sample_seed: int = 0,
         digit_size: int = 20,
         num_eval_clips: int = 64,
     ) -> None:
-        super().__init__(
-            optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer},
-            schedulers={"generator": generator_scheduler, "discriminator": discriminator_scheduler},
-            clip_norms={"generator": generator_clip_norm, "discriminator": discriminator_clip_norm},
-            ema_kimg=ema_kimg,
-            ema_rampup=ema_rampup,
-        )
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "image_discriminator",
-                "video_discriminator",
-                "objective",
-                "generator_optimizer",
-                "discriminator_optimizer",
-                "generator_scheduler",
-                "discriminator_scheduler",
-            ]
-        )
+        super().__init__(optimization)
         if frames_per_clip < 1 or frames_per_clip > num_frames:
             raise ValueError(f"frames_per_clip must be between 1 and num_frames={num_frames}, got {frames_per_clip}.")
         if image_weight < 0 or video_weight < 0 or image_weight + video_weight == 0:
@@ -129,7 +106,7 @@ class VideoGAN(AdversarialTask):
             )
         if instance_noise < 0:
             raise ValueError(f"instance_noise must be >= 0 (a standard deviation), got {instance_noise}.")
-        for name, value in (("num_fixed_samples", num_fixed_samples), ("digit_size", digit_size)):
+        for name, value in (("num_fixed", num_fixed), ("digit_size", digit_size)):
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}.")
         if num_eval_clips < 0:
@@ -149,7 +126,7 @@ class VideoGAN(AdversarialTask):
         self.num_eval_clips = num_eval_clips
         self.latent_dim: int = self.generator.latent_dim
         seeded = torch.Generator().manual_seed(sample_seed)
-        self.register_buffer("fixed_latent", torch.randn(num_fixed_samples, self.latent_dim, generator=seeded))
+        self.register_buffer("fixed_latent", torch.randn(num_fixed, self.latent_dim, generator=seeded))
         self._eval_real: list[Tensor] = []  # held-out clips gathered during one validation
 
     # ------------------------------------------------------------------ declarations

@@ -25,11 +25,6 @@ def ema_beta(images_seen: int, images_per_step: int, ema_kimg: float, ema_rampup
     return 0.5 ** (images_per_step / max(half_life, 1e-8))
 
 
-def ema_half_life_steps(beta: float) -> float:
-    """Updates after which an average with decay ``beta`` has forgotten half of its past."""
-    return float(torch.log(torch.tensor(0.5)) / torch.log(torch.tensor(beta)))
-
-
 @torch.no_grad()
 def update_ema(average: nn.Module, model: nn.Module, beta: float) -> None:
     """``average ← β · average + (1 - β) · model`` for parameters; buffers (BatchNorm

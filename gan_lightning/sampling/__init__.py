@@ -1,0 +1,1 @@
+"""Drawing from a trained model beyond plain sampling: discriminator rejection sampling."""
