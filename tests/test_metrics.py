@@ -246,7 +246,7 @@ def test_fit_logs_fid_floor_and_mode_coverage_and_caches_the_reference(tmp_path:
     assert last["val/fid_floor"] < last["val/fid"]
     state = torch.random.get_rng_state()
     metrics.floor_ready = False  # as after a resume: the floor is drawn again
-    metrics.on_validation_epoch_end(gan)
+    metrics.compute(gan)
     assert torch.equal(torch.random.get_rng_state(), state)  # training randomness untouched
     assert not any(key.startswith("metrics.") for key in gan.state_dict())  # no weights in checkpoints
 

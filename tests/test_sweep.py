@@ -79,7 +79,7 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
     assert model.ema_kimg == point["model.init_args.optimization.ema_kimg"]
     assert data.batch_size == point["data.init_args.batch_size"]
     assert (
-        init["generator_optimizer"]["init_args"]["lr"]
+        init["optimization"]["generator"]["optimizer"]["init_args"]["lr"]
         == point["model.init_args.optimization.generator.optimizer.init_args.lr"]
     )
     configured = model.configure_optimizers()  # ([optimizers], [schedulers]) when the config decays the LR
