@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,6 +25,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, RunSummary, SampleGrid
 from gan_lightning.checkpoint import load_checkpoint_file
 from gan_lightning.commands.config_errors import ExplainingArgumentParser, summarize_instantiation_error
+from gan_lightning.config.compose import EXTENDS, expand_config_arguments
 from gan_lightning.errors import GanLightningError, one_line
 from gan_lightning.loggers.images import run_directory
 
@@ -43,6 +45,7 @@ class SaveRunConfig(SaveConfigCallback):
     def setup(self, trainer: pl.Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.already_saved:
             return
+        self.config[EXTENDS] = None  # the saved config is the whole model: it extends nothing
         folder = run_directory(trainer)
         if trainer.is_global_zero:
             folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +74,7 @@ class GANLightningCLI(LightningCLI):
     """
 
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
+        args = with_extended_configs(args)
         command = {"parser_mode": PARSER_MODE, "default_config_files": [str(DEFAULTS_FILE)]}
         # with run=False there are no subcommands: the one parser takes the defaults itself
         parser_kwargs: dict[str, Any] = dict(command) if not run else {"parser_mode": PARSER_MODE}
@@ -140,11 +144,33 @@ class GANLightningCLI(LightningCLI):
         return super()._instantiate_trainer(config, callbacks)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument(
+            f"--{EXTENDS}",
+            type=str | list[str] | None,
+            default=None,
+            help="Config(s) this config builds on (read first; see gan_lightning.config.compose).",
+        )
         parser.add_lightning_class_args(PeriodicCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
         parser.add_lightning_class_args(BestCheckpoint, "best")
         parser.add_lightning_class_args(SampleGrid, "samples")
         parser.add_lightning_class_args(RunSummary, "summary")  # after samples: it reports the final grid
+
+
+def with_extended_configs(args: Any) -> Any:
+    """The arguments with each ``--config FILE`` preceded by the configs it ``extends``
+    (:mod:`gan_lightning.config.compose`); ``None`` (read ``sys.argv``) when nothing extends."""
+    given = list(args) if isinstance(args, list | tuple) else sys.argv[1:] if args is None else None
+    if given is None:
+        return args  # a dict or Namespace: no config files to expand
+    expanded = expand_config_arguments(given)
+    if args is None and expanded == given:
+        return None
+    if args is None:
+        warnings.filterwarnings(
+            "ignore", message=".*LightningCLI's args parameter is intended to run from within Python"
+        )
+    return expanded
 
 
 def importable_working_directory() -> None:

@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "callbacks": 4,
     "synthetic": 4,
     "commands": 5,
-    "config_errors": 5,
+    "config": 5,
     "cli": 6,
     "__main__": 7,
     "mnist": 8,  # the demos: above the core, imported by no core module

@@ -1,0 +1,1 @@
+"""Shipped configuration: the defaults every run starts from, and config composition."""
