@@ -34,7 +34,7 @@ def test_cycles_and_missing_parents_are_one_line_errors(tmp_path: Path):
     with pytest.raises(ConfigCompositionError, match="extends itself"):
         config_chain(tmp_path / "a.yaml")
     write(tmp_path / "c.yaml", {"extends": "nowhere.yaml"})
-    with pytest.raises(ConfigCompositionError, match="nowhere.yaml, which does not exist"):
+    with pytest.raises(ConfigCompositionError, match=r"nowhere\.yaml, which does not exist"):
         expand_config_arguments([f"--config={tmp_path / 'c.yaml'}"])
 
 
