@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -85,7 +85,8 @@ class GeneratorBatch:
     ``generator`` is the raw network in training mode (gradients flow into it); ``latent``
     and ``labels`` are the inputs of this phase. ``images`` are ``generator(latent, labels)``
     when the main generator phase already made them, ``None`` in a lazy phase of its own.
-    ``generate`` runs the generator on other inputs (labels bound where conditional).
+    ``generate`` runs the generator on other latents of the same rows (this batch's labels
+    bound where conditional); ``generate_with`` takes the labels too (``None``: unconditional).
     """
 
     generator: nn.Module
@@ -93,6 +94,24 @@ class GeneratorBatch:
     latent: Tensor
     labels: Tensor | None = None
     images: Tensor | None = None
+    generate_with: Callable[[Tensor, Tensor | None], Tensor] | None = None
+
+    def first(self, rows: int) -> GeneratorBatch:
+        """The first ``rows`` samples, latent, labels and images cut together (StyleGAN2's
+        ``batch_shrink``: stylegan2-ada slices ``gen_z`` and ``gen_c`` alike)."""
+        if rows >= self.latent.shape[0]:
+            return self
+        labels = None if self.labels is None else self.labels[:rows]
+        generate = self.generate
+        if labels is not None:
+            if self.generate_with is None:
+                raise ValueError(
+                    "GeneratorBatch.first: a conditional batch needs generate_with(latent, labels) to cut its labels."
+                )
+            generate_with = self.generate_with
+            generate = lambda z: generate_with(z, labels)  # noqa: E731 -- bound to the cut labels
+        images = None if self.images is None else self.images[:rows]
+        return replace(self, generate=generate, latent=self.latent[:rows], labels=labels, images=images)
 
 
 class GeneratorRegularizer(Scheduled, nn.Module):

@@ -32,8 +32,8 @@ class PathLengthPenalty(GeneratorRegularizer):
         self.register_buffer("mean_length", torch.zeros(()))
 
     def penalty(self, batch: GeneratorBatch) -> Tensor:
-        size = max(1, batch.latent.shape[0] // self.batch_shrink)
-        latent = batch.latent[:size]
+        batch = batch.first(max(1, batch.latent.shape[0] // self.batch_shrink))  # latent and labels alike
+        latent = batch.latent
         with torch.autocast(device_type=latent.device.type, enabled=False):
             network = batch.generator
             if callable(getattr(network, "styles", None)) and callable(getattr(network, "synthesis", None)):
@@ -55,8 +55,13 @@ class PathLengthPenalty(GeneratorRegularizer):
 
 class ModeSeekingPenalty(GeneratorRegularizer):
     """Mode seeking (Mao et al. 2019, MSGAN, Eq. 3): G is rewarded when different latents
-    give different images, ``ratio = mean|G(z₁) − G(z₂)| / mean|z₁ − z₂|``; the penalty is
-    ``1 / (ratio + eps)``. Pairs are the first and second half of the phase's batch.
+    give different images *under the same condition*,
+    ``ratio = mean|G(c, z₁) − G(c, z₂)| / mean|z₁ − z₂|``; the penalty is ``1 / (ratio + eps)``.
+
+    Unconditional: the pairs are the first and second half of the phase's batch. Conditional
+    (the batch carries labels): each sample ``G(c, z₁)`` is paired with ``G(c, z₂)`` for a
+    fresh ``z₂`` and the *same* label, as the authors' code runs G twice on one input -- pairing
+    samples of different classes would measure class differences, not diversity within a class.
     """
 
     def __init__(self, weight: float = 1.0, interval: int = 1, eps: float = 1e-5) -> None:
@@ -65,9 +70,19 @@ class ModeSeekingPenalty(GeneratorRegularizer):
 
     def penalty(self, batch: GeneratorBatch) -> Tensor:
         images = batch.images if batch.images is not None else batch.generate(batch.latent)
+        if batch.labels is not None:
+            other_latent = torch.randn_like(batch.latent)
+            other = batch.generate(other_latent)  # the same labels, row by row
+            return self.ratio_penalty(images, other, batch.latent, other_latent)
         half = images.shape[0] // 2
         if half < 1:
             raise ValueError("ModeSeekingPenalty needs a batch of at least 2 samples.")
-        image_distance = (images[:half] - images[half : 2 * half]).abs().mean()
-        latent_distance = (batch.latent[:half] - batch.latent[half : 2 * half]).abs().mean()
+        return self.ratio_penalty(
+            images[:half], images[half : 2 * half], batch.latent[:half], batch.latent[half : 2 * half]
+        )
+
+    def ratio_penalty(self, images: Tensor, other_images: Tensor, latent: Tensor, other_latent: Tensor) -> Tensor:
+        """``1 / (mean|G₁ − G₂| / mean|z₁ − z₂| + eps)`` of paired rows (Eq. 3)."""
+        image_distance = (images - other_images).abs().mean()
+        latent_distance = (latent - other_latent).abs().mean()
         return 1.0 / (image_distance.float() / latent_distance.float() + self.eps)

@@ -18,4 +18,14 @@ from gan_lightning.tasks.srgan import SRGAN
 from gan_lightning.tasks.text2image import TextToImage
 from gan_lightning.tasks.video import VideoGAN
 
-__all__ = ["ACGAN", "GAN", "SRGAN", "AdversarialTask", "CycleGAN", "PairedTranslation", "Pix2Pix", "TextToImage", "VideoGAN"]
+__all__ = [
+    "ACGAN",
+    "GAN",
+    "SRGAN",
+    "AdversarialTask",
+    "CycleGAN",
+    "PairedTranslation",
+    "Pix2Pix",
+    "TextToImage",
+    "VideoGAN",
+]

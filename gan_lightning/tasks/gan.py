@@ -278,6 +278,7 @@ class GAN(AdversarialTask):
             latent=latent,
             labels=labels,
             images=images,
+            generate_with=lambda z, y: conditional_call(self.generator, z, y),
         )
         return apply_regularizers(regularizers, batch, latent.new_zeros(()))
 

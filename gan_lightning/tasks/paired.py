@@ -116,7 +116,9 @@ class PairedTranslation(AdversarialTask):
         touching the training RNG or G's buffers; dropout draws seeded with ``seed`` (default
         ``sample_seed``)."""
         if direction is not None:
-            raise ValueError(f"{type(self).__name__} translates one way (source → target); got direction={direction!r}.")
+            raise ValueError(
+                f"{type(self).__name__} translates one way (source → target); got direction={direction!r}."
+            )
         network = self.sampling_generator if use_ema else self.generator
         expected = getattr(network, "in_channels", None)
         if images.dim() != 4 or (expected is not None and images.shape[1] != expected):
