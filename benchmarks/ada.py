@@ -11,21 +11,18 @@ r_t = E[sign(D(x_train))] is recorded for every variant: the runs without ADA ca
 an ``AdaptiveAugment`` with p = 0 and a fixed p, whose output is its input bit for bit and
 which only measures r_t. ADA's p is read from the module after every iteration.
 
-    python benchmarks/ada.py                                   # the BENCHMARKS.md run
-    python benchmarks/ada.py --quick     # 90 iterations, width 16, one seed: ~2 min -> ada_quick.json
+    python -m benchmarks.ada                                   # the BENCHMARKS.md run
+    python -m benchmarks.ada --quick     # 90 iterations, width 16, one seed: ~2 min -> ada_quick.json
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import logging
 import math
 import multiprocessing
 import platform
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from benchmarks.harness import (
+    add_common_flags,
+    add_seeds,
+    add_steps,
+    add_threads,
+    bare_trainer,
+    finish,
+    format_mean_se,
+    mean_and_stderr,
+    parser,
+    quiet_lightning,
+    write_results,
+)
 from gan_lightning.augment import AdaptiveAugment, DiffAugment
 from gan_lightning.callbacks import IterationProgressBar
 from gan_lightning.data import MNIST5kDataModule
@@ -106,19 +116,13 @@ def train(variant: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     model = make_model(variant, args)
     data = MNIST5kDataModule(batch_size=64, val_size=500, train_size=args.train_size, seed=0)
     record = Record(every=args.trace_every)
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=args.iterations,
+    trainer = bare_trainer(
+        args.steps,
+        [record, IterationProgressBar(f"{variant} seed {seed}")] if args.jobs == 1 else [record],
+        limit_val_batches=None,  # Lightning's default: every held-out batch
         max_epochs=-1,
         check_val_every_n_epoch=None,
         val_check_interval=args.eval_every,
-        num_sanity_val_steps=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[record, IterationProgressBar(f"{variant} seed {seed}")] if args.jobs == 1 else [record],
         default_root_dir=args.root,
     )
     start = time.perf_counter()
@@ -152,17 +156,13 @@ def train(variant: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
 def train_job(job: tuple[str, int, argparse.Namespace]) -> dict[str, Any]:
     variant, seed, args = job
     torch.set_num_threads(args.threads)
-    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    quiet_lightning()
     return train(variant, seed, args)
 
 
-def mean_std(values: list[float]) -> str:
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{mean:.2f}"
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    return f"{mean:.2f} ± {std:.2f}"
+def mean_se(values: list[float]) -> str:
+    """Mean ± standard error over seeds, two decimals (the mean alone for one seed)."""
+    return format_mean_se(mean_and_stderr(values), 2)
 
 
 NAMES = {"none": "none", "diffaugment": "DiffAugment", "ada": "ADA"}
@@ -179,10 +179,10 @@ def markdown(runs: list[dict[str, Any]], variants: list[str]) -> str:
         if not group:
             continue
         best = ", ".join(f"{r['fid_best']:.2f} ({r['fid_best_iteration']})" for r in group)
-        p_final = mean_std([r["p_final"] for r in group]) if variant == "ada" else "–"
+        p_final = mean_se([r["p_final"] for r in group]) if variant == "ada" else "–"
         lines.append(
-            f"| {NAMES[variant]} | {mean_std([r['fid_final'] for r in group])} | {best} | "
-            f"{mean_std([r['fid_floor'] for r in group])} | {mean_std([r['rt_final'] for r in group])} | {p_final} |"
+            f"| {NAMES[variant]} | {mean_se([r['fid_final'] for r in group])} | {best} | "
+            f"{mean_se([r['fid_floor'] for r in group])} | {mean_se([r['rt_final'] for r in group])} | {p_final} |"
         )
     lines += ["", "FID over training (mean over seeds):", ""]
     iterations = [e["iteration"] for e in runs[0]["evaluations"]]
@@ -212,40 +212,36 @@ def report(results: dict[str, Any]) -> str:
     settings = results["settings"]
     seeds = ", ".join(str(seed) for seed in settings["seeds"])
     return (
-        f"{settings['iterations']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
+        f"{settings['steps']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
         f"`speed_kimg` {settings['speed_kimg']:g}, FID of {settings['num_samples']} EMA samples every "
-        f"{settings['eval_every']} iterations, seed(s) {seeds}; {results['total_seconds']:.0f} s in all "
+        f"{settings['eval_every']} iterations, seed(s) {seeds} (mean ± s.e. over seeds); "
+        f"{results['total_seconds']:.0f} s in all "
         f"({settings['jobs']} run(s) side by side).\n\n" + markdown(results["runs"], settings["variants"])
     )
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train-size", type=int, default=500, help="training digits (of MNIST-5k's 4,500)")
-    parser.add_argument("--iterations", type=int, default=3000, help="generator updates per run")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--eval-every", type=int, default=500, help="iterations between FID evaluations")
-    parser.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
-    parser.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
-    parser.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
-    parser.add_argument("--speed-kimg", type=float, default=100.0, help="ADA: kimg for p to go 0 -> 1")
-    parser.add_argument("--trace-every", type=int, default=10, help="iterations between p / r_t records")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    parser.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")
-    parser.add_argument("--root", default="runs/benchmark_ada")
-    parser.add_argument("--quick", action="store_true", help="90 iterations, width 16, one seed, FID every 30")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    if args.quick:
-        args.iterations, args.seeds, args.eval_every, args.base_width, args.speed_kimg = 90, [0], 30, 16, 5.0
-        args.num_samples = 250
-    args.out = args.out or Path(f"benchmarks/results/ada{'_quick' if args.quick else ''}.json")
-    return args
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    command = parser(__doc__)
+    add_common_flags(command, "ada", "90 iterations, width 16, one seed, FID every 30")
+    add_threads(command)
+    add_seeds(command, [0, 1])
+    add_steps(command, 3000)
+    command.add_argument("--train-size", type=int, default=500, help="training digits (of MNIST-5k's 4,500)")
+    command.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    command.add_argument("--eval-every", type=int, default=500, help="iterations between FID evaluations")
+    command.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
+    command.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
+    command.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
+    command.add_argument("--speed-kimg", type=float, default=100.0, help="ADA: kimg for p to go 0 -> 1")
+    command.add_argument("--trace-every", type=int, default=10, help="iterations between p / r_t records")
+    command.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")
+    command.add_argument("--root", default="runs/benchmark_ada")
+    quick = {"steps": 90, "seeds": [0], "eval_every": 30, "base_width": 16, "speed_kimg": 5.0, "num_samples": 250}
+    return finish(command.parse_args(argv), "ada", quick)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     start = time.perf_counter()
     jobs = [(variant, seed, args) for seed in args.seeds for variant in args.variants]
     bar = {"desc": "ada runs", "total": len(jobs), "unit": "run", "dynamic_ncols": True}
@@ -256,8 +252,7 @@ def main() -> None:
         runs = [train_job(job) for job in tqdm(jobs, **bar)]
     table = markdown(runs, args.variants)
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {
+    results = {
         "date": datetime.date.today().isoformat(),
         "machine": (
             f"{platform.machine()}, {args.jobs} run(s) side by side with {args.threads} thread(s) each, "
@@ -270,7 +265,7 @@ def main() -> None:
         "table": table,
         "runs": runs,
     }
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write_results(args.out, results)
     print(f"wrote {args.out}")
 
 

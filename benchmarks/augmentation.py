@@ -7,8 +7,8 @@ Classification Accuracy Score, Ravuri & Vinyals 2019) and real + synthetic with
 ``gan-lightning cas``, and test each on the 500 held-out real digits (the same for every run;
 neither the GAN nor a classifier trains on them). One command reruns the whole study:
 
-    PYTHONPATH=. python benchmarks/augmentation.py            # 3 label counts x 3 seeds: 21 min on 1 core
-    PYTHONPATH=. python benchmarks/augmentation.py --quick    # 1 label count x 2 seeds, small: ~1 min
+    python -m benchmarks.augmentation            # 3 label counts x 3 seeds: 21 min on 1 core
+    python -m benchmarks.augmentation --quick    # 1 label count x 2 seeds, small: ~1 min
 
 Writes benchmarks/results/augmentation.json (every run and the mean ± standard error over
 seeds), the last sample grid of each label count's first seed as
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import shutil
 import tempfile
@@ -32,39 +31,40 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "augmentation.yaml"
+from benchmarks.harness import (
+    CONFIGS,
+    MeanSE,
+    add_common_flags,
+    add_seeds,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    format_mean_se,
+    mean_and_stderr,
+    parser,
+    write_results,
+)
+
+CONFIG = CONFIGS / "augmentation.yaml"
 METRICS = ("real", "synthetic", "real+synthetic", "gain", "synthetic_read_as_label")
 
 
-def mean_and_standard_error(values: list[float]) -> dict[str, float]:
-    """Mean and standard error of the mean (sample standard deviation / √n; 0 for one value)."""
-    n = len(values)
-    if n == 0:
-        raise ValueError("No values to average.")
-    mean = sum(values) / n
-    if n == 1:
-        return {"mean": mean, "se": 0.0, "n": 1}
-    variance = sum((value - mean) ** 2 for value in values) / (n - 1)
-    return {"mean": mean, "se": math.sqrt(variance / n), "n": n}
-
-
-def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, MeanSE]]:
     """Per label count: mean ± s.e. over seeds of each metric and of the GAN's training time."""
-    summary: dict[str, dict[str, dict[str, float]]] = {}
+    summary: dict[str, dict[str, MeanSE]] = {}
     for labels in sorted({run["labels_per_class"] for run in runs}):
         group = [run for run in runs if run["labels_per_class"] == labels]
         names = [name for name in (*METRICS, "gan_seconds") if all(name in run for run in group)]
-        summary[str(labels)] = {name: mean_and_standard_error([run[name] for run in group]) for name in names}
+        summary[str(labels)] = {name: mean_and_stderr([run[name] for run in group]) for name in names}
     return summary
 
 
-def percent(stat: dict[str, float], signed: bool = False) -> str:
-    sign = "+" if signed else ""
-    return f"{100 * stat['mean']:{sign}.1f} ± {100 * stat['se']:.1f}"
+def percent(stat: MeanSE, signed: bool = False) -> str:
+    return format_mean_se(stat, scale=100, signed=signed)
 
 
-def markdown_table(summary: dict[str, dict[str, dict[str, float]]], iterations: int) -> str:
+def markdown_table(summary: dict[str, dict[str, MeanSE]], iterations: int) -> str:
     """The BENCHMARKS.md table: accuracies on the held-out real digits in %, mean ± s.e."""
     lines = [
         "| labels/class | real only | CAS (synthetic only) | real + synthetic | gain | synthetic read as their label "
@@ -100,29 +100,18 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
-def train_gan(labels: int, seed: int, max_steps: int, folder: Path) -> tuple[Path, float, int]:
+def train_gan(labels: int, seed: int, steps: int, folder: Path) -> tuple[Path, float, int]:
     """configs/augmentation.yaml on ``labels`` digits per class; (run folder, seconds, iterations)."""
-    from gan_lightning.cli import GANLightningCLI
-
     start = time.perf_counter()
-    cli = GANLightningCLI(
-        args=[
-            "fit",
-            "--config",
-            str(CONFIG),
-            f"--data.init_args.labels_per_class={labels}",
-            f"--data.init_args.labels_seed={seed}",
-            f"--seed_everything={seed}",
-            f"--trainer.max_steps={max_steps}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
-            "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={folder}",
-            f"--samples.every_n_steps={max_steps}",
-            "--checkpoint.every_n_train_steps=null",
-        ]
+    cli = cli_in_process(
+        CONFIG,
+        f"--data.init_args.labels_per_class={labels}",
+        f"--data.init_args.labels_seed={seed}",
+        f"--seed_everything={seed}",
+        f"--trainer.max_steps={steps}",
+        f"--samples.every_n_steps={steps}",
+        "--checkpoint.every_n_train_steps=null",
+        root=folder,
     )
     return folder, time.perf_counter() - start, cli.trainer.global_step
 
@@ -147,7 +136,7 @@ def read_as_label(folder: Path) -> float:
 def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from gan_lightning.commands import cas, sample
 
-    run, seconds, iterations = train_gan(labels, seed, args.max_steps, work / f"k{labels}_s{seed}")
+    run, seconds, iterations = train_gan(labels, seed, args.steps, work / f"k{labels}_s{seed}")
     synthetic = run / "synthetic"
     checkpoint = str(run / "checkpoints" / "last.ckpt")
     labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
@@ -174,30 +163,24 @@ def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dic
     }
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--labels-per-class", type=int, nargs="+", default=[50, 100, 400])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-steps", type=int, default=1200, help="cGAN iterations")
-    parser.add_argument("--num-synthetic", type=int, default=5000, help="labelled samples exported per run")
-    parser.add_argument("--classifier-steps", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="50 labels/class, 2 seeds, 200 it., 1000 samples")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    if args.quick:
-        args.labels_per_class, args.seeds, args.max_steps = [50], [0, 1], 200
-        args.num_synthetic, args.classifier_steps = 1000, 100
-    name = "augmentation_quick.json" if args.quick else "augmentation.json"
-    args.out = args.out or ROOT / "benchmarks" / "results" / name
-    return args
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    command = parser(__doc__)
+    add_common_flags(command, "augmentation", "50 labels/class, 2 seeds, 200 it., 1000 samples")
+    add_threads(command)
+    add_seeds(command, [0, 1, 2])
+    add_steps(command, 1200, " of the cGAN")
+    command.add_argument("--labels-per-class", type=int, nargs="+", default=[50, 100, 400])
+    command.add_argument("--num-synthetic", type=int, default=5000, help="labelled samples exported per run")
+    command.add_argument("--classifier-steps", type=int, default=300)
+    quick = {"labels_per_class": [50], "seeds": [0, 1], "steps": 200, "num_synthetic": 1000, "classifier_steps": 100}
+    return finish(command.parse_args(argv), "augmentation", quick)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    command = "PYTHONPATH=. python benchmarks/augmentation.py" + (" --quick" if args.quick else "")
+    command = "python -m benchmarks.augmentation" + (" --quick" if args.quick else "")
     start = time.perf_counter()
     runs = []
     jobs = [(labels, seed) for labels in args.labels_per_class for seed in args.seeds]
@@ -211,7 +194,7 @@ def main() -> None:
         "quick": args.quick,
         "config": "configs/augmentation.yaml (conditional DCGAN G + projection DCGAN D, hinge, MNIST-5k 28 px)",
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0 (val_size 500), the same for every run",
-        "gan_iterations": args.max_steps,
+        "gan_iterations": args.steps,
         "synthetic_per_run": args.num_synthetic,
         "classifier": f"DigitCNN from scratch, Adam 1e-3, {args.classifier_steps} steps of 64, no augmentation",
         "mixing": "real+synthetic: every batch 32 real + 32 synthetic; all real and all synthetic images used",
@@ -221,8 +204,8 @@ def main() -> None:
         "summary": summary,
         "runs": runs,
     }
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(markdown_table(summary, args.max_steps))
+    write_results(args.out, results)
+    print(report(results))
     print(f"total {results['total_seconds']:.0f} s -> {args.out}")
 
 

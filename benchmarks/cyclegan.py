@@ -11,13 +11,12 @@ held-out digits beside two references:
   ceiling of the style check and of the digit reader (thick digits are eroded before the
   classifier reads them, :func:`~gan_lightning.tasks.cyclegan.readable_digits`).
 
-    python benchmarks/cyclegan.py                  # 1,000 iterations of batch 8, ~9-12 min on a shared core
-    python benchmarks/cyclegan.py --quick          # 60 iterations, ~1 min -> cyclegan_quick.json
+    python -m benchmarks.cyclegan                  # 1,000 iterations of batch 8, ~9-12 min on a shared core
+    python -m benchmarks.cyclegan --quick          # 60 iterations, ~1 min -> cyclegan_quick.json
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -26,11 +25,19 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from gan_lightning.cli import GANLightningCLI
+from benchmarks.harness import (
+    CONFIGS,
+    ROOT,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    parser,
+    write_results,
+)
 from gan_lightning.data.unpaired import apply_style
 from gan_lightning.tasks import CycleGAN
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 class Trajectory(pl.Callback):
@@ -109,41 +116,32 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=1000, help="iterations (both Gs, then both Ds)")
-    parser.add_argument("--quick", action="store_true", help="60 iterations, validation every 30 on 2 batches")
-    parser.add_argument("--style", default="thick", choices=["thick", "inverted", "thick_inverted"])
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--val-every", type=int, default=250)
-    parser.add_argument("--val-batches", type=int, default=8, help="held-out batches per validation (final: all)")
-    parser.add_argument("--threads", type=int, default=1, help="1: on a shared machine, OpenMP spinning costs more")
-    parser.add_argument("--root", default=str(REPO / "runs" / "bench_cyclegan"))
-    parser.add_argument("--out")
-    args = parser.parse_args()
-    if args.quick:
-        args.steps, args.val_every, args.val_batches = 60, 30, 2
-    args.out = args.out or str(REPO / "benchmarks" / "results" / f"cyclegan{'_quick' if args.quick else ''}.json")
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "cyclegan", "60 iterations, validation every 30 on 2 batches")
+    add_threads(command)  # 1: on a shared machine, OpenMP spinning costs more
+    add_steps(command, 1000, " (both Gs, then both Ds)")
+    command.add_argument("--style", default="thick", choices=["thick", "inverted", "thick_inverted"])
+    command.add_argument("--batch-size", type=int, default=8)
+    command.add_argument("--val-every", type=int, default=250)
+    command.add_argument("--val-batches", type=int, default=8, help="held-out batches per validation (final: all)")
+    command.add_argument("--root", default=str(ROOT / "runs" / "bench_cyclegan"))
+    args = finish(command.parse_args(argv), "cyclegan", {"steps": 60, "val_every": 30, "val_batches": 2})
     torch.set_num_threads(args.threads)
 
-    overrides = [
-        "--config",
-        str(REPO / "configs" / "cyclegan.yaml"),
+    cli = cli_in_process(
+        CONFIGS / "cyclegan.yaml",
         f"--trainer.max_steps={args.steps}",
         f"--trainer.val_check_interval={args.val_every}",
         f"--trainer.limit_val_batches={args.val_batches}",
         "--trainer.num_sanity_val_steps=0",
-        "--trainer.accelerator=cpu",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
-        f"--trainer.default_root_dir={args.root}",
         f"--data.init_args.style={args.style}",
         f"--data.init_args.batch_size={args.batch_size}",
         f"--checkpoint.every_n_train_steps={args.steps}",
         f"--samples.every_n_steps={args.val_every}",
-    ]
-    cli = GANLightningCLI(args=overrides, run=False)
+        root=Path(args.root),
+        run=False,
+    )
     trajectory = Trajectory()
     cli.trainer.callbacks.append(trajectory)
     start = time.perf_counter()
@@ -154,7 +152,7 @@ def main() -> None:
     held_out = cli.datamodule.val_set.tensors  # all 500 held-out digits, each with its own styled version
     final = {k: round(float(v), 4) for k, v in model.held_out_scores(held_out, args.style).items()}
     result = {
-        "command": f"python benchmarks/cyclegan.py --steps {args.steps} --style {args.style} --batch-size {args.batch_size}",
+        "command": f"python -m benchmarks.cyclegan --steps {args.steps} --style {args.style} --batch-size {args.batch_size}",
         "config": "configs/cyclegan.yaml",
         "quick": args.quick,
         "style": args.style,
@@ -170,8 +168,7 @@ def main() -> None:
         "trajectory": trajectory.rows,
         "strips": str(Path(args.root) / "samples"),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_results(args.out, result)
     print(json.dumps({k: v for k, v in result.items() if k != "trajectory"}, indent=2))
 
 

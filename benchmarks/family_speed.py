@@ -1,24 +1,35 @@
 """Seconds per training iteration (n_critic D updates + 1 G update) of each family config
 at its own batch size and network size, on this machine's CPU.
 
-    python benchmarks/family_speed.py                     # every family config, 12 iterations
-    python benchmarks/family_speed.py --configs sngan cgan --iterations 30
+    python -m benchmarks.family_speed                          # every family config, 12 iterations
+    python -m benchmarks.family_speed --configs sngan cgan --steps 30
+    python -m benchmarks.family_speed --quick                  # gan and dcgan, 3 iterations
 
 The first ``--warmup`` iterations are not timed. Validation, checkpoints, sample grids and
-loggers are off, so this is the training loop alone.
+loggers are off, so this is the training loop alone (docs/models.md's "speed" column).
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
-import time
-import warnings
+import datetime
+from typing import Any
 
-import lightning.pytorch as pl
 import torch
 
-from gan_lightning.cli import GANLightningCLI
+from benchmarks.harness import (
+    CONFIGS,
+    TrainingClock,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    bare_trainer,
+    cli_in_process,
+    finish,
+    load_average,
+    parser,
+    quiet_lightning,
+    write_results,
+)
 
 FAMILY = [
     "acgan",
@@ -36,67 +47,59 @@ FAMILY = [
 ]
 
 
-class IterationTimer(pl.Callback):
-    def __init__(self, warmup: int) -> None:
-        self.warmup = warmup
-        self.start: float | None = None
-        self.timed = 0
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if trainer.global_step == self.warmup:
-            self.start = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.start is not None:
-            self.timed += 1
-
-
-def seconds_per_iteration(config: str, iterations: int, warmup: int) -> float:
-    cli = GANLightningCLI(
-        args=[
-            "--config",
-            f"configs/{config}.yaml",
-            f"--trainer.max_steps={iterations + warmup}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.limit_val_batches=0",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false",
-            "--samples.every_n_epochs=100000",
-        ],
+def seconds_per_iteration(config: str, steps: int, warmup: int) -> float:
+    """The config's model and data under a bare Trainer: training seconds per timed iteration."""
+    cli = cli_in_process(
+        CONFIGS / f"{config}.yaml",
+        f"--trainer.max_steps={steps + warmup}",
+        "--trainer.limit_val_batches=0",
+        "--samples.every_n_epochs=100000",
+        progress=False,
         run=False,
     )
-    timer = IterationTimer(warmup)
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=iterations + warmup,
-        logger=False,
-        limit_val_batches=0,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        callbacks=[timer],
-    )
-    trainer.fit(cli.model, cli.datamodule)
-    assert timer.start is not None
-    return (time.perf_counter() - timer.start) / timer.timed
+    clock = TrainingClock(warmup)
+    bare_trainer(steps + warmup, [clock]).fit(cli.model, cli.datamodule)
+    return clock.seconds / clock.iterations
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", default=FAMILY)
-    parser.add_argument("--iterations", type=int, default=12)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+def report(results: dict[str, Any]) -> str:
+    """The table: seconds per iteration of each config."""
+    lines = [
+        f"{results['steps']} timed iterations after {results['warmup']}, {results['threads']} thread(s), "
+        f"{results['date']}, load average {results['load_before'][0]} before:",
+        "",
+        "| config | s / iteration |",
+        "|---|---|",
+    ]
+    lines += [f"| `{config}` | {seconds:.3f} |" for config, seconds in results["seconds_per_iteration"].items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "family_speed", "gan and dcgan, 3 iterations after 1")
+    add_threads(command)
+    add_steps(command, 12, " (timed)")
+    command.add_argument("--configs", nargs="+", default=FAMILY, help="config names in configs/")
+    command.add_argument("--warmup", type=int, default=3, help="iterations before the timing starts")
+    quick = {"configs": ["gan", "dcgan"], "steps": 3, "warmup": 1}
+    args = finish(command.parse_args(argv), "family_speed", quick)
     torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore")
-    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-    print("| config | s / iteration | iterations timed |")
-    print("|---|---|---|")
+    quiet_lightning()
+    results: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(),
+        "quick": args.quick,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "threads": args.threads,
+        "load_before": load_average(),
+        "seconds_per_iteration": {},
+    }
     for config in args.configs:
-        seconds = seconds_per_iteration(config, args.iterations, args.warmup)
-        print(f"| {config} | {seconds:.3f} | {args.iterations} |", flush=True)
+        results["seconds_per_iteration"][config] = seconds_per_iteration(config, args.steps, args.warmup)
+        print(f"| {config} | {results['seconds_per_iteration'][config]:.3f} |", flush=True)
+    write_results(args.out, results)
+    print(report(results))
 
 
 if __name__ == "__main__":

@@ -2,23 +2,35 @@
 doing the same math (WGAN-GP, DCGAN nets of configs/wgan.yaml, n_critic=5, batch 64, EMA,
 per-network gradient norms), measured side by side, interleaved, in one process.
 
-    python benchmarks/overhead.py --iterations 60 --repeats 3
+    python -m benchmarks.overhead --steps 30 --repeats 3 --threads 1 2
+    python -m benchmarks.overhead --quick          # 5 iterations, 1 repeat, 1 thread: a smoke run
 
-Prints iterations/second for both and the relative overhead; paste the table into
-BENCHMARKS.md. Timing starts after ``--warmup`` iterations in both loops.
+Iterations per second of both, medians over ``--repeats``, and the relative overhead, per
+thread count. Timing starts after ``--warmup`` iterations in both loops.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
+import datetime
 import statistics
 import time
+from typing import Any
 
-import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from benchmarks.harness import (
+    TrainingClock,
+    add_common_flags,
+    add_steps,
+    bare_trainer,
+    finish,
+    load_average,
+    parser,
+    quiet_lightning,
+    write_results,
+)
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.objectives import WassersteinLoss
 from gan_lightning.regularizers import DiscriminatorBatch, GradientPenalty
@@ -44,12 +56,13 @@ def data(num: int) -> TensorDataset:
     return TensorDataset(torch.rand(num, 1, 28, 28, generator=generator) * 2 - 1, torch.zeros(num, dtype=torch.long))
 
 
-def hand_written(iterations: int, warmup: int) -> float:
+def hand_written(steps: int, warmup: int) -> float:
+    """Iterations per second of the plain PyTorch loop."""
     generator, discriminator = networks(0)
     ema = copy.deepcopy(generator).requires_grad_(False)
     opt_g, opt_d = adam(generator.parameters()), adam(discriminator.parameters())
     objective, penalty = WassersteinLoss(), GradientPenalty(10.0)
-    loader = DataLoader(data(BATCH * (iterations + warmup)), batch_size=BATCH, shuffle=True, drop_last=True)
+    loader = DataLoader(data(BATCH * (steps + warmup)), batch_size=BATCH, shuffle=True, drop_last=True)
     start = 0.0
     for iteration, (real, _) in enumerate(loader):
         if iteration == warmup:
@@ -75,22 +88,11 @@ def hand_written(iterations: int, warmup: int) -> float:
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
         update_ema(ema, generator, ema_beta((iteration + 1) * BATCH, BATCH, 10.0, 0.05))
-    return iterations / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start)
 
 
-class _Clock(pl.Callback):
-    def __init__(self, warmup: int) -> None:
-        self.warmup, self.start, self.end = warmup, 0.0, 0.0
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if batch_idx == self.warmup:
-            self.start = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self.end = time.perf_counter()
-
-
-def lightning_module(iterations: int, warmup: int) -> float:
+def lightning_module(steps: int, warmup: int) -> float:
+    """Iterations per second of ``GAN`` under a Trainer, the same math."""
     generator, discriminator = networks(0)
     model = GAN(
         generator,
@@ -98,43 +100,66 @@ def lightning_module(iterations: int, warmup: int) -> float:
         objective=WassersteinLoss(),
         regularizers=[GradientPenalty(10.0)],
         n_critic=N_CRITIC,
-        real_batches="reuse",  # the hand-written loop below reuses its batch too
+        real_batches="reuse",  # the hand-written loop above reuses its batch too
         generator_optimizer=adam,
         discriminator_optimizer=adam,
     )
-    clock = _Clock(warmup)
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=iterations + warmup,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[clock],
-    )
-    loader = DataLoader(data(BATCH * (iterations + warmup)), batch_size=BATCH, shuffle=True, drop_last=True)
-    trainer.fit(model, loader)
-    return iterations / (clock.end - clock.start)
+    clock = TrainingClock(warmup)
+    loader = DataLoader(data(BATCH * (steps + warmup)), batch_size=BATCH, shuffle=True, drop_last=True)
+    bare_trainer(steps + warmup, [clock]).fit(model, loader)
+    return clock.rate
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=60)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+def measure(threads: int, steps: int, warmup: int, repeats: int) -> dict[str, Any]:
+    """Both loops, alternated ``repeats`` times at ``threads`` threads: every run's rate."""
+    torch.set_num_threads(threads)
     raw, ours = [], []
-    for _ in range(args.repeats):
-        raw.append(hand_written(args.iterations, args.warmup))
-        ours.append(lightning_module(args.iterations, args.warmup))
-    raw_median, ours_median = statistics.median(raw), statistics.median(ours)
-    print(f"threads={args.threads} iterations={args.iterations} repeats={args.repeats}")
-    print(f"hand-written loop : {raw_median:6.2f} it/s  (runs: {', '.join(f'{r:.2f}' for r in raw)})")
-    print(f"GAN + Trainer     : {ours_median:6.2f} it/s  (runs: {', '.join(f'{r:.2f}' for r in ours)})")
-    print(f"overhead          : {100 * (raw_median / ours_median - 1):+.1f} %")
+    for _ in range(repeats):
+        raw.append(hand_written(steps, warmup))
+        ours.append(lightning_module(steps, warmup))
+    return {"threads": threads, "hand_written": raw, "lightning": ours, "load_after": load_average()}
+
+
+def report(results: dict[str, Any]) -> str:
+    """The BENCHMARKS.md table: medians per thread count and the overhead."""
+    lines = [
+        f"{results['steps']} timed iterations after {results['warmup']}, medians of {results['repeats']} "
+        f"({results['date']}):",
+        "",
+        "| threads | hand-written | GAN + Trainer | overhead | runs (hand-written / GAN + Trainer) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        raw, ours = statistics.median(row["hand_written"]), statistics.median(row["lightning"])
+        runs = (
+            f"{', '.join(f'{r:.2f}' for r in row['hand_written'])} / {', '.join(f'{r:.2f}' for r in row['lightning'])}"
+        )
+        lines.append(
+            f"| {row['threads']} | {raw:.2f} it/s | {ours:.2f} it/s | {100 * (raw / ours - 1):+.1f} % | {runs} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "overhead", "5 iterations after 2, one repeat, one thread")
+    command.add_argument("--threads", type=int, nargs="+", default=[1], help="thread counts, one row each")
+    add_steps(command, 60, " (timed)")
+    command.add_argument("--warmup", type=int, default=5, help="iterations before the timing starts")
+    command.add_argument("--repeats", type=int, default=3)
+    args = finish(command.parse_args(argv), "overhead", {"steps": 5, "warmup": 2, "repeats": 1, "threads": [1]})
+    quiet_lightning()
+    rows = [measure(threads, args.steps, args.warmup, args.repeats) for threads in args.threads]
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "quick": args.quick,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "rows": rows,
+    }
+    write_results(args.out, results)
+    print(report(results))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """pix2pix on the MNIST-5k demo (edges → digits, 32 px): train configs/pix2pix.yaml on the CPU,
 then score the final generator on all held-out pairs.
 
-    PYTHONPATH=. python benchmarks/pix2pix.py                      # 2500 iterations, ~6-7 min on 1 core
-    PYTHONPATH=. python benchmarks/pix2pix.py --quick              # 200 iterations, ~1 min -> pix2pix_quick.json
+    python -m benchmarks.pix2pix                      # 2500 iterations, ~6-7 min on 1 core
+    python -m benchmarks.pix2pix --quick              # 200 iterations, ~1 min -> pix2pix_quick.json
 
 Reported (benchmarks/results/pix2pix.json): held-out L1 of the outputs beside two baselines
 that ignore the generator (the edge map itself, the mean training digit), and how often the
@@ -13,8 +13,6 @@ on, test-batch statistics; ``sample_mode=train``) and deterministically (``eval`
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import tempfile
 import time
@@ -23,27 +21,19 @@ from typing import Any
 
 import torch
 
-from gan_lightning.cli import GANLightningCLI
+from benchmarks.harness import (
+    CONFIGS,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    parser,
+    write_results,
+)
 from gan_lightning.tasks import Pix2Pix
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "pix2pix.yaml"
-
-
-def train(max_steps: int, folder: Path) -> GANLightningCLI:
-    return GANLightningCLI(
-        args=[
-            "fit",
-            "--config",
-            str(CONFIG),
-            f"--trainer.max_steps={max_steps}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
-            f"--trainer.default_root_dir={folder}",
-        ]
-    )
+CONFIG = CONFIGS / "pix2pix.yaml"
 
 
 @torch.no_grad()
@@ -85,25 +75,21 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines) + f"\n\nScored on {pairs} held-out pairs; {results['threads']} thread(s)."
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-steps", type=int, default=2500)
-    parser.add_argument("--quick", action="store_true", help="200 iterations")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    if args.quick:
-        args.max_steps = 200
-    args.out = args.out or ROOT / "benchmarks" / "results" / ("pix2pix_quick.json" if args.quick else "pix2pix.json")
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "pix2pix", "200 iterations")
+    add_threads(command)
+    add_steps(command, 2500)
+    args = finish(command.parse_args(argv), "pix2pix", {"steps": 200})
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        cli = train(args.max_steps, Path(folder))
+        cli = cli_in_process(CONFIG, f"--trainer.max_steps={args.steps}", root=Path(folder))
         seconds = time.perf_counter() - start
         model = cli.model.cpu()
         loader = cli.datamodule.val_dataloader()
         results = {
-            "command": f"PYTHONPATH=. python benchmarks/pix2pix.py --max-steps {args.max_steps}",
+            "command": f"python -m benchmarks.pix2pix --steps {args.steps}",
             "quick": args.quick,
             "config": "configs/pix2pix.yaml (MNIST-5k edges -> digits, 32 px, batch 32, 500 held-out pairs)",
             "iterations": cli.trainer.global_step,
@@ -114,9 +100,8 @@ def main() -> None:
             "paper_sampling": evaluate(model, loader, "train"),
             "eval_sampling": evaluate(model, loader, "eval"),
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    write_results(args.out, results)
+    print(report(results))
 
 
 if __name__ == "__main__":

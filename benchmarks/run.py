@@ -1,19 +1,23 @@
 """One command regenerates BENCHMARKS.md: run the benchmarks, then rewrite every generated block.
 
-    python benchmarks/run.py --quick              # every section, few seeds/steps, one block per core: ~15 min on 2
-    python benchmarks/run.py                      # the full tables (hours on a CPU)
-    python benchmarks/run.py --only srgan ada     # some sections
-    python benchmarks/run.py --render-only        # no runs: re-render from benchmarks/results/*.json
-    python benchmarks/run.py --list
+    python -m benchmarks.run --quick              # every section, few seeds/steps, one block per core: ~15 min on 2
+    python -m benchmarks.run                      # the full tables (hours on a CPU)
+    python -m benchmarks.run --only srgan ada     # some sections
+    python -m benchmarks.run --render-only        # no runs: re-render from benchmarks/results/*.json
+    python -m benchmarks.run --list
 
-BENCHMARKS.md keeps its hand-written prose; what is generated lives between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``. Each block is one results file,
-``benchmarks/results/NAME.json`` (``NAME_quick.json`` for ``--quick``, so a quick run never
-overwrites the full numbers), rendered by ``report(results) -> str`` of the section's script.
+Run from the repository root. BENCHMARKS.md keeps its hand-written prose; what is generated
+lives between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``. Each block is one
+results file, ``benchmarks/results/NAME.json`` (``NAME_quick.json`` for ``--quick``, so a quick
+run never overwrites the full numbers), rendered by a function of the section's module
+(``report(results) -> str`` unless the block names another). Every benchmark is a section here;
+each is run as ``python -m benchmarks.SECTION`` with the flags of :mod:`benchmarks.harness`.
 Rendering reads only results files (and ``run_log[_quick].json``, what this runner recorded
 about each run: date, machine, load average, wall time), so it is idempotent. A section whose
-script, ``report`` or results file is missing is skipped with a one-line notice and its block
-is left as it is; a block with no markers yet is appended at the end of the file.
+module or render function is missing, or a block without its results file, is skipped with a
+one-line notice and its block is left as it is; a block with no markers yet is appended at the
+end of the file. An *archived* block (no command) is the record of an earlier experiment that
+the prose cites: it is rendered, never rerun.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -30,65 +35,123 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks.harness import RESULTS, ROOT, load_average, results_file
+
 MARKDOWN = ROOT / "BENCHMARKS.md"
 HEADER = "header"
 
 
 @dataclass(frozen=True)
 class Block:
-    """One generated block: its marker name (= results file stem) and the script arguments
-    (after ``python``) that write it, full and quick; ``{out}`` is the results file."""
+    """One generated block: its marker name (= results file stem), the arguments (after
+    ``python``) that write it, full and quick (``{out}`` is the results file; None for an
+    archived block, which is never rerun), and the section module's function that renders it."""
 
     name: str
-    full: str
-    quick: str
+    full: str | None
+    quick: str | None
+    render: str = "report"
+
+    @property
+    def archived(self) -> bool:
+        return self.full is None
 
     def results_file(self, quick: bool, results: Path = RESULTS) -> Path:
-        return results / f"{self.name}{'_quick' if quick else ''}.json"
+        return results_file(self.name, quick, results)
 
     def command(self, quick: bool, results: Path = RESULTS) -> list[str]:
+        arguments = self.quick if quick else self.full
+        if arguments is None:
+            raise ValueError(f"{self.name} is archived: no command writes it.")
         out = self.results_file(quick, results)
         out = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
-        return (self.quick if quick else self.full).format(out=out).split()
+        return arguments.format(out=out).split()
 
 
 @dataclass(frozen=True)
 class Section:
-    """A benchmark script ``benchmarks/<name>.py`` and the blocks its ``report`` renders."""
+    """A benchmark, the module ``benchmarks.<name>``, and the blocks it renders."""
 
     name: str
     title: str
     blocks: tuple[Block, ...]
 
     @property
-    def script(self) -> Path:
-        return ROOT / "benchmarks" / f"{self.name}.py"
+    def module(self) -> str:
+        return f"benchmarks.{self.name}"
 
 
-def _block(name: str, full: str, quick: str) -> Block:
-    return Block(name, f"benchmarks/{full}", f"benchmarks/{quick}")
+def _block(name: str, full: str, quick: str, render: str = "report") -> Block:
+    """A block written by ``python -m benchmarks.<full>`` (``<quick>`` under ``--quick``)."""
+    return Block(name, f"-m benchmarks.{full}", f"-m benchmarks.{quick}", render)
 
 
 SECTIONS = (
     Section(
+        "overhead",
+        "Framework overhead vs a hand-written loop",
+        (
+            _block(
+                "overhead", "overhead --steps 30 --repeats 3 --threads 1 2 --out {out}", "overhead --quick --out {out}"
+            ),
+        ),
+    ),
+    Section(
+        "family_speed",
+        "Seconds per iteration of each family config",
+        (_block("family_speed", "family_speed --steps 10 --warmup 3 --out {out}", "family_speed --quick --out {out}"),),
+    ),
+    Section(
+        "ddp",
+        "DDP: GANDDPStrategy vs Lightning's DDP with find_unused_parameters=True",
+        (_block("ddp", "ddp --steps 30 --warmup 5 --repeats 3 --out {out}", "ddp --quick --out {out}"),),
+    ),
+    Section(
+        "metrics_cost",
+        "Evaluation metrics: cost and floors",
+        (_block("metrics_cost", "metrics_cost --out {out}", "metrics_cost --quick --out {out}"),),
+    ),
+    Section(
+        "mnist_classifier",
+        "The digit reader: the shipped MNIST classifier",
+        (_block("mnist_classifier", "mnist_classifier --out {out}", "mnist_classifier --quick --out {out}"),),
+    ),
+    Section(
         "wgan_floor",
         "wgan.yaml at the floor",
-        (_block("wgan_floor", "wgan_floor.py --output {out}", "wgan_floor.py --quick --output {out}"),),
+        (_block("wgan_floor", "wgan_floor --out {out}", "wgan_floor --quick --out {out}"),),
     ),
     Section(
         "toy2d",
         "2D mode collapse: ring of 8 and grid of 25 Gaussians",
         (
-            _block("toy2d", "toy2d.py --output {out}", "toy2d.py --quick --output {out}"),
+            _block(
+                "toy2d",
+                "toy2d --configs gan pacgan4 --seeds 10 --steps 2000 --out {out}",
+                "toy2d --quick --configs gan pacgan4 --out {out}",
+            ),
+            _block(
+                "toy2d_r1_ring",
+                "toy2d --configs gan_r1 --layouts ring --seeds 10 --steps 2000 --out {out}",
+                "toy2d --quick --configs gan_r1 --layouts ring --out {out}",
+                render="table",
+            ),
+            _block(
+                "toy2d_r1_grid",
+                "toy2d --configs gan_r1 --layouts grid --seeds 10 --steps 10000 --out {out}",
+                "toy2d --quick --configs gan_r1 --layouts grid --out {out}",
+                render="table",
+            ),
             _block(
                 "toy2d_best",
-                "toy2d.py --configs toy2d_best --rejection-quantile 0.01 --output {out}",
-                "toy2d.py --quick --configs toy2d_best --rejection-quantile 0.01 --output {out}",
+                "toy2d --configs toy2d_best --rejection-quantile 0.01 --out {out}",
+                "toy2d --quick --configs toy2d_best --rejection-quantile 0.01 --out {out}",
             ),
+            Block("toy2d_gan_r1_rejection_ring", None, None, render="table"),
+            Block("toy2d_probes_ring_gamma", None, None, render="table"),
         ),
     ),
     Section(
@@ -97,8 +160,8 @@ SECTIONS = (
         tuple(
             _block(
                 f"fundamentals_{name}",
-                f"fundamentals.py {name} --output {{out}}",
-                f"fundamentals.py {name} --quick --output {{out}}",
+                f"fundamentals {name} --out {{out}}",
+                f"fundamentals {name} --quick --out {{out}}",
             )
             for name in ("vanishing", "equilibrium", "instability", "critic_loss")
         ),
@@ -106,18 +169,15 @@ SECTIONS = (
     Section(
         "stacked_mnist",
         "Stacked MNIST (1,000 modes)",
-        (_block("stacked_mnist", "stacked_mnist.py --output {out}", "stacked_mnist.py --quick --output {out}"),),
+        (
+            _block("stacked_mnist", "stacked_mnist --out {out}", "stacked_mnist --quick --out {out}"),
+            Block("stacked_mnist_raw_probe", None, None, render="report_raw_generator"),
+        ),
     ),
     Section(
         "srgan",
         "SRGAN ×4 (MNIST-5k demo)",
-        (
-            _block(
-                "srgan",
-                "srgan.py --steps 1600 --pretrain 400 --output {out}",
-                "srgan.py --quick --output {out}",
-            ),
-        ),
+        (_block("srgan", "srgan --steps 1600 --pretrain 400 --out {out}", "srgan --quick --out {out}"),),
     ),
     Section(
         "ada",
@@ -125,16 +185,16 @@ SECTIONS = (
         (
             _block(
                 "ada",
-                "ada.py --train-size 500 --iterations 800 --seeds 0 --eval-every 100 --base-width 16 "
+                "ada --train-size 500 --steps 800 --seeds 0 --eval-every 100 --base-width 16 "
                 "--speed-kimg 20 --jobs 3 --out {out}",
-                "ada.py --quick --out {out}",
+                "ada --quick --out {out}",
             ),
         ),
     ),
     Section(
         "pix2pix",
         "pix2pix (MNIST-5k demo)",
-        (_block("pix2pix", "pix2pix.py --max-steps 2500 --out {out}", "pix2pix.py --quick --out {out}"),),
+        (_block("pix2pix", "pix2pix --steps 2500 --out {out}", "pix2pix --quick --out {out}"),),
     ),
     Section(
         "cyclegan",
@@ -142,37 +202,37 @@ SECTIONS = (
         (
             _block(
                 "cyclegan_inverted",
-                "cyclegan.py --steps 1000 --val-every 250 --style inverted --out {out}",
-                "cyclegan.py --quick --style inverted --out {out}",
+                "cyclegan --steps 1000 --val-every 250 --style inverted --out {out}",
+                "cyclegan --quick --style inverted --out {out}",
             ),
             _block(
                 "cyclegan",
-                "cyclegan.py --steps 1000 --val-every 250 --style thick --out {out}",
-                "cyclegan.py --quick --style thick --out {out}",
+                "cyclegan --steps 1000 --val-every 250 --style thick --out {out}",
+                "cyclegan --quick --style thick --out {out}",
             ),
         ),
     ),
     Section(
         "augmentation",
         "GANs as data augmentation (CAS)",
-        (_block("augmentation", "augmentation.py --out {out}", "augmentation.py --quick --out {out}"),),
+        (_block("augmentation", "augmentation --out {out}", "augmentation --quick --out {out}"),),
     ),
     Section(
         "video",
         "Video (Moving MNIST from MNIST-5k)",
         (
-            _block("video", "video.py --out {out}", "video.py --quick --out {out}"),
+            _block("video", "video --out {out}", "video --quick --out {out}"),
             _block(
                 "video_translating",
-                "video.py --config configs/video_translating.yaml --out {out}",
-                "video.py --quick --config configs/video_translating.yaml --out {out}",
+                "video --config configs/video_translating.yaml --out {out}",
+                "video --quick --config configs/video_translating.yaml --out {out}",
             ),
         ),
     ),
     Section(
         "text2image",
         "Text-to-image (MNIST-5k captions)",
-        (_block("text2image", "text2image.py --max-steps 2500 --out {out}", "text2image.py --quick --out {out}"),),
+        (_block("text2image", "text2image --steps 2500 --out {out}", "text2image --quick --out {out}"),),
     ),
     Section(
         "scoreboard",
@@ -180,8 +240,8 @@ SECTIONS = (
         (
             _block(
                 "scoreboard",
-                "scoreboard.py --budget 300 --update-models-md --out {out}",
-                "scoreboard.py --quick --out {out}",
+                "scoreboard --budget 300 --update-models-md --out {out}",
+                "scoreboard --quick --out {out}",
             ),
         ),
     ),
@@ -209,10 +269,6 @@ def describe(host: dict[str, Any]) -> str:
     return f"{host['cpu']}, {host['cores']} cores, torch {host['torch']}, " + (
         f"GPU {host['gpu']}" if host.get("gpu") else "no GPU"
     )
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 def log_file(quick: bool, results: Path = RESULTS) -> Path:
@@ -243,22 +299,19 @@ def replace_block(text: str, name: str, body: str, title: str) -> str:
     return f"{text.rstrip()}\n\n## {title}\n\n{content}\n"
 
 
-def load_report(section: Section) -> tuple[Any, str | None]:
-    """The section's ``report`` function, or None and why not."""
-    if not section.script.is_file():
-        return None, f"benchmarks/{section.name}.py does not exist yet"
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    module = importlib.import_module(f"benchmarks.{section.name}")
-    report = getattr(module, "report", None)
-    if report is None:
-        return None, f"benchmarks/{section.name}.py has no report() yet"
-    return report, None
+def load_module(section: Section) -> tuple[ModuleType | None, str | None]:
+    """The section's module, or None and why not."""
+    if importlib.util.find_spec(section.module) is None:
+        return None, f"{section.module} does not exist yet"
+    return importlib.import_module(section.module), None
 
 
 def provenance(block: Block, results: dict[str, Any], entry: dict[str, Any] | None, quick: bool) -> str:
     """The line under a table: the results file and the run that wrote it."""
-    file = block.results_file(quick).relative_to(ROOT)
+    file = block.results_file(quick and not block.archived).relative_to(ROOT)
+    if block.archived:
+        written = f", written by `{results['command']}`" if "command" in results else ""
+        return f"_From `{file}`{written}: the record of an earlier experiment, kept for the text; run.py does not rerun it._"
     if entry is None:
         command = results.get("command") or "python " + " ".join(block.command(quick))
         return f"_From `{file}`, written by `{command}` before benchmarks/run.py recorded runs._"
@@ -268,25 +321,27 @@ def provenance(block: Block, results: dict[str, Any], entry: dict[str, Any] | No
     )
 
 
-def render_block(block: Block, report: Any, quick: bool, log: dict[str, Any], results_dir: Path) -> str | None:
-    path = block.results_file(quick, results_dir)
-    if not path.is_file():
+def render_block(block: Block, module: ModuleType, quick: bool, log: dict[str, Any], results_dir: Path) -> str | None:
+    """The block's Markdown, or None when its results file (or render function) is missing."""
+    path = block.results_file(quick and not block.archived, results_dir)
+    render = getattr(module, block.render, None)
+    if not path.is_file() or render is None:
         return None
     results = json.loads(path.read_text())
     parts = []
-    if quick:
+    if quick and not block.archived:
         parts.append(
-            "> **Quick run** (`benchmarks/run.py --quick`): fewer seeds, steps and samples than the full "
+            "> **Quick run** (`python -m benchmarks.run --quick`): fewer seeds, steps and samples than the full "
             "benchmark. These numbers check that the pipeline works; they are not the results the text discusses."
         )
-    parts += [report(results).strip(), provenance(block, results, log["blocks"].get(block.name), quick)]
+    parts += [render(results).strip(), provenance(block, results, log["blocks"].get(block.name), quick)]
     return "\n\n".join(parts)
 
 
 def header(quick: bool, log: dict[str, Any]) -> str:
     """Date, machine, load average and mode of the last run.py invocation."""
     mode = "**quick run** (`--quick`: fewer seeds and steps)" if quick else "full runs"
-    lines = [f"Generated blocks below: {mode}, rendered from `benchmarks/results/` by `python benchmarks/run.py`."]
+    lines = [f"Generated blocks below: {mode}, rendered from `benchmarks/results/` by `python -m benchmarks.run`."]
     run = log.get("invocation")
     if run is None:
         lines.append("No run recorded by run.py yet: each block names the command that wrote its results.")
@@ -305,20 +360,25 @@ def render(quick: bool, markdown: Path = MARKDOWN, results_dir: Path = RESULTS) 
     text = markdown.read_text()
     text = replace_block(text, HEADER, header(quick, log), "Benchmarks")
     for section in SECTIONS:
-        report, why = load_report(section)
-        if report is None:
+        module, why = load_module(section)
+        if module is None:
             print(f"skip {section.name}: {why}")
             continue
         for block in section.blocks:
-            body = render_block(block, report, quick, log, results_dir)
+            body = render_block(block, module, quick, log, results_dir)
             if body is None:
-                file = block.results_file(quick, results_dir)
-                print(
-                    f"skip {block.name}: no results file {file} (run: python benchmarks/run.py --only {section.name})"
-                )
+                print(f"skip {block.name}: {missing(block, section, quick, results_dir)}")
                 continue
             text = replace_block(text, block.name, body, section.title)
     markdown.write_text(text)
+
+
+def missing(block: Block, section: Section, quick: bool, results_dir: Path) -> str:
+    """Why a block was not rendered."""
+    file = block.results_file(quick and not block.archived, results_dir)
+    if not file.is_file():
+        return f"no results file {file} (run: python -m benchmarks.run --only {section.name})"
+    return f"{section.module} has no {block.render}() yet"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,11 +388,7 @@ def render(quick: bool, markdown: Path = MARKDOWN, results_dir: Path = RESULTS) 
 def run_block(block: Block, quick: bool) -> dict[str, Any]:
     """Run one block's command (one thread, offline W&B); its log entry."""
     command = ["python", *block.command(quick)]
-    env = os.environ | {
-        "OMP_NUM_THREADS": "1",
-        "WANDB_MODE": "offline",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
+    env = os.environ | {"OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
     before, start = load_average(), time.perf_counter()
     returncode = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, env=env).returncode
     return {
@@ -360,11 +416,11 @@ def run(sections: list[Section], quick: bool, jobs: int = 1, run_one: Any = None
     before, start = load_average(), time.perf_counter()
     blocks = []
     for section in sections:
-        report, why = load_report(section)
-        if report is None:
+        module, why = load_module(section)
+        if module is None:
             tqdm.write(f"skip {section.name}: {why}")
             continue
-        blocks += section.blocks
+        blocks += [block for block in section.blocks if not block.archived]
     bar = tqdm(total=len(blocks), desc="benchmarks", unit="block", dynamic_ncols=True)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         running = {pool.submit(run_one, block, quick): block for block in blocks}
@@ -422,7 +478,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for section in selected:
             for block in section.blocks:
-                print(f"{section.name:14s} {block.name:22s} python {' '.join(block.command(args.quick))}")
+                command = (
+                    "(archived: rendered, not rerun)"
+                    if block.archived
+                    else "python " + " ".join(block.command(args.quick))
+                )
+                print(f"{section.name:16s} {block.name:28s} {command}")
         return 0
     jobs = args.jobs or ((os.cpu_count() or 1) if args.quick else 1)
     failures = [] if args.render_only else run(selected, args.quick, jobs)

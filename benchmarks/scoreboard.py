@@ -2,17 +2,17 @@
 budget, then scored by ``gan-lightning evaluate`` (2,000 EMA samples, the shipped MNIST
 classifier's features, every metric beside its real-vs-real floor).
 
-    PYTHONPATH=. python benchmarks/scoreboard.py --budget 300          # 5 min per config: ≈ 70 min
-    PYTHONPATH=. python benchmarks/scoreboard.py --quick               # 30 s per config: ≈ 10 min
-    PYTHONPATH=. python benchmarks/scoreboard.py --configs gan dcgan --budget 30
-    PYTHONPATH=. python benchmarks/scoreboard.py --render --update-models-md   # from the saved JSON
+    python -m benchmarks.scoreboard --budget 300          # 5 min per config: ≈ 70 min
+    python -m benchmarks.scoreboard --quick               # 30 s per config: ≈ 10 min
+    python -m benchmarks.scoreboard --configs gan dcgan --budget 30
+    python -m benchmarks.scoreboard --render --update-models-md   # from the saved JSON
 
 Each config runs as ``python -m gan_lightning fit --config configs/<name>.yaml`` in its own
 process (one at a time, ``OMP_NUM_THREADS=--threads``) with ``--trainer.max_time`` = the
 budget. The budget is wall-clock time of the training loop *including* its validations;
 validation is time-based (every budget/8 seconds of training, so slow and fast models get
-the same number of FID points) and :class:`TrainingClock` records the training time
-*without* validation, the x axis of the FID-against-time plot. Every config gets the same
+the same number of FID points) and :class:`~benchmarks.harness.TrainingClock` records the
+training time *without* validation, the x axis of the FID-against-time plot. Every config gets the same
 in-training metrics (``GenerativeMetrics``, mnist features, 1,000 EMA samples, mode
 coverage), whatever its YAML says, and a CSV logger instead of W&B.
 
@@ -31,20 +31,27 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import lightning.pytorch as pl
-
+from benchmarks.harness import (
+    CONFIGS,
+    IMAGES,
+    ROOT,
+    TrainingClock,
+    add_common_flags,
+    add_threads,
+    evaluate_in_child,
+    finish,
+    fit_in_child,
+    parser,
+    pyplot,
+    write_results,
+)
 from gan_lightning.checkpoint import load_checkpoint_file
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-IMAGES = ROOT / "docs" / "images"
 MODELS_MD = ROOT / "docs" / "models.md"
 
 
@@ -70,52 +77,6 @@ QUICK_BUDGET = 30.0
 GRID_BYTES = 150_000
 
 
-class TrainingClock(pl.Callback):
-    """Training time without validation, at every validation and at the end of fit.
-
-    Lightning's ``max_time`` and ``Timer`` count validation as training time; FID against
-    training time needs the time spent on the updates alone. Writes
-    ``<log_dir>/training_clock.json``: the totals and, per validation, the iteration, the
-    training seconds before it and the ``val/*`` metrics it logged.
-    """
-
-    def __init__(self) -> None:
-        self.start: float | None = None
-        self.validation_start: float | None = None
-        self.validation_seconds = 0.0
-        self.history: list[dict[str, float]] = []
-
-    def training_seconds(self, now: float) -> float:
-        assert self.start is not None
-        return now - self.start - self.validation_seconds
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.start = time.perf_counter()
-
-    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.start is not None and not trainer.sanity_checking:
-            self.validation_start = time.perf_counter()
-
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.validation_start is None:
-            return
-        metrics = {key: float(value) for key, value in trainer.callback_metrics.items() if key.startswith("val/")}
-        seconds = self.training_seconds(self.validation_start)
-        self.history.append({"iteration": trainer.global_step, "train_seconds": seconds, **metrics})
-        self.validation_seconds += time.perf_counter() - self.validation_start
-        self.validation_start = None
-
-    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        record = {
-            "iterations": trainer.global_step,
-            "train_seconds": self.training_seconds(time.perf_counter()),
-            "validation_seconds": self.validation_seconds,
-            "history": self.history,
-        }
-        if trainer.is_global_zero and trainer.log_dir is not None:
-            Path(trainer.log_dir, "training_clock.json").write_text(json.dumps(record, indent=1))
-
-
 def duration(seconds: float) -> str:
     """Lightning's ``DD:HH:MM:SS`` for whole seconds (at least 1)."""
     total = max(1, round(seconds))
@@ -123,26 +84,19 @@ def duration(seconds: float) -> str:
     return f"{days:02d}:{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
 
 
-def fit_command(config: str, budget: float, run_dir: Path) -> list[str]:
-    """``gan_lightning fit`` for one config under the scoreboard's protocol."""
+def fit_overrides(config: str, budget: float, run_root: Path) -> list[str]:
+    """What the scoreboard's protocol adds to ``gan_lightning fit --config configs/<config>.yaml``."""
     return [
-        sys.executable,
-        "-m",
-        "gan_lightning",
-        "fit",
-        "--config",
-        f"configs/{config}.yaml",
         f"--trainer.max_time={duration(budget)}",
         "--trainer.max_steps=10000000",
         f"--trainer.val_check_interval={duration(budget / VALIDATIONS_PER_BUDGET)}",
         "--trainer.check_val_every_n_epoch=null",
         "--trainer.num_sanity_val_steps=0",
         "--trainer.enable_progress_bar=false",
-        f"--trainer.default_root_dir={run_dir}",
         "--trainer.logger=lightning.pytorch.loggers.CSVLogger",
-        f"--trainer.logger.init_args.save_dir={run_dir}",
+        f"--trainer.logger.init_args.save_dir={run_root}",
         f"--trainer.logger.init_args.name={config}",
-        "--trainer.callbacks+=benchmarks.scoreboard.TrainingClock",
+        f"--trainer.callbacks+={TrainingClock.__module__}.{TrainingClock.__name__}",
         "--model.init_args.metrics=gan_lightning.metrics.GenerativeMetrics",
         "--model.init_args.metrics.init_args.features=mnist",
         "--model.init_args.metrics.init_args.num_samples=1000",
@@ -158,54 +112,28 @@ def fit_command(config: str, budget: float, run_dir: Path) -> list[str]:
     ]
 
 
-def run_child(command: list[str], env: dict[str, str], log: Path, timeout: float) -> dict[str, Any]:
-    """Run one process to completion; its exit code, wall time and peak resident memory
-    (``wait4``'s rusage: this child alone, not the maximum over every child so far)."""
-    start = time.perf_counter()
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-            time.sleep(0.2)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return {
-        "returncode": process.returncode,
-        "wall_seconds": time.perf_counter() - start,
-        "peak_memory_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
-    }
-
-
 def score_config(config: str, budget: float, threads: int, work: Path, quick: bool = False) -> dict[str, Any]:
     """Train one config for ``budget`` seconds, evaluate its last checkpoint, copy its grid."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "WANDB_MODE": "offline"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    run_dir = work / config
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_root = work / config
     result: dict[str, Any] = {"config": config, "load_average_before": os.getloadavg()[0]}
-    fit = run_child(fit_command(config, budget, run_dir), env, run_dir / "fit.log", timeout=3 * budget + 600)
-    result.update(fit=fit, load_average=os.getloadavg()[0])
-    clocks = sorted(run_dir.rglob("training_clock.json"))
-    checkpoints = sorted(run_dir.rglob("last.ckpt"))
-    if fit["returncode"] != 0 or not clocks or not checkpoints:
-        result["error"] = (run_dir / "fit.log").read_text()[-2000:]
+    overrides = fit_overrides(config, budget, run_root)
+    fit, run = fit_in_child(CONFIGS / f"{config}.yaml", overrides, run_root, threads, timeout=3 * budget + 600)
+    result.update(fit=fit.record(), load_average=os.getloadavg()[0])
+    clock = run / TrainingClock.FILE if run else None
+    checkpoint = run / "checkpoints" / "last.ckpt" if run else None
+    if fit.returncode != 0 or clock is None or not clock.is_file() or not checkpoint.is_file():
+        result["error"] = fit.output()[-2000:]
         return result
-    result.update(json.loads(clocks[-1].read_text()))
-    result["checkpoint_iteration"] = load_checkpoint_file(checkpoints[-1], map_location="cpu")["global_step"]
-    metrics_json = run_dir / "evaluate.json"
-    evaluate = [sys.executable, "-m", "gan_lightning", "evaluate", str(checkpoints[-1]), "--out", str(metrics_json)]
-    result["evaluate"] = run_child(evaluate, env, run_dir / "evaluate.log", timeout=1800)
-    if result["evaluate"]["returncode"] != 0:
-        result["error"] = (run_dir / "evaluate.log").read_text()[-2000:]
+    result.update(json.loads(clock.read_text()))
+    result["checkpoint_iteration"] = load_checkpoint_file(checkpoint, map_location="cpu")["global_step"]
+    evaluation, record = evaluate_in_child(checkpoint, threads, timeout=1800)
+    result["evaluate"] = evaluation.record()
+    if record is None:
+        result["error"] = evaluation.output()[-2000:]
         return result
-    record = json.loads(metrics_json.read_text())
     result["metrics"] = {name: record["metrics"][name] for name in METRICS if name in record["metrics"]}
     result["protocol"] = {key: value for key, value in record.items() if key != "metrics"}
-    grids = sorted((run_dir).rglob("samples/step_*.png"))
+    grids = sorted(run.glob("samples/step_*.png"))
     if grids:
         result["grid"] = copy_grid(grids[-1], IMAGES / f"scoreboard_{config}{image_suffix(quick)}.png")
     return result
@@ -269,11 +197,11 @@ def report(results: dict[str, Any]) -> str:
     floor row on top), the FID-against-training-time plot and every row's final samples."""
     budget = budget_label(results["budget_seconds"])
     quick = " (`--quick`)" if results.get("quick") else ""
-    command = "PYTHONPATH=. python benchmarks/scoreboard.py" + (" --quick" if results.get("quick") else "")
+    command = "python -m benchmarks.scoreboard" + (" --quick" if results.get("quick") else "")
     if not results.get("quick"):
         command += f" --budget {results['budget_seconds']:g}"
     lines = [
-        "## Family scoreboard (issue 11)",
+        "## Family scoreboard",
         "",
         f"Every noise→image MNIST-5k config trained for the same wall-clock budget, **{budget}**{quick}, one at a "
         f"time with {results['threads']} thread(s) (`{command}`, {results['date']}). Then `gan-lightning evaluate "
@@ -282,7 +210,7 @@ def report(results: dict[str, Any]) -> str:
         'Lightning\'s `--trainer.max_time`, validation included; "train s" is the training loop without '
         "validation. Iterations = generator updates (the evaluated checkpoint's global step). Peak memory = the training process's maximum "
         "resident set; load = the 1-minute load average after training. The full-budget "
-        "run: `PYTHONPATH=. python benchmarks/scoreboard.py --budget 300` (5 min per config, ≈ 65 min on an idle "
+        "run: `python -m benchmarks.scoreboard --budget 300` (5 min per config, ≈ 65 min on an idle "
         "machine).",
         "",
         *load_warning(results),
@@ -350,10 +278,7 @@ def plot_fid_against_time(results: dict[str, Any], path: Path | None = None) -> 
     """FID of every validation against training seconds, log FID axis, the floor dashed
     (written to :func:`plot_path` unless ``path`` is given)."""
     path = path or plot_path(bool(results.get("quick")))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, axis = plt.subplots(figsize=(8, 4.5), dpi=100)
     colors = plt.get_cmap("tab20").colors
@@ -409,26 +334,20 @@ def fill_models_table(text: str, results: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- main
 
 
-def results_path(quick: bool) -> Path:
-    return RESULTS / ("scoreboard_quick.json" if quick else "scoreboard.json")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", default=list(FAMILY), help="config names in configs/")
-    parser.add_argument("--budget", type=float, default=300.0, help="training seconds per config (wall clock)")
-    parser.add_argument("--quick", action="store_true", help=f"a {QUICK_BUDGET:g} s budget, results marked quick")
-    parser.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of every run")
-    parser.add_argument("--out", type=Path, help="results JSON (default benchmarks/results/scoreboard[_quick].json)")
-    parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp folder)")
-    parser.add_argument("--render", action="store_true", help="no training: plot and report the saved JSON")
-    parser.add_argument("--update-models-md", action="store_true", help="write the FIDs into docs/models.md")
-    args = parser.parse_args()
-    unknown = [name for name in args.configs if not (ROOT / "configs" / f"{name}.yaml").is_file()]
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "scoreboard", f"a {QUICK_BUDGET:g} s budget")
+    add_threads(command)
+    command.add_argument("--configs", nargs="+", default=list(FAMILY), help="config names in configs/")
+    command.add_argument("--budget", type=float, default=300.0, help="training seconds per config (wall clock)")
+    command.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp folder)")
+    command.add_argument("--render", action="store_true", help="no training: plot and report the saved JSON")
+    command.add_argument("--update-models-md", action="store_true", help="write the FIDs into docs/models.md")
+    args = finish(command.parse_args(argv), "scoreboard", {"budget": QUICK_BUDGET})
+    unknown = [name for name in args.configs if not (CONFIGS / f"{name}.yaml").is_file()]
     if unknown:
-        parser.error(f"no such config: {', '.join(unknown)} (names of files in configs/, without .yaml)")
-    out = args.out or results_path(args.quick)
-    results = json.loads(out.read_text()) if args.render else train_all(args, out)
+        command.error(f"no such config: {', '.join(unknown)} (names of files in configs/, without .yaml)")
+    results = json.loads(args.out.read_text()) if args.render else train_all(args, args.out)
     plot_fid_against_time(results)
     print(report(results))
     if args.update_models_md:
@@ -436,11 +355,10 @@ def main() -> None:
 
 
 def train_all(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    import torch
     from tqdm import tqdm
 
-    budget = QUICK_BUDGET if args.quick else args.budget
-    import torch
-
+    budget = args.budget
     results: dict[str, Any] = {
         "budget_seconds": budget,
         "quick": args.quick,
@@ -455,8 +373,7 @@ def train_all(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     for config in progress:
         progress.set_postfix_str(config)
         results["configs"][config] = score_config(config, budget, args.threads, work, args.quick)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=1) + "\n")  # after every config: a crash keeps the rest
+        write_results(out, results)  # after every config: a crash keeps the rest
     if args.keep_runs is None:
         shutil.rmtree(work, ignore_errors=True)
     return results

@@ -7,17 +7,14 @@ MNIST classifier's accuracy on SR, bicubic and HR (its ceiling) images. Scored: 
 checkpoint at the end of the warm-up (SRResNet-MSE) when one was written, and the last one
 (SRGAN).
 
-    python benchmarks/srgan.py --steps 1600 --pretrain 400     # the BENCHMARKS.md run, ~15 min on 1 core
-    python benchmarks/srgan.py --quick                          # 100 iterations: ~1 min -> srgan_quick.json
+    python -m benchmarks.srgan --steps 1600 --pretrain 400     # the BENCHMARKS.md run, ~15 min on 1 core
+    python -m benchmarks.srgan --quick                          # 100 iterations: ~1 min -> srgan_quick.json
 
 Prints the Markdown table of BENCHMARKS.md (:func:`report`, also used by benchmarks/run.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,32 +22,31 @@ from typing import Any
 
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CONFIG = REPO_ROOT / "configs" / "srgan.yaml"
+from benchmarks.harness import (
+    CONFIGS,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    parser,
+    write_results,
+)
+
+CONFIG = CONFIGS / "srgan.yaml"
 
 
 def train(root: Path, steps: int, pretrain: int) -> tuple[Path, float]:
     """One CLI run of the config; returns its run folder and the training seconds."""
-    from gan_lightning.cli import GANLightningCLI
-
     start = time.perf_counter()
-    GANLightningCLI(
-        args=[
-            "fit",
-            "--config",
-            str(CONFIG),
-            f"--trainer.max_steps={steps}",
-            f"--model.init_args.pretrain_steps={pretrain}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
-            "--trainer.enable_model_summary=false",
-            f"--trainer.val_check_interval={max(pretrain, 1)}",
-            f"--checkpoint.every_n_train_steps={max(pretrain, 1)}",
-            "--checkpoint.save_top_k=-1",
-            f"--trainer.default_root_dir={root}",
-        ]
+    cli_in_process(
+        CONFIG,
+        f"--trainer.max_steps={steps}",
+        f"--model.init_args.pretrain_steps={pretrain}",
+        f"--trainer.val_check_interval={max(pretrain, 1)}",
+        f"--checkpoint.every_n_train_steps={max(pretrain, 1)}",
+        "--checkpoint.save_top_k=-1",
+        root=root,
     )
     return root, time.perf_counter() - start
 
@@ -109,19 +105,14 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000, help="iterations (generator updates), warm-up included")
-    parser.add_argument("--pretrain", type=int, default=500, help="MSE-only warm-up iterations")
-    parser.add_argument("--quick", action="store_true", help="100 iterations, 30 of warm-up")
-    parser.add_argument("--output", type=Path)
-    args = parser.parse_args()
-    if args.quick:
-        args.steps, args.pretrain = 100, 30
-    name = "srgan_quick.json" if args.quick else "srgan.json"
-    args.output = args.output or REPO_ROOT / "benchmarks" / "results" / name
-    sys.argv = sys.argv[:1]  # the CLI below gets its arguments from train(), not from this command line
-    torch.set_num_threads(1)
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "srgan", "100 iterations, 30 of warm-up")
+    add_threads(command)
+    add_steps(command, 2000, ", warm-up included")
+    command.add_argument("--pretrain", type=int, default=500, help="MSE-only warm-up iterations")
+    args = finish(command.parse_args(argv), "srgan", {"steps": 100, "pretrain": 30})
+    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
         run, seconds = train(Path(folder), args.steps, args.pretrain)
         checkpoints = {"SRGAN (last)": run / "checkpoints" / "last.ckpt"}
@@ -130,17 +121,16 @@ def main() -> None:
             checkpoints = {"SRResNet-MSE (end of warm-up)": warmup, **checkpoints}
         results: dict[str, Any] = {name: score(path) for name, path in checkpoints.items()}
     record = {
-        "command": f"python benchmarks/srgan.py --steps {args.steps} --pretrain {args.pretrain}",
+        "command": f"python -m benchmarks.srgan --steps {args.steps} --pretrain {args.pretrain}",
         "quick": args.quick,
         "config": "configs/srgan.yaml",
         "steps": args.steps,
         "pretrain_steps": args.pretrain,
         "train_seconds": round(seconds, 1),
-        "torch_threads": 1,
+        "torch_threads": args.threads,
         "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2) + "\n")
+    write_results(args.out, record)
     print(report(record))
 
 

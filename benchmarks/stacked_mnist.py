@@ -2,9 +2,9 @@
 each config for several seeds on the CPU, then count the modes (of 1,000) that 26,000 samples
 of the EMA generator cover and KL(generated mode histogram ‖ uniform), as the papers do.
 
-    PYTHONPATH=. python benchmarks/stacked_mnist.py                  # dcgan (2,000 it.) + wgan (10,000 it.), 3 seeds each
-    PYTHONPATH=. python benchmarks/stacked_mnist.py --quick          # 1 seed, 100 it., 5,000 samples
-    PYTHONPATH=. python benchmarks/stacked_mnist.py --configs pacgan2 --seeds 0 1 2 --steps 2000
+    python -m benchmarks.stacked_mnist                  # dcgan (2,000 it.) + wgan (10,000 it.), 3 seeds each
+    python -m benchmarks.stacked_mnist --quick          # 1 seed, 100 it., 5,000 samples
+    python -m benchmarks.stacked_mnist --configs pacgan2 --seeds 0 1 2 --steps 2000
 
 Each run goes through the CLI (``configs/<file>.yaml --seed_everything=S``) with validation
 off, so the cost is training only. Modes are read by the shipped MNIST classifier on each
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import tempfile
 import time
@@ -31,13 +30,27 @@ from lightning.pytorch.callbacks import Callback
 from torchvision.utils import make_grid, save_image
 from tqdm import tqdm
 
-from benchmarks.augmentation import mean_and_standard_error
+from benchmarks.harness import (
+    IMAGES,
+    ROOT,
+    add_common_flags,
+    add_seeds,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    format_mean_se,
+    load_average,
+    mean_and_stderr,
+    parser,
+    shown,
+    write_results,
+)
 from gan_lightning.data import StackedMNISTDataModule
 from gan_lightning.data.stacked_mnist import stack_modes
 from gan_lightning.metrics import StackedMNISTFeatures, modes_and_kl, read_modes
 from gan_lightning.tasks import GAN
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
     "dcgan": "configs/stacked_mnist.yaml",
     "pacgan2": "configs/stacked_mnist_pacgan.yaml",
@@ -51,10 +64,6 @@ PUBLISHED = {
     "dcgan": ("DCGAN (PacGAN Table 2)", "78.9 ± 6.46", "4.50 ± 0.127"),
     "pacgan2": ("PacDCGAN2 (PacGAN Table 2)", "1000.0 ± 0.00", "0.06 ± 0.003"),
 }
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 class ModeCounts(Callback):
@@ -79,24 +88,16 @@ class ModeCounts(Callback):
 def train(config: str, seed: int, steps: int, folder: Path, counts: ModeCounts) -> tuple[GAN, int, float]:
     """One run of ``config`` through the CLI: (model, iterations, seconds of training and of
     the intermediate counts)."""
-    from gan_lightning.cli import GANLightningCLI
-
     start = time.perf_counter()
-    cli = GANLightningCLI(
-        args=[
-            "--config",
-            str(ROOT / config),
-            f"--seed_everything={seed}",
-            f"--trainer.max_steps={steps}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false",
-            "--trainer.limit_val_batches=0",
-            "--trainer.enable_checkpointing=false",
-            f"--trainer.default_root_dir={folder}",
-            f"--samples.every_n_steps={steps}",
-        ],
+    cli = cli_in_process(
+        ROOT / config,
+        f"--seed_everything={seed}",
+        f"--trainer.max_steps={steps}",
+        "--trainer.limit_val_batches=0",
+        "--trainer.enable_checkpointing=false",
+        f"--samples.every_n_steps={steps}",
+        root=folder,
+        progress=False,
         run=False,
     )
     cli.trainer.callbacks.append(counts)
@@ -145,11 +146,11 @@ def real_floor(reader: StackedMNISTFeatures, count: int) -> dict[str, Any]:
     return floors
 
 
-def grid_path(name: str, quick: bool, output: Path) -> Path:
+def grid_path(name: str, quick: bool, out: Path) -> Path:
     """Protocol runs draw into docs/images/ (linked from BENCHMARKS.md); quick runs beside their JSON."""
     if quick:
-        return output.parent / f"stacked_mnist_{name}_quick.png"
-    return ROOT / "docs" / "images" / f"stacked_mnist_{name}.png"
+        return out.parent / f"stacked_mnist_{name}_quick.png"
+    return IMAGES / f"stacked_mnist_{name}.png"
 
 
 def save_sample_grid(images: torch.Tensor, path: Path) -> None:
@@ -167,7 +168,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, reader: StackedMNIST
     images = sample_images(model, args.num_samples, seed)
     read = read_modes(images, reader)
     modes, kl = modes_and_kl(read)
-    grid = grid_path(name, args.quick, args.output)
+    grid = grid_path(name, args.quick, args.out)
     if seed == args.seeds[0]:
         save_sample_grid(images, grid)
     raw = {}
@@ -185,11 +186,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, reader: StackedMNIST
         "eval_seconds": round(time.perf_counter() - start, 1),
         **raw,
         "digit_shares": channel_digit_shares(read),
-        **(
-            {"sample_grid": str(grid.relative_to(ROOT) if grid.is_relative_to(ROOT) else grid)}
-            if seed == args.seeds[0]
-            else {}
-        ),
+        **({"sample_grid": shown(grid)} if seed == args.seeds[0] else {}),
         "during_training": {str(step): count for step, count in sorted(counts.counts.items())},
         "load_average_before": load_before,
         "load_average_after": load_average(),
@@ -202,9 +199,9 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, Any]]:
     for name in dict.fromkeys(run["config"] for run in runs):
         group = [run for run in runs if run["config"] == name]
         summary[name] = {
-            "modes": mean_and_standard_error([run["modes"] for run in group]),
-            "kl": mean_and_standard_error([run["kl"] for run in group]),
-            "train_seconds": mean_and_standard_error([run["train_seconds"] for run in group]),
+            "modes": mean_and_stderr([run["modes"] for run in group]),
+            "kl": mean_and_stderr([run["kl"] for run in group]),
+            "train_seconds": mean_and_stderr([run["train_seconds"] for run in group]),
         }
     return summary
 
@@ -225,8 +222,8 @@ def report(results: dict) -> str:
         group = [run for run in runs if run["config"] == name]
         per_seed = ", ".join(f"s{run['seed']}: {run['modes']} / {run['kl']:.3f}" for run in group)
         lines.append(
-            f"| ours: {name} (`{CONFIGS.get(name, name)}`) | {stats['modes']['mean']:.1f} ± {stats['modes']['se']:.1f} "
-            f"| {stats['kl']['mean']:.3f} ± {stats['kl']['se']:.3f} | {per_seed} | {group[0]['iterations']} "
+            f"| ours: {name} (`{CONFIGS.get(name, name)}`) | {format_mean_se(stats['modes'])} "
+            f"| {format_mean_se(stats['kl'], 3)} | {per_seed} | {group[0]['iterations']} "
             f"| {stats['train_seconds']['mean'] / 60:.1f} min |"
         )
     for name in summary:
@@ -248,26 +245,36 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def report_raw_generator(results: dict) -> str:
+    """The EMA generator beside the raw one, from the same runs (``--also-raw``)."""
+    lines = [
+        "| run | EMA generator: modes / KL | raw generator: modes / KL |",
+        "|---|---|---|",
+    ]
+    for run in results["runs"]:
+        raw = run["raw_generator"]
+        lines.append(
+            f"| {run['config']} seed {run['seed']}, {run['iterations']:,} it. ({run['train_seconds']:.0f} s) "
+            f"| {run['modes']} / {run['kl']:.3f} | {raw['modes']} / {raw['kl']:.3f} |"
+        )
+    return "\n".join(lines) + f"\n\n{results['num_samples']:,} samples each."
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["dcgan", "wgan"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument(
-        "--steps", type=int, default=None, help=f"iterations (generator updates) per run (default per config: {STEPS})"
-    )
-    parser.add_argument("--num-samples", type=int, default=NUM_SAMPLES, help="samples counted per run")
-    parser.add_argument(
+    command = parser(__doc__)
+    add_common_flags(command, "stacked_mnist", "1 seed, 100 iterations, 5,000 samples")
+    add_threads(command)
+    add_seeds(command, [0, 1, 2])
+    add_steps(command, None, f" (default per config: {STEPS})")
+    command.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["dcgan", "wgan"])
+    command.add_argument("--num-samples", type=int, default=NUM_SAMPLES, help="samples counted per run")
+    command.add_argument(
         "--count-at", type=int, nargs="*", default=[], help="also count modes at these iterations (in train time)"
     )
-    parser.add_argument("--also-raw", action="store_true", help="also count modes of the raw (non-EMA) generator")
-    parser.add_argument("--append", action="store_true", help="keep the runs of other configs/seeds in --output")
-    parser.add_argument("--quick", action="store_true", help="1 seed, 100 iterations, 5,000 samples")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "stacked_mnist.json")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.seeds, args.steps, args.num_samples = args.seeds[:1], 100, 5000
-    return args
+    command.add_argument("--also-raw", action="store_true", help="also count modes of the raw (non-EMA) generator")
+    command.add_argument("--append", action="store_true", help="keep the runs of other configs/seeds in --out")
+    args = command.parse_args(argv)
+    return finish(args, "stacked_mnist", {"seeds": args.seeds[:1], "steps": 100, "num_samples": 5000})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -276,34 +283,34 @@ def main(argv: list[str] | None = None) -> None:
     reader = StackedMNISTFeatures()
     start = time.perf_counter()
     results: dict[str, Any] = {
-        "command": "PYTHONPATH=. python benchmarks/stacked_mnist.py "
+        "command": "python -m benchmarks.stacked_mnist "
         + ("--quick " if args.quick else "")
         + f"--configs {' '.join(args.configs)} --seeds {' '.join(map(str, args.seeds))}"
-        + (f" --steps {args.steps}" if args.steps else ""),
+        + (f" --steps {args.steps}" if args.steps else "")
+        + (" --also-raw" if args.also_raw else ""),
         "quick": args.quick,
-        "output": str(args.output),
+        "output": shown(args.out),
         "num_samples": args.num_samples,
         "real_floor": None,
         "threads": args.threads,
         "cpu": platform.processor() or platform.machine(),
         "runs": [],
     }
-    if args.append and args.output.is_file():
+    if args.append and args.out.is_file():
         done = {(name, seed) for name in args.configs for seed in args.seeds}
-        previous = json.loads(args.output.read_text())
+        previous = json.loads(args.out.read_text())
         results["runs"] = [run for run in previous["runs"] if (run["config"], run["seed"]) not in done]
         results["command"] = "; ".join(dict.fromkeys([previous["command"], results["command"]]))
         if previous["num_samples"] == args.num_samples and "held_out" in (previous["real_floor"] or {}):
             results["real_floor"] = previous["real_floor"]
     results["real_floor"] = results["real_floor"] or real_floor(reader, args.num_samples)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         for name, seed in tqdm([(n, s) for n in args.configs for s in args.seeds], desc="runs"):
             results["runs"].append(one_run(name, seed, args, reader, Path(folder)))
             tqdm.write(json.dumps(results["runs"][-1]))
             results["summary"] = summarize(results["runs"])
             results["total_seconds"] = round(time.perf_counter() - start, 1)
-            args.output.write_text(json.dumps(results, indent=2) + "\n")  # after every run: partial results survive
+            write_results(args.out, results)  # after every run: partial results survive
     print(report(results))
 
 

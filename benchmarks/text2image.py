@@ -1,9 +1,9 @@
 """Text-to-image (GAN-INT-CLS) on the MNIST-5k captions: train configs/text2image.yaml on the
 CPU, then read every held-out caption's image back.
 
-    PYTHONPATH=. python benchmarks/text2image.py                    # 2500 iterations
-    PYTHONPATH=. python benchmarks/text2image.py --quick            # 120 iterations, ~1-2 min
-    PYTHONPATH=. python benchmarks/text2image.py --max-steps 1000 --out benchmarks/results/text2image_paper.json \
+    python -m benchmarks.text2image                    # 2500 iterations
+    python -m benchmarks.text2image --quick            # 120 iterations, ~1-2 min
+    python -m benchmarks.text2image --steps 1000 --out benchmarks/results/text2image_paper.json \
         --model.init_args.contrastive_weight=0 --model.init_args.discriminator.init_args.head=concat  # ablation
 
 Reported (benchmarks/results/text2image.json), on all 500 held-out captions, one image each
@@ -18,8 +18,6 @@ the same real held-out). Writes the final sample grid and a prompt grid next to 
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import shutil
 import tempfile
@@ -30,14 +28,22 @@ from typing import Any
 import torch
 from torchvision.utils import save_image
 
-from gan_lightning.cli import GANLightningCLI
+from benchmarks.harness import (
+    CONFIGS,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    parser,
+    write_results,
+)
 from gan_lightning.data.mnist_captions import MNISTCaptionsDataModule
 from gan_lightning.metrics.captions import caption_scores
 from gan_lightning.metrics.functional import frechet_distance
 from gan_lightning.tasks import TextToImage
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "text2image.yaml"
+CONFIG = CONFIGS / "text2image.yaml"
 CHANCE = {"digit": 0.1, "position": 0.25, "size": 0.5, "thickness": 0.5}
 PROMPTS = [
     "a thick seven on the left",
@@ -45,23 +51,6 @@ PROMPTS = [
     "a big thin 0 on the right",
     "at the bottom , a bold 4",
 ]
-
-
-def train(max_steps: int, folder: Path, extra: list[str]) -> GANLightningCLI:
-    return GANLightningCLI(
-        args=[
-            "fit",
-            "--config",
-            str(CONFIG),
-            f"--trainer.max_steps={max_steps}",
-            "--trainer.accelerator=cpu",
-            "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false",
-            "--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar",
-            f"--trainer.default_root_dir={folder}",
-            *extra,
-        ]
-    )
 
 
 def read_back(images_of, batches: list[dict], data: MNISTCaptionsDataModule) -> tuple[dict[str, float], torch.Tensor]:
@@ -135,21 +124,17 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-steps", type=int, default=2500)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="120 iterations")
-    parser.add_argument("--out", type=Path)
-    args, extra = parser.parse_known_args()  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
-    if args.quick:
-        args.max_steps = 120
-    args.out = args.out or ROOT / "benchmarks" / "results" / f"text2image{'_quick' if args.quick else ''}.json"
-    args.extra = extra
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "text2image", "120 iterations")
+    add_threads(command)
+    add_steps(command, 2500)
+    args, extra = command.parse_known_args(argv)  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
+    args = finish(args, "text2image", {"steps": 120})
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        cli = train(args.max_steps, Path(folder), args.extra)
+        cli = cli_in_process(CONFIG, f"--trainer.max_steps={args.steps}", *extra, root=Path(folder))
         seconds = time.perf_counter() - start
         model = cli.model.cpu().eval()
         grids = sorted(Path(folder).rglob("samples/step_*.png"))
@@ -158,7 +143,7 @@ def main() -> None:
             shutil.copy(grids[-1], f"{stem}_samples.png")
         save_image((model.sample_prompts(PROMPTS, 8, seed=0) + 1) / 2, f"{stem}_prompts.png", nrow=8, pad_value=1.0)
         results = {
-            "command": f"PYTHONPATH=. python benchmarks/text2image.py --max-steps {args.max_steps} {' '.join(args.extra)}".strip(),
+            "command": f"python -m benchmarks.text2image --steps {args.steps} {' '.join(extra)}".strip(),
             "quick": args.quick,
             "config": "configs/text2image.yaml (MNIST-5k captions, 32-px canvas, batch 64, 500 held-out captions)",
             "iterations": cli.trainer.global_step,
@@ -170,9 +155,8 @@ def main() -> None:
             "prompt_grid": f"{stem.name}_prompts.png (rows: {PROMPTS})",
             **evaluate(model, cli.datamodule),
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    write_results(args.out, results)
+    print(report(results))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Ring of 8 and grid of 25 Gaussians; after training, 2,500 samples per seed are scored with
 :func:`gan_lightning.metrics.toy2d.mode_statistics` (modes covered, % high quality, reverse
-KL) and reported as mean ± standard error over seeds.
+KL) and reported as mean ± standard error over seeds (:func:`benchmarks.harness.mean_and_stderr`).
 
 Every configuration trains through the same ``GAN`` LightningModule and a small Trainer.
 To fit 10 seeds into a few minutes on 2 CPU cores, the seeds train *side by side*: the
@@ -18,9 +18,12 @@ latent truncated (ψ·z), and through discriminator rejection at one or more qua
 :func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
 scatter plot per config × layout under docs/images/.
 
-    python benchmarks/toy2d.py --configs toy2d_best --rejection-quantile 0.01 --output benchmarks/results/toy2d_best.json
-    python benchmarks/toy2d.py --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
-    python benchmarks/toy2d.py --table benchmarks/results/toy2d_best.json   # re-print the report
+    python -m benchmarks.toy2d --configs toy2d_best --rejection-quantile 0.01 --out benchmarks/results/toy2d_best.json
+    python -m benchmarks.toy2d --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
+    python -m benchmarks.toy2d --table benchmarks/results/toy2d_best.json   # re-print the report
+
+``--seeds N`` is a count here: the N seeds train side by side as one seed-batched network
+from the random state of ``--seed``.
 """
 
 from __future__ import annotations
@@ -28,11 +31,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -41,6 +42,18 @@ import lightning.pytorch as pl
 import torch
 from torch import Tensor, nn
 
+from benchmarks.harness import (
+    IMAGES,
+    add_common_flags,
+    add_steps,
+    bare_trainer,
+    finish,
+    format_mean_se,
+    mean_and_stderr,
+    parser,
+    quiet_lightning,
+    write_results,
+)
 from gan_lightning.callbacks import RegularizerAnnealing
 from gan_lightning.data.toy2d import GaussianMixture2DDataModule, sample_mixture
 from gan_lightning.metrics.toy2d import mode_statistics
@@ -264,37 +277,13 @@ def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: 
     return {"variants": variants, "points_seed0": points}
 
 
-def mean_and_stderr(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, float("nan")
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
-
-
-def small_trainer(max_steps: int, callbacks: list[pl.Callback] | None = None) -> pl.Trainer:
-    """A bare CPU Trainer for benchmark loops: no logger, checkpoints, bars or validation."""
-    return pl.Trainer(
-        accelerator="cpu",
-        max_steps=max_steps,
-        logger=False,
-        callbacks=callbacks,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-
-
 def run(name: str, layout: str, args: argparse.Namespace) -> dict:
     steps = args.steps or DEFAULT_STEPS[layout]
     pl.seed_everything(args.seed, verbose=False)
     model = configurations(args.seeds, args.hidden, args.latent_dim, args.lr, steps, args.ema_kimg)[name]()
     training = TRAINING.get(name, {})
     data = SeedBatchedData(layout, args.seeds, training.get("batch_size", args.batch_size))
-    trainer = small_trainer(steps, training.get("callbacks", list)())
+    trainer = bare_trainer(steps, training.get("callbacks", list)())
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
@@ -329,8 +318,7 @@ Table 1: 5 runs):
 
 
 def _stat(per_seed: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> str:
-    mean, err = mean_and_stderr([scale * s[key] for s in per_seed])
-    return f"{mean:.{digits}f}±{err:.{digits}f}" if math.isfinite(err) else f"{mean:.{digits}f}"
+    return format_mean_se(mean_and_stderr([scale * s[key] for s in per_seed]), digits, separator="±")
 
 
 def _kl(per_seed: list[dict]) -> str:
@@ -378,17 +366,21 @@ def image_name(result: dict) -> str:
     return f"toy2d_{result['name']}_{result['layout']}{'_quick' if result.get('quick') else ''}.png"
 
 
-def report(results: dict, image_dir: str = "docs/images") -> str:
-    """The section's Markdown tables from ``--output`` JSON (``{"results": [...]}``; several
-    files' lists may be concatenated): every config, as sampled and with the rejection and
-    truncation variants, beside PacGAN's and VEEGAN's published rows."""
+def table(results: dict, image_dir: str = "docs/images") -> str:
+    """The Markdown table of a results file (``{"results": [...]}``; several files' lists may
+    be concatenated): every config, as sampled and with the rejection and truncation variants."""
     lines = [HEADER]
     for result in results["results"]:
         result = {"steps": results.get("args", {}).get("steps", "?"), **result}  # older files keep steps in args
         image = f"{image_dir}/{image_name(result)}" if "points_seed0" in result else None
         for variant in result.get("variants", ["plain"]):
             lines.append(format_row(result, variant, image if variant == "plain" else None))
-    return "\n".join(lines) + "\n\n" + PUBLISHED + "\n"
+    return "\n".join(lines)
+
+
+def report(results: dict, image_dir: str = "docs/images") -> str:
+    """:func:`table`, beside PacGAN's and VEEGAN's published rows."""
+    return table(results, image_dir) + "\n\n" + PUBLISHED + "\n"
 
 
 def plot(result: dict, path: Path) -> None:
@@ -418,44 +410,39 @@ def plot(result: dict, path: Path) -> None:
     figure.savefig(path, dpi=72)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", default=["gan", "pacgan4", "gan_r1"])
-    parser.add_argument("--layouts", nargs="+", default=["ring", "grid"])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument(
-        "--steps", type=int, default=None, help="generator updates per run (default: ring 5,000, grid 10,000)"
-    )
-    parser.add_argument("--quick", action="store_true", help="3 seeds, a fifth of the steps; marked quick")
-    parser.add_argument("--batch-size", type=int, default=128, help="per seed")
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--latent-dim", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "toy2d", "3 seeds, a fifth of the steps")
+    command.add_argument("--configs", nargs="+", default=["gan", "pacgan4", "gan_r1"])
+    command.add_argument("--layouts", nargs="+", default=["ring", "grid"])
+    command.add_argument("--seeds", type=int, default=10, help="how many seeds, trained side by side")
+    add_steps(command, None, " (default: ring 5,000, grid 10,000)")
+    command.add_argument("--batch-size", type=int, default=128, help="per seed")
+    command.add_argument("--hidden", type=int, default=128)
+    command.add_argument("--latent-dim", type=int, default=8)
+    command.add_argument("--lr", type=float, default=1e-3)
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument(
         "--ema-kimg",
         type=lambda v: None if v.lower() == "none" else float(v),
         default=10.0,
         help="half-life (thousands of images per seed) of the EMA of G used for the evaluated samples; "
         "'none' evaluates the raw generator",
     )
-    parser.add_argument(
+    command.add_argument(
         "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.tasks.rejection"
     )
-    parser.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
-    parser.add_argument("--output", type=Path, default=None, help="write all results as JSON here")
-    parser.add_argument("--images", type=Path, default=Path("docs/images"), help="scatter plots go here")
-    parser.add_argument("--table", type=Path, nargs="+", default=None, help="only print the report of saved outputs")
-    args = parser.parse_args()
+    command.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
+    command.add_argument("--images", type=Path, default=IMAGES, help="scatter plots go here")
+    command.add_argument("--table", type=Path, nargs="+", default=None, help="only print the report of saved outputs")
+    args = command.parse_args(argv)
     if args.table is not None:
         print(report({"results": [r for path in args.table for r in json.loads(path.read_text())["results"]]}))
         return
-    if args.quick:
-        args.seeds = min(args.seeds, 3)
+    args = finish(args, "toy2d", {"seeds": min(args.seeds, 3)})
 
     torch.set_num_threads(1)
-    warnings.filterwarnings("ignore")
-    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    quiet_lightning()
     print(HEADER)
     results = []
     for layout in args.layouts:
@@ -468,9 +455,8 @@ def main() -> None:
             plot(result, args.images / image_name(result))
             for variant in result["variants"]:
                 print(format_row(result, variant), flush=True)
-    if args.output is not None:
-        record = {"args": vars(args) | {"output": str(args.output), "images": str(args.images)}, "quick": args.quick}
-        args.output.write_text(json.dumps(record | {"results": results}))
+    settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    write_results(args.out, {"args": settings, "quick": args.quick, "results": results})
 
 
 if __name__ == "__main__":

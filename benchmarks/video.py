@@ -1,8 +1,8 @@
 """MoCoGAN on Moving MNIST from MNIST-5k (one 20-px digit on 32×32, 16 frames): train
 configs/video.yaml on the CPU, then score the final generator against held-out real clips.
 
-    PYTHONPATH=. python benchmarks/video.py                    # the config's max_steps, ~12 min on 1 core
-    PYTHONPATH=. python benchmarks/video.py --quick            # 120 iterations, 128 clips: ~1-2 min
+    python -m benchmarks.video                    # the config's max_steps, ~12 min on 1 core
+    python -m benchmarks.video --quick            # 120 iterations, 128 clips: ~1-2 min
 
 Reported (benchmarks/results/video.json), generated clips against held-out real clips
 (``--clips`` of each, every frame scored):
@@ -17,8 +17,6 @@ Reported (benchmarks/results/video.json), generated clips against held-out real 
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import tempfile
 import time
@@ -28,27 +26,21 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
-from gan_lightning.cli import GANLightningCLI
+from benchmarks.harness import (
+    CONFIGS,
+    add_common_flags,
+    add_steps,
+    add_threads,
+    cli_in_process,
+    finish,
+    parser,
+    results_file,
+    shown,
+    write_results,
+)
 from gan_lightning.metrics.video import clip_statistics, frame_fid
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "video.yaml"
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "video.json"
-
-
-def config_name(path: Path) -> str:
-    """``path`` relative to the repository when inside it (for the recorded command)."""
-    path = path.resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def train(config: Path, max_steps: int | None, folder: Path) -> GANLightningCLI:
-    args = ["fit", "--config", str(config), "--trainer.accelerator=cpu", "--trainer.logger=false"]
-    args += ["--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={folder}"]
-    args.append("--trainer.callbacks+=gan_lightning.callbacks.IterationProgressBar")
-    if max_steps is not None:
-        args.append(f"--trainer.max_steps={max_steps}")
-    return GANLightningCLI(args=args)
+CONFIG = CONFIGS / "video.yaml"
 
 
 def real_clips(dataset: torch.utils.data.Dataset, count: int) -> torch.Tensor:
@@ -82,22 +74,20 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=CONFIG, help="default: configs/video.yaml")
-    parser.add_argument("--max-steps", type=int, default=None, help="default: the config's")
-    parser.add_argument("--clips", type=int, default=512, help="generated and real clips scored")
-    parser.add_argument("--quick", action="store_true", help="120 iterations, 128 clips scored")
-    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/video[_quick].json")
-    parser.add_argument("--run-dir", type=Path, default=None, help="keep the run (samples, checkpoints) here")
-    args = parser.parse_args()
-    if args.quick:
-        args.max_steps, args.clips = 120, 128
-    args.out = args.out or (DEFAULT_OUT.with_name("video_quick.json") if args.quick else DEFAULT_OUT)
-    torch.set_num_threads(1)
+def main(argv: list[str] | None = None) -> None:
+    command = parser(__doc__)
+    add_common_flags(command, "video", "120 iterations, 128 clips scored")
+    add_threads(command)
+    add_steps(command, None, " (default: the config's)")
+    command.add_argument("--config", type=Path, default=CONFIG, help="default: configs/video.yaml")
+    command.add_argument("--clips", type=int, default=512, help="generated and real clips scored")
+    command.add_argument("--run-dir", type=Path, default=None, help="keep the run (samples, checkpoints) here")
+    args = finish(command.parse_args(argv), "video", {"steps": 120, "clips": 128})
+    torch.set_num_threads(args.threads)
     folder = args.run_dir or Path(tempfile.mkdtemp(prefix="video_bench_"))
     start = time.perf_counter()
-    cli = train(args.config, args.max_steps, folder)
+    steps = [] if args.steps is None else [f"--trainer.max_steps={args.steps}"]
+    cli = cli_in_process(args.config, *steps, root=folder)
     train_seconds = time.perf_counter() - start
     model, data = cli.model.eval(), cli.datamodule
     digit_size = data.digit_size
@@ -113,11 +103,11 @@ def main() -> None:
     fake_stats = clip_statistics(fake, digit_size).as_dict()
     real_stats = clip_statistics(held_out, digit_size).as_dict()
     result = {
-        "command": "PYTHONPATH=. python benchmarks/video.py"
-        + (f" --config {config_name(args.config)}" if args.config != CONFIG else "")
-        + (" --quick" if args.quick else f" --max-steps {args.max_steps}" if args.max_steps else "")
-        + (f" --out {config_name(args.out)}" if args.out != DEFAULT_OUT else ""),
-        "config": config_name(args.config),
+        "command": "python -m benchmarks.video"
+        + (f" --config {shown(args.config)}" if args.config != CONFIG else "")
+        + (" --quick" if args.quick else f" --steps {args.steps}" if args.steps else "")
+        + (f" --out {shown(args.out)}" if args.out.resolve() != results_file("video", args.quick) else ""),
+        "config": shown(args.config),
         "quick": args.quick,
         "data": {
             "canvas": data.canvas,
@@ -136,11 +126,10 @@ def main() -> None:
         "generated": fake_stats,
         "real": real_stats,
         "ema_kimg": model.ema_kimg,
-        "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread",
+        "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s)",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(args.out, result)
+    print(report(result))
 
 
 if __name__ == "__main__":

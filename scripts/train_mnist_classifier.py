@@ -8,6 +8,9 @@ distortions of generated digits. Prints held-out accuracy, and accuracy on sciki
 
     python scripts/train_mnist_classifier.py                      # → gan_lightning/assets/mnist_classifier.pt
     python scripts/train_mnist_classifier.py --epochs 2 --out /tmp/c.pt
+
+``--record FILE`` also writes the printed record as JSON (``python -m benchmarks.mnist_classifier``
+does, for BENCHMARKS.md, training into a temporary file instead of the shipped weights).
 """
 
 from __future__ import annotations
@@ -50,14 +53,15 @@ def accuracy(model: MNISTClassifier, images: Tensor, labels: Tensor, digit_box: 
     return (predictions == labels).float().mean().item()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=default_weights_path())
-    args = parser.parse_args()
+    parser.add_argument("--record", type=Path, help="also write the record (accuracies, seconds) as JSON here")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
 
@@ -76,6 +80,7 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
     generator = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
+    per_epoch = []
     for epoch in range(args.epochs):
         model.train()
         order = torch.randperm(len(train_x), generator=generator)
@@ -85,7 +90,8 @@ def main() -> None:
             loss.backward()
             optimizer.step()
             schedule.step()
-        print(f"epoch {epoch + 1:2d}  loss {loss.item():.3f}  held-out acc {accuracy(model, val_x, val_y):.4f}")
+        per_epoch.append(accuracy(model, val_x, val_y))
+        print(f"epoch {epoch + 1:2d}  loss {loss.item():.3f}  held-out acc {per_epoch[-1]:.4f}")
 
     with torch.no_grad():
         model.eval()
@@ -102,8 +108,13 @@ def main() -> None:
         "digits8x8_box20_accuracy": accuracy(model, digits_x, digits_y, digit_box=20),
         "parameters": sum(p.numel() for p in model.parameters()),
         "seconds": round(time.perf_counter() - start, 1),
+        "epochs": args.epochs,
+        "per_epoch_held_out_accuracy": per_epoch,
     }
     print(json.dumps(result, indent=2))
+    if args.record is not None:
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(result, indent=2) + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")

@@ -29,9 +29,50 @@ def test_a_block_without_markers_is_appended_under_its_title_once():
 def test_quick_results_never_share_a_file_with_full_results():
     for section in runner.SECTIONS:
         for block in section.blocks:
+            if block.archived:
+                continue
             assert block.results_file(quick=True) != block.results_file(quick=False)
             assert str(block.results_file(quick=True).relative_to(REPO_ROOT)) in block.command(quick=True)
             assert "--quick" in block.command(quick=True) and "--quick" not in block.command(quick=False)
+
+
+def test_every_benchmark_module_is_registered_and_runs_as_a_module():
+    """A script outside the registry is never rerun nor rendered: every module in benchmarks/
+    (but the harness and the runner) is a section, and each block runs ``-m benchmarks.SECTION``."""
+    modules = {path.stem for path in (REPO_ROOT / "benchmarks").glob("*.py")} - {"__init__", "harness", "run"}
+    modules |= {path.parent.name for path in (REPO_ROOT / "benchmarks").glob("*/__init__.py")}
+    assert modules == {section.name for section in runner.SECTIONS}
+    for section in runner.SECTIONS:
+        for block in section.blocks:
+            if not block.archived:
+                assert block.command(quick=False)[:2] == ["-m", section.module]
+
+
+def test_every_results_file_has_a_block_and_every_block_its_markers():
+    """Every results file (but the run logs) is some block's, and BENCHMARKS.md has a place for every block."""
+    blocks = [block for section in runner.SECTIONS for block in section.blocks]
+    names = {block.name for block in blocks} | {f"{block.name}_quick" for block in blocks if not block.archived}
+    files = {path.stem for path in RESULTS.glob("*.json")} - {"run_log", "run_log_quick"}
+    assert files <= names, files - names
+    assert not list((REPO_ROOT / "benchmarks").glob("*.json"))  # results live in benchmarks/results/
+    markdown = (REPO_ROOT / "BENCHMARKS.md").read_text()
+    assert all(f"<!-- generated:{block.name} -->" in markdown for block in blocks)
+
+
+def test_archived_blocks_are_rendered_but_never_rerun(tmp_path):
+    archived = next(block for section in runner.SECTIONS for block in section.blocks if block.archived)
+    with pytest.raises(ValueError, match="archived"):
+        archived.command(quick=False)
+    sections = [section for section in runner.SECTIONS if archived in section.blocks]
+    ran = []
+    runner.run(
+        sections,
+        quick=True,
+        run_one=lambda block, quick: ran.append(block) or {"returncode": 1, "command": []},
+        results=tmp_path,
+    )
+    assert ran and archived not in ran
+    assert "_quick" not in runner.provenance(archived, {}, None, quick=True)  # quick renders show the record itself
 
 
 def test_render_only_on_a_copy_reproduces_the_committed_tables(tmp_path):
@@ -98,7 +139,7 @@ def test_unknown_section_is_a_clear_error(capsys):
 def test_list_prints_every_command_without_running(capsys):
     assert runner.main(["--list", "--quick", "--only", "cyclegan"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2 and all("benchmarks/cyclegan.py --quick" in line for line in lines)
+    assert len(lines) == 2 and all("python -m benchmarks.cyclegan --quick" in line for line in lines)
 
 
 def test_blocks_run_side_by_side_and_failures_stay_out_of_the_log(tmp_path):

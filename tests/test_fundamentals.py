@@ -1,4 +1,4 @@
-"""benchmarks/fundamentals.py: the numbers it reports and the BENCHMARKS.md section it writes.
+"""benchmarks/fundamentals/: the numbers it reports and the BENCHMARKS.md section it writes.
 
 The experiments themselves take minutes (they run from benchmarks/); here only the
 summaries are checked, on small hand-made results in the shape the experiments write."""
@@ -9,13 +9,10 @@ import math
 
 import pytest
 
-from benchmarks.fundamentals import (
-    FIGURES,
-    correlations,
-    distance_from_half,
-    report,
-    vanishing_ratio,
-)
+from benchmarks.fundamentals import EXPERIMENTS, report
+from benchmarks.fundamentals.critic_loss import correlations
+from benchmarks.fundamentals.equilibrium import distance_from_half
+from benchmarks.fundamentals.vanishing import vanishing_ratio
 
 
 def test_correlations_see_a_monotonic_but_curved_relation():
@@ -70,7 +67,8 @@ def tiny_results() -> dict[str, dict]:
 
 def test_report_has_a_table_and_figure_per_experiment_and_marks_quick_runs():
     markdown = report(tiny_results())
-    for name, figure in FIGURES.items():  # the quick result shows its own figure, never the reported one
+    for name, experiment in EXPERIMENTS.items():  # the quick result shows its own figure, never the reported one
+        figure = experiment.FIGURE
         shown = figure.replace(".png", "_quick.png") if name == "vanishing" else figure
         assert f"(docs/images/{shown})" in markdown
     assert "(docs/images/vanishing_gradients.png)" not in markdown
@@ -88,12 +86,12 @@ def test_report_leaves_out_experiments_without_results():
 
 
 def test_instability_experiment_runs_end_to_end_and_scores_every_seed():
-    """The quick experiment, as `benchmarks/run.py --quick` runs it: every recipe trains and
-    each of its seeds gets the protocol's statistics (a broken call into the 2D benchmark
+    """The quick experiment, as `python -m benchmarks.run --quick` runs it: every recipe trains
+    and each of its seeds gets the protocol's statistics (a broken call into the 2D benchmark
     once failed only here)."""
-    from benchmarks.fundamentals import instability
+    from benchmarks.fundamentals.instability import measure
 
-    result = instability(quick=True)
+    result = measure(quick=True)
     assert result["members"] == 3 and len(result["recipes"]) >= 2
     for recipe in result["recipes"].values():
         assert len(recipe["per_seed"]) == 3

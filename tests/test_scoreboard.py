@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
-import lightning.pytorch as pl
-import torch
-from torch.utils.data import DataLoader, TensorDataset
-
 from benchmarks.scoreboard import (
-    TrainingClock,
     copy_grid,
     duration,
     fill_models_table,
-    fit_command,
+    fit_overrides,
     plot_fid_against_time,
     report,
 )
@@ -67,14 +60,14 @@ def test_duration_is_lightnings_days_hours_minutes_seconds():
     assert duration(0.2) == "00:00:00:01"  # Lightning needs a positive interval
 
 
-def test_fit_command_budget_validation_and_metrics():
-    command = fit_command("augmentation", 300, Path("/tmp/runs"))
+def test_fit_overrides_budget_validation_and_metrics():
+    command = fit_overrides("augmentation", 300, Path("/tmp/runs"))
     assert "--trainer.max_time=00:00:05:00" in command
     assert "--trainer.val_check_interval=00:00:00:38" in command  # budget / 8, time-based
-    assert "--trainer.callbacks+=benchmarks.scoreboard.TrainingClock" in command
+    assert "--trainer.callbacks+=benchmarks.harness.TrainingClock" in command
     assert "--model.init_args.metrics.init_args.features=mnist" in command
     assert "--data.init_args.labels_per_class=null" in command  # the whole training split
-    assert "--data.init_args.labels_per_class=null" not in fit_command("gan", 300, Path("/tmp/runs"))
+    assert "--data.init_args.labels_per_class=null" not in fit_overrides("gan", 300, Path("/tmp/runs"))
 
 
 def test_report_ranks_by_fid_with_floor_first_and_failures_last():
@@ -96,7 +89,7 @@ def test_fill_models_table_replaces_the_fid_and_keeps_the_speed():
         "| model | paper | config | networks | objective | on this machine |\n"
         "|---|---|---|---|---|---|\n"
         "| GAN | G 2014 | `gan.yaml` | MLP | NS | speed: 0.029 s/it, default run ≈ 2 min; FID not measured |\n"
-        "| DCGAN | R 2016 | `dcgan.yaml` | DCGAN | NS | speed: 0.074 s/it; FID: see BENCHMARKS.md (issue 3) |\n"
+        "| DCGAN | R 2016 | `dcgan.yaml` | DCGAN | NS | speed: 0.074 s/it; FID: see BENCHMARKS.md (metrics section) |\n"
         "| SNGAN | M 2018 | `sngan.yaml` | ResNet | hinge | speed: 0.5 s/it; FID not measured |\n"
     )
     filled = fill_models_table(text, results()).splitlines()
@@ -104,7 +97,7 @@ def test_fill_models_table_replaces_the_fid_and_keeps_the_speed():
         "| speed: 0.029 s/it, default run ≈ 2 min; FID 30.00 (floor 0.47) after 45 s of training (scoreboard, quick) |"
     )
     assert filled[3].endswith(
-        "speed: 0.074 s/it; FID: see BENCHMARKS.md (issue 3); FID 8.50 (floor 0.47) after 45 s of training (scoreboard, quick) |"
+        "speed: 0.074 s/it; FID: see BENCHMARKS.md (metrics section); FID 8.50 (floor 0.47) after 45 s of training (scoreboard, quick) |"
     )
     assert filled[4].endswith("FID not measured |")  # failed run: left as it was
     assert fill_models_table("\n".join(filled) + "\n", results()) == "\n".join(filled) + "\n"  # idempotent
@@ -114,47 +107,6 @@ def test_plot_writes_a_png(tmp_path):
     path = tmp_path / "plot.png"
     plot_fid_against_time(results(), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-class SlowValidation(pl.LightningModule):
-    """A linear model whose validation sleeps, so validation time is clearly nonzero."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(2, 1)
-
-    def training_step(self, batch, batch_idx):
-        return self.layer(batch[0]).pow(2).mean()
-
-    def validation_step(self, batch, batch_idx):
-        time.sleep(0.05)
-        self.log("val/fid", float(self.global_step))
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=0.01)
-
-
-def test_training_clock_leaves_validation_out(tmp_path):
-    loader = DataLoader(TensorDataset(torch.randn(8, 2)), batch_size=2)
-    trainer = pl.Trainer(
-        max_steps=4,
-        val_check_interval=2,
-        check_val_every_n_epoch=None,
-        num_sanity_val_steps=0,
-        callbacks=[TrainingClock()],
-        logger=pl.loggers.CSVLogger(tmp_path),
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.fit(SlowValidation(), loader, loader)
-    record = json.loads(Path(trainer.log_dir, "training_clock.json").read_text())
-    assert record["iterations"] == 4
-    assert [point["iteration"] for point in record["history"]] == [2, 4]
-    assert [point["val/fid"] for point in record["history"]] == [2.0, 4.0]
-    assert record["validation_seconds"] >= 2 * 4 * 0.05  # two validations of four sleeping batches
-    first, second = (point["train_seconds"] for point in record["history"])
-    assert 0 <= first <= second <= record["train_seconds"]
 
 
 def test_report_warns_when_the_machine_was_overloaded():
