@@ -80,9 +80,6 @@ def make_model(variant: str, args: argparse.Namespace) -> GAN:
         objective=NonSaturatingLoss(),
         regularizers=[R1Penalty(weight=10.0)],
         augment=make_augment(variant, args),
-        generator_optimizer=lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
-        discriminator_optimizer=lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
-        ema_kimg=10.0,
         metrics=GenerativeMetrics(features="mnist", num_samples=args.num_samples, mode_coverage=True),
     )
 

@@ -51,13 +51,14 @@ def worker(strategy_name: str, steps: int, warmup: int, out: Path, accelerator: 
     from gan_lightning.data import MNIST5kDataModule
     from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
     from gan_lightning.tasks import GAN
+    from gan_lightning.training import WITHOUT_EMA
 
     torch.set_num_threads(1)
     pl.seed_everything(0, verbose=False)
     model = GAN(
         generator=DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_width=16),
         discriminator=DCGANDiscriminator(image_size=28, channels=1, base_width=16, norm="none"),
-        ema_kimg=None,
+        optimization=WITHOUT_EMA,
     )
     strategy = {
         "gan_ddp": "ddp",  # becomes GANDDPStrategy in GAN.setup()

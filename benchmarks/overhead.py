@@ -35,7 +35,7 @@ from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.objectives import WassersteinLoss
 from gan_lightning.regularizers import DiscriminatorBatch, GradientPenalty
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.ema import ema_beta, update_ema
+from gan_lightning.training import Optimization, RoleOptimization, ema_beta, update_ema
 
 N_CRITIC, BATCH, LATENT = 5, 64, 64
 
@@ -101,8 +101,7 @@ def lightning_module(steps: int, warmup: int) -> float:
         regularizers=[GradientPenalty(10.0)],
         n_critic=N_CRITIC,
         real_batches="reuse",  # the hand-written loop above reuses its batch too
-        generator_optimizer=adam,
-        discriminator_optimizer=adam,
+        optimization=Optimization(RoleOptimization(adam), RoleOptimization(adam)),
     )
     clock = TrainingClock(warmup)
     loader = DataLoader(data(BATCH * (steps + warmup)), batch_size=BATCH, shuffle=True, drop_last=True)

@@ -14,7 +14,7 @@ Python overhead.
 
 Each trained model is scored several ways from the same weights: as sampled, with the
 latent truncated (ψ·z), and through discriminator rejection at one or more quantiles
-(:mod:`gan_lightning.tasks.rejection`; the acceptance rate, i.e. the extra draws, is shown).
+(:mod:`gan_lightning.sampling.rejection`; the acceptance rate, i.e. the extra draws, is shown).
 :func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
 scatter plot per config × layout under docs/images/.
 
@@ -60,9 +60,9 @@ from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.objectives import NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
+from gan_lightning.sampling.rejection import RejectionError, real_score_threshold, rejection_sample
 from gan_lightning.tasks import GAN
-from gan_lightning.tasks.base import looking_only
-from gan_lightning.tasks.rejection import RejectionError, real_score_threshold, rejection_sample
+from gan_lightning.training import Optimization, RoleOptimization, looking_only
 
 EVAL_SAMPLES = 2_500
 PLOTTED = 1_000  # seed 0's points kept in the JSON for the scatter plots
@@ -170,11 +170,11 @@ def configurations(
             objective or NonSaturatingLoss(),
             regularizers=regularizers,
             n_critic=n_critic,
-            generator_optimizer=optimizer,
-            discriminator_optimizer=optimizer,
-            generator_scheduler=schedule,
-            discriminator_scheduler=schedule,
-            ema_kimg=None if ema is None else ema * members,
+            optimization=Optimization(
+                generator=RoleOptimization(optimizer, schedule),
+                discriminator=RoleOptimization(optimizer, schedule),
+                ema_kimg=None if ema is None else ema * members,
+            ),
         )
 
     def vanilla() -> GAN:
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
         "'none' evaluates the raw generator",
     )
     command.add_argument(
-        "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.tasks.rejection"
+        "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.sampling.rejection"
     )
     command.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
     command.add_argument("--images", type=Path, default=IMAGES, help="scatter plots go here")

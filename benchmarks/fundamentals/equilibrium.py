@@ -27,7 +27,10 @@ EQUILIBRIUM_RUNS = {
     "no R1 (gan_2d.yaml)": ("gan_2d.yaml", []),
     "R1, constant lr": (
         "gan_2d_r1.yaml",
-        ["--model.init_args.generator_scheduler=null", "--model.init_args.discriminator_scheduler=null"],
+        [
+            "--model.init_args.optimization.generator.scheduler=null",
+            "--model.init_args.optimization.discriminator.scheduler=null",
+        ],
     ),
     "R1 + lr decay (gan_2d_r1.yaml)": ("gan_2d_r1.yaml", []),
 }

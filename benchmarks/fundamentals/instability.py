@@ -29,6 +29,7 @@ from gan_lightning.data.toy2d import sample_mixture
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.regularizers import R1Penalty
 from gan_lightning.tasks import GAN
+from gan_lightning.training import Optimization, RoleOptimization
 
 TITLE = "Instability across seeds, and what stabilises it"
 FIGURE = "instability.png"
@@ -47,11 +48,11 @@ def instability_recipes(members: int, steps: int) -> dict[str, Callable[[], GAN]
             SeedBatchedDiscriminator(members, 2, [hidden] * 2),
             NonSaturatingLoss(),
             regularizers=[R1Penalty(1.0)],
-            generator_optimizer=partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999)),
-            discriminator_optimizer=partial(torch.optim.Adam, lr=2 * lr, betas=(0.5, 0.999)),
-            generator_scheduler=decay,
-            discriminator_scheduler=decay,
-            ema_kimg=10.0,
+            optimization=Optimization(
+                generator=RoleOptimization(partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999)), decay),
+                discriminator=RoleOptimization(partial(torch.optim.Adam, lr=2 * lr, betas=(0.5, 0.999)), decay),
+                ema_kimg=10.0,
+            ),
         )
 
     return {
