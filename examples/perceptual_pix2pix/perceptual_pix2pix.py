@@ -73,6 +73,7 @@ class PerceptualPix2Pix(PairedTranslation):
             g_loss = adversarial + self.l1_weight * l1 + self.perceptual_weight * perceptual
             self.step("generator", g_loss)
 
-        stats = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_l1": l1.detach(), "g_perceptual": perceptual.detach()}
+        stats = {"d_loss": d_loss, "g_loss": g_loss, "g_l1": l1, "g_perceptual": perceptual}
+        stats = {name: value.detach() for name, value in stats.items()}
         self.end_iteration(source.shape[0], stats)
         return stats
