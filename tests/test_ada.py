@@ -1,8 +1,10 @@
 """Adaptive discriminator augmentation (Karras et al. 2020): per-sample probability p, the
-r_t heuristic that steers it, checkpointed state, and agreement across DDP ranks."""
+r_t heuristic that steers it (around each objective's decision boundary), the geometric
+group's warp on hand-worked cases, checkpointed state, and agreement across DDP ranks."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,44 @@ import torch.multiprocessing as mp
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import nn
 
-from gan_lightning.augment import AdaptiveAugment, DiffAugment, observe_real_logits
-from gan_lightning.augment.ada import OPERATIONS, integer_translate
+from gan_lightning.augment import (
+    AdaptiveAugment,
+    DiffAugment,
+    ScheduledAugment,
+    observe_discriminator,
+    observe_real_logits,
+)
+from gan_lightning.augment.ada import (
+    MID_GREY,
+    OPERATION_NAMES,
+    POLICIES,
+    contrast,
+    hue,
+    hue_rotation,
+    integer_translate,
+    lumaflip,
+    stages,
+)
+from gan_lightning.augment.geometric import (
+    draw_geometric,
+    geometric,
+    rotation_matrix,
+    scale_matrix,
+    translation_matrix,
+    warp,
+)
+from gan_lightning.objectives import (
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinLoss,
+)
+from gan_lightning.objectives.base import AdversarialObjective
 from tests.conftest import TinyData, tiny_gan
 from tests.test_resume import assert_same_state
 
-ALL_OPERATIONS = sorted(OPERATIONS)
+ALL_OPERATIONS = sorted(OPERATION_NAMES)
 
 
 def feed(augment: AdaptiveAugment, positives: int, negatives: int, times: int) -> None:
@@ -91,6 +125,91 @@ def test_observe_reaches_nested_adaptive_augmentations():
     observe_real_logits(DiffAugment(), torch.ones(5))  # not adaptive: ignored
 
 
+# ------------------------------------------------------------------ the heuristic, per objective
+def rt_after_one_update(objective: AdversarialObjective, real: list[float], fake: list[float], **kwargs: Any) -> float:
+    augment = AdaptiveAugment(interval=1, **kwargs)
+    augment.observe_discriminator(objective, torch.tensor(real), torch.tensor(fake))
+    return augment.rt.item()
+
+
+@pytest.mark.parametrize("objective", [NonSaturatingLoss(), MinimaxLoss(), HingeLoss()])
+def test_logistic_and_hinge_critics_read_the_sign_around_zero(objective: AdversarialObjective):
+    # signs of 2, 2, -3, 0.5 around 0: +, +, -, +
+    assert rt_after_one_update(objective, [2.0, 2.0, -3.0, 0.5], [-1.0, 5.0]) == pytest.approx(0.5)
+
+
+def test_least_squares_reads_the_sign_around_one_half():
+    """Targets 0 (fake) and 1 (real): D* = p_data / (p_data + p_g) is indifferent at 0.5.
+    Around 0, every real score here would count as real: r_t = 1 and p driven up."""
+    real = [0.9, 0.6, 0.4, 0.7]  # around 0.5: +, +, -, +
+    assert rt_after_one_update(LeastSquaresLoss(), real, [0.2, 0.3]) == pytest.approx(0.5)
+    logistic_reading = AdaptiveAugment(interval=1)
+    logistic_reading.observe_real_logits(torch.tensor(real))
+    assert logistic_reading.rt.item() == 1.0
+
+
+def test_a_wasserstein_critic_reads_the_sign_around_the_midpoint_of_real_and_fake_means():
+    real, fake = [10.5, 11.0, 9.0], [8.0, 9.0]
+    # mean real 61/6, mean fake 8.5: midpoint 28/3 = 9.33; signs +, +, -
+    assert rt_after_one_update(WassersteinLoss(), real, fake) == pytest.approx(1 / 3)
+    shifted = rt_after_one_update(WassersteinLoss(), [r - 100 for r in real], [f - 100 for f in fake])
+    assert shifted == pytest.approx(1 / 3), "a critic's offset is arbitrary: r_t must not depend on it"
+
+
+def test_the_midpoint_of_a_patch_critic_averages_every_score():
+    real = torch.tensor([[3.0, 3.0], [3.0, -1.0]]).view(2, 1, 1, 2)  # mean 2
+    fake = torch.zeros(3, 1, 1, 2)  # mean 0: midpoint 1
+    augment = AdaptiveAugment(interval=1)
+    augment.observe_discriminator(WassersteinLoss(), real, fake)
+    assert augment.rt.item() == pytest.approx((1.0 + 0.0) / 2)  # image 2: one patch above, one below
+
+
+def test_p_moves_by_the_objective_s_r_t():
+    augment = AdaptiveAugment(p=0.1, interval=1, speed_kimg=1.0)
+    augment.observe_discriminator(LeastSquaresLoss(), torch.tensor([0.9, 0.6, 0.4, 0.7]), torch.zeros(4))
+    assert augment.p.item() == pytest.approx(0.1 - 4 / 1000)  # r_t = 0.5 < 0.6: p falls
+
+
+def test_a_set_boundary_overrides_the_objective_s():
+    real = [0.9, 0.6, 0.4, 0.7]
+    assert rt_after_one_update(NonSaturatingLoss(), real, [0.0], boundary=0.5) == pytest.approx(0.5)
+    # means 3 and 0: midpoint 1.5; signs -, +, +
+    assert rt_after_one_update(NonSaturatingLoss(), [1.0, 2.0, 6.0], [0.0], boundary="midpoint") == pytest.approx(1 / 3)
+    fixed = AdaptiveAugment(interval=1, boundary=0.5)
+    fixed.observe_real_logits(torch.tensor(real))
+    assert fixed.rt.item() == pytest.approx(0.5)
+
+
+def test_an_unknown_objective_or_a_midpoint_without_fakes_is_refused_in_one_line():
+    class Relativistic(AdversarialObjective):
+        def discriminator_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+            return (fake_logits - real_logits).mean()
+
+        def generator_loss(self, fake_logits: torch.Tensor, real_logits: Any = None) -> torch.Tensor:
+            return -fake_logits.mean()
+
+    with pytest.raises(ValueError, match="Relativistic's decision boundary: set the augment's boundary") as error:
+        AdaptiveAugment().observe_discriminator(Relativistic(), torch.ones(4), torch.ones(4))
+    assert "\n" not in str(error.value)
+    assert rt_after_one_update(Relativistic(), [1.0, -2.0], [0.0], boundary=0.0) == 0.0
+    with pytest.raises(ValueError, match="observe_discriminator"):
+        AdaptiveAugment(boundary="midpoint").observe_real_logits(torch.ones(4))
+
+
+def test_observe_discriminator_reaches_nested_and_older_scheduled_augmentations():
+    class RealOnly(ScheduledAugment):  # written against observe_real_logits alone
+        seen: torch.Tensor | None = None
+
+        def observe_real_logits(self, logits: torch.Tensor) -> None:
+            self.seen = logits
+
+    ada, older = AdaptiveAugment(interval=1, speed_kimg=1.0), RealOnly()
+    observe_discriminator(nn.Sequential(DiffAugment(), ada, older), LeastSquaresLoss(), torch.ones(5), torch.zeros(5))
+    assert ada.p.item() == pytest.approx(0.005) and ada.rt.item() == 1.0
+    assert torch.equal(older.seen, torch.ones(5))
+    observe_discriminator(None, LeastSquaresLoss(), torch.ones(5), torch.zeros(5))  # no augmentation
+
+
 # ------------------------------------------------------------------ the pipeline
 def test_p_zero_is_the_identity_even_in_training():
     x = torch.rand(32, 3, 8, 8)
@@ -102,7 +221,9 @@ def test_eval_mode_is_the_identity_even_at_p_one():
     assert torch.equal(AdaptiveAugment(ALL_OPERATIONS, p=1.0).eval()(x), x)
 
 
-@pytest.mark.parametrize("name", ["xint", "brightness", "contrast", "cutout", "color", "translation"])
+@pytest.mark.parametrize(
+    "name", ["xint", "brightness", "contrast", "cutout", "color", "translation", "scale", "rotate", "aniso", "xfrac"]
+)
 def test_p_one_applies_the_operation_to_every_sample(name: str):
     torch.manual_seed(0)
     x = torch.rand(1, 1, 16, 16).expand(64, 1, 16, 16).contiguous()
@@ -112,7 +233,7 @@ def test_p_one_applies_the_operation_to_every_sample(name: str):
     assert changed.float().mean() > (0.85 if name in ("xint", "translation") else 0.999)
 
 
-@pytest.mark.parametrize(("name", "identity_share"), [("xflip", 1 / 2), ("rotate90", 1 / 4)])
+@pytest.mark.parametrize(("name", "identity_share"), [("xflip", 1 / 2), ("rotate90", 1 / 4), ("lumaflip", 1 / 2)])
 def test_group_operations_draw_uniformly_when_applied(name: str, identity_share: float):
     """Applied means a uniform draw from the group (identity included), as in ADA: the
     identity stays the most likely outcome for p < 1, so the augmentation does not leak."""
@@ -154,13 +275,14 @@ def test_integer_translation_moves_whole_pixels_and_reflects_the_border():
 def test_invalid_settings_are_explained():
     with pytest.raises(ValueError, match="Unknown ADA operation"):
         AdaptiveAugment(["xflip", "zoom"])
-    with pytest.raises(ValueError, match="list of operation names"):
+    with pytest.raises(ValueError, match=r"Unknown ADA policy 'xflip'.*\[xflip\]"):
         AdaptiveAugment("xflip")
     for kwargs, message in (
         ({"p": 1.5}, "p must be"),
         ({"target": 1.0}, "target"),
         ({"interval": 0}, "interval"),
         ({"speed_kimg": 0}, "speed_kimg"),
+        ({"boundary": "mean"}, "boundary"),
     ):
         with pytest.raises(ValueError, match=message):
             AdaptiveAugment(**kwargs)
@@ -170,6 +292,168 @@ def test_invalid_settings_are_explained():
         AdaptiveAugment(["rotate90"], p=1.0)(torch.rand(2, 1, 4, 6))
     with pytest.raises(ValueError, match="one score per real sample"):
         AdaptiveAugment().observe_real_logits(torch.tensor(1.0))
+    with pytest.raises(ValueError, match="one score per real sample"):
+        AdaptiveAugment().observe_discriminator(NonSaturatingLoss(), torch.tensor(1.0), torch.ones(2))
+    with pytest.raises(ValueError, match="drop hue"):
+        AdaptiveAugment(["hue"], p=1.0)(torch.rand(2, 2, 4, 4))
+
+
+# ------------------------------------------------------------------ policies
+def test_bgc_is_the_default_and_digits_drop_what_changes_a_digit():
+    assert AdaptiveAugment().policy == list(POLICIES["bgc"])
+    assert POLICIES["bgc"] == (
+        *("xflip", "rotate90", "xint"),
+        *("scale", "rotate", "aniso", "xfrac"),
+        *("brightness", "contrast", "lumaflip", "hue", "saturation"),
+    )
+    assert set(POLICIES["bgc"]) - set(POLICIES["digits"]) == {"xflip", "rotate90", "rotate"}
+    assert AdaptiveAugment("digits").policy == list(POLICIES["digits"])
+    assert AdaptiveAugment(["xflip", "cutout"]).policy == ["xflip", "cutout"]  # lists of names still work
+
+
+def test_each_run_of_geometric_operations_is_one_warp():
+    policy = ["xflip", "scale", "rotate", "brightness", "xfrac"]
+    assert stages(policy) == ["xflip", ("scale", "rotate"), "brightness", ("xfrac",)]
+    assert stages(POLICIES["bgc"])[3] == ("scale", "rotate", "aniso", "xfrac")
+
+
+def test_p_does_not_shift_the_random_stream():
+    x = torch.rand(16, 3, 8, 8)
+    states = []
+    for p in (0.0, 0.6, 1.0):
+        torch.manual_seed(0)
+        AdaptiveAugment(p=p)(x)
+        states.append(torch.random.get_rng_state())
+    assert torch.equal(states[0], states[1]) and torch.equal(states[0], states[2])
+
+
+# ------------------------------------------------------------------ the geometric group
+def test_a_quarter_turn_through_the_warp_is_rot90():
+    for size in (5, 6):
+        x = torch.rand(2, 3, size, size)
+        turned = warp(x, rotation_matrix(torch.full((2,), math.pi / 2)))
+        torch.testing.assert_close(turned, torch.rot90(x, -1, dims=(2, 3)), atol=1e-5, rtol=0)
+
+
+def test_a_half_turn_of_a_wide_image_is_a_double_flip():
+    """Pixel coordinates on both axes, so the rotation is rigid on non-square images."""
+    x = torch.rand(1, 1, 4, 6)
+    torch.testing.assert_close(warp(x, rotation_matrix(torch.tensor([math.pi]))), x.flip(2, 3), atol=1e-5, rtol=0)
+
+
+def test_scaling_by_two_maps_a_pixel_to_twice_its_distance_from_the_centre():
+    x = torch.zeros(1, 1, 9, 9)
+    x[0, 0, 4, 5] = 1.0  # one pixel right of the centre (4, 4)
+    out = warp(x, scale_matrix(torch.tensor([2.0]), torch.tensor([2.0])))
+    torch.testing.assert_close(out[0, 0, 4], torch.tensor([0, 0, 0, 0, 0, 0.5, 1, 0.5, 0]), atol=1e-6, rtol=0)
+    assert out[0, 0, :3].abs().max() == 0 and out[0, 0, 6:].abs().max() == 0
+
+
+def test_half_a_pixel_of_translation_interpolates_a_ramp_and_reflects_the_border():
+    ramp = torch.arange(6.0).view(1, 1, 1, 6).expand(1, 1, 3, 6)
+    out = warp(ramp, translation_matrix(torch.tensor([0.5]), torch.tensor([0.0])))
+    # output x reads input x - 0.5; at x = 0 that is -0.5, reflected about pixel 0 to +0.5
+    expected = torch.tensor([0.5, 0.5, 1.5, 2.5, 3.5, 4.5]).expand(3, 6)
+    torch.testing.assert_close(out[0, 0], expected, atol=1e-6, rtol=0)
+
+
+def test_anisotropic_scaling_stretches_one_axis_and_squeezes_the_other():
+    point = torch.tensor([1.0, 1.0, 1.0])
+    s = torch.tensor([2.0])
+    assert (scale_matrix(s, 1 / s)[0] @ point).tolist() == [2.0, 0.5, 1.0]
+    torch.manual_seed(0)
+    matrices = draw_geometric(["aniso"], 1.0, 20_000, 8, 8, torch.device("cpu"))
+    torch.testing.assert_close(torch.linalg.det(matrices), torch.ones(20_000))  # area kept
+    assert matrices[:, 0, 0].log2().std().item() == pytest.approx(0.2, abs=0.005)
+
+
+def test_the_warp_composes_scale_before_translation():
+    """One matrix per sample, in the paper's order: the translation is not scaled."""
+    torch.manual_seed(0)
+    s = torch.exp2(torch.randn(64) * 0.2)
+    torch.rand(64)  # scale's coin (p = 1: always applied)
+    t = torch.randn(64, 2) * 0.125 * torch.tensor([16.0, 8.0])
+    torch.manual_seed(0)
+    matrices = draw_geometric(["xfrac", "scale"], 1.0, 64, 8, 16, torch.device("cpu"))
+    expected = translation_matrix(t[:, 0], t[:, 1]) @ scale_matrix(s, s)
+    torch.testing.assert_close(matrices, expected)
+
+
+@pytest.mark.parametrize("name", ["scale", "rotate", "aniso", "xfrac"])
+def test_each_geometric_operation_applies_with_probability_p(name: str):
+    """Rotation draws twice (before and after the stretch) with 1 - sqrt(1 - p) each, so it
+    too turns a sample with probability p; untouched samples come back bit for bit."""
+    torch.manual_seed(0)
+    matrices = draw_geometric([name], 0.5, 20_000, 8, 8, torch.device("cpu"))
+    moved = (matrices != torch.eye(3)).flatten(1).any(dim=1).float().mean().item()
+    assert moved == pytest.approx(0.5, abs=0.015)
+    x = torch.rand(4000, 1, 8, 8)
+    kept = (geometric(x, 0.5, [name]) == x).flatten(1).all(dim=1).float().mean().item()
+    assert kept == pytest.approx(0.5, abs=0.03)
+
+
+def test_geometric_parameters_follow_the_paper():
+    torch.manual_seed(0)
+    cpu = torch.device("cpu")
+    scale = draw_geometric(["scale"], 1.0, 20_000, 8, 16, cpu)
+    assert scale[:, 0, 0].log2().std().item() == pytest.approx(0.2, abs=0.005)
+    shift = draw_geometric(["xfrac"], 1.0, 20_000, 8, 16, cpu)  # 0.125 of the size: 2 px in x, 1 px in y
+    assert shift[:, 0, 2].std().item() == pytest.approx(2.0, rel=0.03)
+    assert shift[:, 1, 2].std().item() == pytest.approx(1.0, rel=0.03)
+    turn = draw_geometric(["rotate"], 1.0, 20_000, 8, 8, cpu)
+    angle = torch.atan2(turn[:, 1, 0], turn[:, 0, 0])
+    assert angle.abs().mean().item() == pytest.approx(math.pi / 2, rel=0.03)  # uniform on the circle
+
+
+def test_the_warp_passes_the_gradient_back_to_the_pixels_it_read():
+    x = torch.rand(1, 1, 5, 5, requires_grad=True)
+    weight = torch.rand(1, 1, 5, 5)
+    (warp(x, rotation_matrix(torch.tensor([math.pi / 2]))) * weight).sum().backward()
+    torch.testing.assert_close(x.grad, torch.rot90(weight, 1, dims=(2, 3)), atol=1e-5, rtol=0)
+
+
+def test_the_warp_keeps_a_half_precision_dtype():
+    x = torch.rand(2, 1, 6, 6).bfloat16()
+    out = warp(x, rotation_matrix(torch.full((2,), math.pi / 2)))
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out, torch.rot90(x, -1, dims=(2, 3)))  # pixel centres onto pixel centres
+
+
+# ------------------------------------------------------------------ the colour group
+def test_contrast_scales_around_mid_grey_not_the_image_mean():
+    x = torch.rand(64, 3, 4, 4) * 2 - 1
+    x[:, :, 0, 0] = MID_GREY
+    torch.manual_seed(0)
+    factor = torch.exp2(torch.randn(64) * 0.5).view(-1, 1, 1, 1)
+    torch.manual_seed(0)
+    out = contrast(x)
+    torch.testing.assert_close(out, x * factor)  # MID_GREY is 0: the middle of [-1, 1]
+    assert MID_GREY == 0.0 and out[:, :, 0, 0].abs().max() == 0
+    assert not torch.allclose(out.mean(dim=(1, 2, 3)), x.mean(dim=(1, 2, 3)))  # the mean moves with it
+
+
+def test_lumaflip_reflects_the_grey_component_about_mid_grey():
+    torch.manual_seed(0)
+    x = torch.rand(256, 3, 4, 4) * 2 - 1
+    out = lumaflip(x)
+    grey = x.mean(dim=1, keepdim=True)
+    flipped = ~(out == x).flatten(1).all(dim=1)
+    torch.testing.assert_close(out[flipped], (x - 2 * grey)[flipped])
+    torch.testing.assert_close(out[flipped].mean(dim=1), -grey[flipped].squeeze(1))  # luma negated, chroma kept
+    assert flipped.float().mean().item() == pytest.approx(0.5, abs=0.1)
+    one_channel = torch.rand(64, 1, 4, 4)
+    assert set(torch.unique(lumaflip(one_channel) / one_channel).tolist()) == {-1.0, 1.0}
+
+
+def test_hue_rotation_turns_colours_about_the_grey_axis():
+    x = torch.rand(4, 3, 5, 5) * 2 - 1
+    third = hue_rotation(x, torch.full((4,), 2 * math.pi / 3))
+    torch.testing.assert_close(third, x.roll(1, dims=1))  # red -> green -> blue -> red
+    turned = hue_rotation(x, torch.rand(4) * 6)
+    torch.testing.assert_close(turned.mean(dim=1), x.mean(dim=1))  # luma kept
+    grey = x.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1)
+    torch.testing.assert_close(hue_rotation(grey, torch.rand(4) * 6), grey)
+    assert torch.equal(hue(x[:, :1]), x[:, :1])  # one channel: nothing to turn
 
 
 # ------------------------------------------------------------------ inside the GAN module
@@ -177,6 +461,20 @@ def test_gan_observes_real_logits_once_per_discriminator_update(make_trainer):
     ada = AdaptiveAugment(interval=1000)
     make_trainer(max_steps=3).fit(tiny_gan(augment=ada, n_critic=2), TinyData(batch_size=16))
     assert ada.num_updates.item() == 6 and ada.num_real.item() == 6 * 16
+
+
+def test_the_gan_scores_through_the_same_pipeline_for_reals_and_fakes():
+    """``score`` is the one path to D for real and generated batches: augmented in training
+    (fresh draws per call, as in ADA), untouched in eval."""
+    model = tiny_gan(augment=AdaptiveAugment("bgc", p=1.0, target=None))
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    torch.manual_seed(3)
+    scored = model.score(x, None)
+    torch.manual_seed(3)
+    assert torch.equal(scored, model.discriminator(model.augment(x)))
+    assert not torch.equal(scored, model.discriminator(x))
+    model.eval()
+    assert torch.equal(model.score(x, None), model.discriminator(x))
 
 
 def test_generator_learns_through_ada(make_trainer):

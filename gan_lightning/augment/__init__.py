@@ -2,7 +2,7 @@
 (the GAN module's ``augment`` argument). Each must be differentiable so G learns through it."""
 
 from gan_lightning.augment.ada import AdaptiveAugment
-from gan_lightning.augment.base import ScheduledAugment, observe_real_logits, set_iteration
+from gan_lightning.augment.base import ScheduledAugment, observe_discriminator, observe_real_logits, set_iteration
 from gan_lightning.augment.diffaugment import DiffAugment
 from gan_lightning.augment.instance_noise import InstanceNoise
 
@@ -11,6 +11,7 @@ __all__ = [
     "DiffAugment",
     "InstanceNoise",
     "ScheduledAugment",
+    "observe_discriminator",
     "observe_real_logits",
     "set_iteration",
 ]

@@ -10,12 +10,19 @@ the most likely outcome). ``p`` is not tuned but steered by an overfitting heuri
 as real, over the last ``interval`` discriminator updates. Above ``target`` (0.6) D is
 overconfident and ``p`` rises; below, it falls; ``p`` can sweep 0 → 1 in ``speed_kimg``
 thousand real images.
+
+``sign(D(x))`` reads D's score against its decision boundary, which is 0 only for a
+logistic D. Here the sign is taken around the boundary of the objective D was trained with
+(:func:`boundary_rule`): 0 for the logistic losses and the hinge loss, 0.5 for least
+squares (targets 0 and 1), and, for a Wasserstein critic -- whose scores carry an
+arbitrary offset -- the midpoint of the same update's mean real and mean fake scores.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import torch
 import torch.distributed as dist
@@ -23,6 +30,11 @@ from torch import Tensor
 
 from gan_lightning.augment.base import ScheduledAugment
 from gan_lightning.augment.diffaugment import TRANSFORMS as DIFFAUGMENT_TRANSFORMS
+from gan_lightning.augment.geometric import GEOMETRIC_OPERATIONS, geometric
+from gan_lightning.objectives import AdversarialObjective, HingeLoss, LeastSquaresLoss, WassersteinLoss
+from gan_lightning.objectives.base import ProbabilisticObjective
+
+Boundary = float | Literal["midpoint"]
 
 
 def _per_sample(x: Tensor, values: Tensor) -> Tensor:
@@ -69,17 +81,51 @@ def integer_translate(x: Tensor, ratio: float = 0.125) -> Tensor:
     return x.flatten(start_dim=2).gather(2, flat_index).view_as(x)
 
 
+MID_GREY = 0.0  # data are in [-1, 1]: colour operations pivot on mid-grey, as stylegan2-ada-pytorch's
+
+
 def brightness(x: Tensor, std: float = 0.2) -> Tensor:
     """Add N(0, std²) to every pixel of an image (one draw per image)."""
     return x + _per_sample(x, torch.randn(x.shape[0], device=x.device) * std)
 
 
 def contrast(x: Tensor, log2_std: float = 0.5) -> Tensor:
-    """Scale each image's deviation from its mean by 2^N(0, log2_std²) (log-normal, so
-    halving and doubling are equally likely)."""
+    """Scale each image's deviation from mid-grey by 2^N(0, log2_std²) (log-normal, so
+    halving and doubling are equally likely). The pivot is fixed, as in stylegan2-ada-pytorch
+    (its colour matrix scales around 0, the mid-grey of [-1, 1] data), not each image's mean:
+    a pivot drawn from the image would make the operation depend on content."""
     factor = _per_sample(x, torch.exp2(torch.randn(x.shape[0], device=x.device) * log2_std))
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * factor + mean
+    return (x - MID_GREY) * factor + MID_GREY
+
+
+def lumaflip(x: Tensor) -> Tensor:
+    """Reflect each image's luma (its channel mean) about mid-grey with probability 1/2 (the
+    Householder reflection along the grey axis of ADA's colour group); on one-channel images
+    a negative, x → -x."""
+    flip = _per_sample(x, (torch.rand(x.shape[0], device=x.device) < 0.5).float())
+    return x - 2.0 * flip * (x.mean(dim=1, keepdim=True) - MID_GREY)
+
+
+def hue_rotation(x: Tensor, theta: Tensor) -> Tensor:
+    """Rotate RGB colours (B, 3, H, W) by ``theta`` (B,) radians about the grey axis
+    v = (1, 1, 1)/√3 (Rodrigues: c cos θ + (v × c) sin θ + v (v·c)(1 - cos θ)); a third of a
+    turn moves red to green, green to blue, blue to red."""
+    cos, sin = _per_sample(x, torch.cos(theta)), _per_sample(x, torch.sin(theta))
+    red, green, blue = x.unbind(dim=1)
+    cross = torch.stack([blue - green, red - blue, green - red], dim=1) / math.sqrt(3.0)
+    grey = (x - MID_GREY).mean(dim=1, keepdim=True)
+    return MID_GREY + (x - MID_GREY) * cos + cross * sin + grey * (1.0 - cos)
+
+
+def hue(x: Tensor) -> Tensor:
+    """Rotate each RGB image's hue by an angle uniform on the circle; the identity on
+    one-channel images."""
+    theta = (torch.rand(x.shape[0], device=x.device) * 2 - 1) * math.pi
+    if x.shape[1] == 1:
+        return x
+    if x.shape[1] != 3:
+        raise ValueError(f"hue rotates RGB colours, got {x.shape[1]} channels: drop hue from the policy.")
+    return hue_rotation(x, theta)
 
 
 def saturation(x: Tensor, log2_std: float = 1.0) -> Tensor:
@@ -96,11 +142,90 @@ OPERATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "xint": integer_translate,
     "brightness": brightness,
     "contrast": contrast,
+    "lumaflip": lumaflip,
+    "hue": hue,
     "saturation": saturation,
     **DIFFAUGMENT_TRANSFORMS,  # color, translation (zero fill), cutout
 }
+"""Operations applied image by image, each behind its own per-sample coin."""
 
-DEFAULT_POLICY = ("xflip", "rotate90", "xint", "brightness", "contrast", "saturation")
+OPERATION_NAMES = (*OPERATIONS, *GEOMETRIC_OPERATIONS)
+
+BLIT = ("xflip", "rotate90", "xint")
+COLOUR = ("brightness", "contrast", "lumaflip", "hue", "saturation")
+POLICIES: dict[str, tuple[str, ...]] = {
+    "blit": BLIT,
+    "geom": GEOMETRIC_OPERATIONS,
+    "bg": BLIT + GEOMETRIC_OPERATIONS,
+    "bgc": BLIT + GEOMETRIC_OPERATIONS + COLOUR,
+    # bgc without what turns a digit into another digit or none: mirror images, quarter
+    # turns and full-circle rotation (a 6 turned half way is a 9).
+    "digits": ("xint", "scale", "aniso", "xfrac", *COLOUR),
+}
+"""Named policies: ADA's groups (Karras et al. 2020, Sec. 3, Fig. 4) and one for digits."""
+
+DEFAULT_POLICY = "bgc"
+
+
+def resolve_policy(policy: str | Sequence[str]) -> list[str]:
+    """A named policy (:data:`POLICIES`) or a list of operation names, checked."""
+    if isinstance(policy, str):
+        if policy not in POLICIES:
+            raise ValueError(
+                f"Unknown ADA policy {policy!r}: name one of {sorted(POLICIES)} or list operations, e.g. [{policy}]."
+            )
+        return list(POLICIES[policy])
+    unknown = [name for name in policy if name not in OPERATION_NAMES]
+    if unknown:
+        raise ValueError(f"Unknown ADA operation(s) {unknown}: choose from {sorted(OPERATION_NAMES)}.")
+    return list(policy)
+
+
+def stages(policy: Sequence[str]) -> list[str | tuple[str, ...]]:
+    """The policy as the steps the pipeline runs: each image-by-image operation alone, each
+    run of consecutive geometric operations as one tuple (one warp)."""
+    steps: list[str | tuple[str, ...]] = []
+    for name in policy:
+        if name not in GEOMETRIC_OPERATIONS:
+            steps.append(name)
+        elif steps and isinstance(steps[-1], tuple):
+            steps[-1] = (*steps[-1], name)
+        else:
+            steps.append((name,))
+    return steps
+
+
+def boundary_rule(objective: AdversarialObjective) -> Boundary:
+    """Where ``objective``'s discriminator separates real from fake: the score at which its
+    optimal D is indifferent (p_data = p_g), or ``"midpoint"`` for a critic, which has none.
+
+    Logistic losses: logit 0. Hinge: 0, between the margins ±1. Least squares with targets
+    0 and 1: D* = p_data / (p_data + p_g) = 0.5. Wasserstein: the critic's scores are defined
+    up to an added constant, so no fixed number can be the boundary; the midpoint of the mean
+    real and mean fake score of the same update moves with the offset, and for score
+    distributions of equal spread it sits where the logistic boundary would, so the same
+    ``target`` means the same separation.
+    """
+    if isinstance(objective, ProbabilisticObjective | HingeLoss):
+        return 0.0
+    if isinstance(objective, LeastSquaresLoss):
+        return 0.5
+    if isinstance(objective, WassersteinLoss):
+        return "midpoint"
+    raise ValueError(
+        f"ADA's overfitting heuristic does not know {type(objective).__name__}'s decision boundary: set the "
+        "augment's boundary (the score between the real and fake targets, or midpoint for a critic)."
+    )
+
+
+def _check_scores(logits: Tensor) -> None:
+    if logits.dim() == 0 or logits.shape[0] == 0:
+        raise ValueError(f"ADA needs one score per real sample, got shape {tuple(logits.shape)}.")
+
+
+def _per_image(logits: Tensor) -> Tensor:
+    """One row of scores per image (a patch discriminator has several), as float32."""
+    return logits.detach().float().reshape(logits.shape[0], -1)
 
 
 def _all_reduce_sum(values: Tensor) -> Tensor:
@@ -116,16 +241,24 @@ class AdaptiveAugment(ScheduledAugment):
     with probability ``p``, which adapts to D's overfitting.
 
     Args:
-        policy: operation names, applied in the order given: ADA's cheap, differentiable
-            ones -- ``xflip``, ``rotate90``, ``xint`` (integer translation, reflected border),
-            ``brightness``, ``contrast``, ``saturation`` -- and DiffAugment's ``color``,
-            ``translation``, ``cutout``. The default is ADA's "blit" and colour groups
-            (Karras et al. 2020, Sec. 3) without the RGB-only luma flip and hue rotation.
+        policy: a named policy -- ``"bgc"`` (the default: blit, geometric and colour groups,
+            Karras et al. 2020, Sec. 3), ``"bg"``, ``"blit"``, ``"geom"``, ``"digits"`` (bgc
+            without xflip, rotate90 and rotate, which turn a digit into another or none) --
+            or a list of operation names, applied in the order given. Blit: ``xflip``,
+            ``rotate90``, ``xint`` (integer translation, reflected border). Geometric:
+            ``scale``, ``rotate``, ``aniso``, ``xfrac``; a run of consecutive geometric
+            names is one warp, in the paper's order (see
+            :func:`~gan_lightning.augment.geometric.draw_geometric`). Colour:
+            ``brightness``, ``contrast``, ``lumaflip``, ``hue``, ``saturation``. Also
+            DiffAugment's ``color``, ``translation``, ``cutout``.
         p: initial probability (ADA starts at 0).
         target: the value of ``r_t`` to hold (the paper's 0.6); ``None`` keeps ``p`` fixed.
         interval: discriminator updates between adjustments (the paper's 4).
         speed_kimg: thousands of real images over which ``p`` can move from 0 to 1 (the
             paper's 500; lower it for short runs).
+        boundary: the score around which ``sign(D(x))`` is taken; ``None`` (default) reads
+            it from the objective (:func:`boundary_rule`), a number fixes it, ``"midpoint"``
+            takes the middle of each update's mean real and mean fake score.
 
     ``p``, the last ``r_t`` and the running sums are buffers, so they are in every
     checkpoint and a resumed run continues exactly. Under DDP the sums are all-reduced at
@@ -134,18 +267,14 @@ class AdaptiveAugment(ScheduledAugment):
 
     def __init__(
         self,
-        policy: Sequence[str] = DEFAULT_POLICY,
+        policy: str | Sequence[str] = DEFAULT_POLICY,
         p: float = 0.0,
         target: float | None = 0.6,
         interval: int = 4,
         speed_kimg: float = 500.0,
+        boundary: Boundary | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(policy, str):
-            raise ValueError(f"policy must be a list of operation names, got the string {policy!r}.")
-        unknown = [name for name in policy if name not in OPERATIONS]
-        if unknown:
-            raise ValueError(f"Unknown ADA operation(s) {unknown}: choose from {sorted(OPERATIONS)}.")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be a probability in [0, 1], got {p}.")
         if target is not None and not 0.0 <= target < 1.0:
@@ -154,13 +283,17 @@ class AdaptiveAugment(ScheduledAugment):
             raise ValueError(f"interval must be >= 1 discriminator update, got {interval}.")
         if not speed_kimg > 0:
             raise ValueError(f"speed_kimg must be positive (the paper's 500), got {speed_kimg}.")
-        self.policy = list(policy)
+        if isinstance(boundary, str) and boundary != "midpoint":
+            raise ValueError(f"boundary must be a number, midpoint or null (from the objective), got {boundary!r}.")
+        self.policy = resolve_policy(policy)
+        self.stages = stages(self.policy)
         self.target = target
         self.interval = interval
         self.speed_kimg = speed_kimg
+        self.boundary = boundary
         self.register_buffer("p", torch.tensor(float(p)))
         self.register_buffer("rt", torch.tensor(math.nan))  # r_t of the last finished interval
-        self.register_buffer("sign_sum", torch.tensor(0.0))  # Σ sign(D(x)) over this interval
+        self.register_buffer("sign_sum", torch.tensor(0.0))  # Σ sign(D(x) - boundary) over this interval
         self.register_buffer("num_real", torch.tensor(0.0))  # real images scored in this interval
         self.register_buffer("num_updates", torch.tensor(0, dtype=torch.long))  # D updates in this interval
 
@@ -172,22 +305,45 @@ class AdaptiveAugment(ScheduledAugment):
             )
         if not self.training:
             return x
-        for name in self.policy:
-            apply = torch.rand(x.shape[0], device=x.device) < self.p
-            x = torch.where(apply.view(-1, 1, 1, 1), OPERATIONS[name](x), x)
+        for stage in self.stages:
+            if isinstance(stage, tuple):
+                x = geometric(x, self.p, stage)
+            else:
+                apply = torch.rand(x.shape[0], device=x.device) < self.p
+                x = torch.where(apply.view(-1, 1, 1, 1), OPERATIONS[stage](x), x)
         return x.contiguous()
 
     @torch.no_grad()
+    def observe_discriminator(self, objective: AdversarialObjective, real_logits: Tensor, fake_logits: Tensor) -> None:
+        """Accumulate ``sign(D(x) - boundary)`` of one real batch, the boundary being
+        ``objective``'s (or the one set); every ``interval`` calls, move ``p``
+        (:meth:`observe_real_logits`). Called by the GAN module once per D update."""
+        _check_scores(real_logits)
+        rule = boundary_rule(objective) if self.boundary is None else self.boundary
+        self._accumulate(real_logits, self._threshold(rule, real_logits, fake_logits))
+
+    @torch.no_grad()
     def observe_real_logits(self, logits: Tensor) -> None:
-        """Accumulate ``sign(D(x))`` of one real batch; every ``interval`` calls, move ``p``
-        by ``sign(r_t - target) · images / (speed_kimg · 1000)`` (Karras et al. 2020, Sec. 3).
+        """Accumulate ``sign(D(x) - boundary)`` of one real batch, the boundary being 0 (a
+        logistic or hinge D) unless a number is set; every ``interval`` calls, move ``p`` by
+        ``sign(r_t - target) · images / (speed_kimg · 1000)`` (Karras et al. 2020, Sec. 3).
 
         Written with tensor operations only (no ``.item()``), so it never stalls a GPU.
         """
-        if logits.dim() == 0 or logits.shape[0] == 0:
-            raise ValueError(f"observe_real_logits needs one score per real sample, got shape {tuple(logits.shape)}.")
-        # One value per image (a patch discriminator's scores are averaged), so the speed counts images.
-        signs = logits.detach().float().reshape(logits.shape[0], -1).sign().mean(dim=1)
+        _check_scores(logits)
+        if self.boundary == "midpoint":
+            raise ValueError("boundary: midpoint needs D's fake scores too: call observe_discriminator.")
+        self._accumulate(logits, 0.0 if self.boundary is None else self.boundary)
+
+    @staticmethod
+    def _threshold(rule: Boundary, real_logits: Tensor, fake_logits: Tensor) -> Tensor | float:
+        if rule == "midpoint":
+            return 0.5 * (_per_image(real_logits).mean() + _per_image(fake_logits).mean())
+        return rule
+
+    def _accumulate(self, logits: Tensor, threshold: Tensor | float) -> None:
+        # One value per image (a patch discriminator's signs are averaged), so the speed counts images.
+        signs = (_per_image(logits) - threshold).sign().mean(dim=1)
         batch = torch.stack([signs.sum(), torch.tensor(float(signs.shape[0]), device=signs.device)])
         batch = _all_reduce_sum(batch).to(self.sign_sum.device)
         self.sign_sum += batch[0]
@@ -208,4 +364,7 @@ class AdaptiveAugment(ScheduledAugment):
         return {"ada_p": self.p.detach().clone(), "ada_rt": self.rt.detach().clone()}
 
     def extra_repr(self) -> str:
-        return f"policy={self.policy}, target={self.target}, interval={self.interval}, speed_kimg={self.speed_kimg}"
+        return (
+            f"policy={self.policy}, target={self.target}, interval={self.interval}, speed_kimg={self.speed_kimg}, "
+            f"boundary={self.boundary}"
+        )
