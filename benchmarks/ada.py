@@ -59,7 +59,7 @@ VARIANTS = ("none", "diffaugment", "ada")
 
 def r_t_probe() -> AdaptiveAugment:
     """Measures r_t without augmenting: p = 0 and held there."""
-    return AdaptiveAugment(p=0.0, target=None)
+    return AdaptiveAugment([], p=0.0, target=None)
 
 
 def make_augment(variant: str, args: argparse.Namespace) -> nn.Module:
@@ -68,7 +68,7 @@ def make_augment(variant: str, args: argparse.Namespace) -> nn.Module:
     if variant == "diffaugment":
         return nn.Sequential(DiffAugment(), r_t_probe())
     if variant == "ada":
-        return AdaptiveAugment(target=args.target, speed_kimg=args.speed_kimg)
+        return AdaptiveAugment(args.policy, target=args.target, speed_kimg=args.speed_kimg)
     raise ValueError(f"Unknown variant {variant!r}: choose from {VARIANTS}.")
 
 
@@ -204,13 +204,17 @@ def markdown(runs: list[dict[str, Any]], variants: list[str]) -> str:
     return "\n".join(lines)
 
 
+#: What ADA applied before the geometric group existed: the policy of results files without one.
+OLD_DEFAULT_POLICY = "xflip, rotate90, xint, brightness, contrast, saturation (the default before bgc)"
+
+
 def report(results: dict[str, Any]) -> str:
     """The tables of BENCHMARKS.md from a results file, with the setting they were run with."""
     settings = results["settings"]
     seeds = ", ".join(str(seed) for seed in settings["seeds"])
     return (
         f"{settings['steps']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
-        f"`speed_kimg` {settings['speed_kimg']:g}, FID of {settings['num_samples']} EMA samples every "
+        f"`speed_kimg` {settings['speed_kimg']:g}, ADA policy {settings.get('policy', OLD_DEFAULT_POLICY)}, FID of {settings['num_samples']} EMA samples every "
         f"{settings['eval_every']} iterations, seed(s) {seeds} (mean ± s.e. over seeds); "
         f"{results['total_seconds']:.0f} s in all "
         f"({settings['jobs']} run(s) side by side).\n\n" + markdown(results["runs"], settings["variants"])
@@ -229,6 +233,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     command.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
     command.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
     command.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
+    command.add_argument(
+        "--policy", default="digits", help="ADA's operations: a named policy (digits: bgc without flips/rotations)"
+    )
     command.add_argument("--speed-kimg", type=float, default=100.0, help="ADA: kimg for p to go 0 -> 1")
     command.add_argument("--trace-every", type=int, default=10, help="iterations between p / r_t records")
     command.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")

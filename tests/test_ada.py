@@ -560,3 +560,23 @@ def test_ranks_agree_on_p_from_all_reduced_signs(tmp_path: Path):
     assert results[0] == results[1]
     assert results[0][1] == pytest.approx(expected_rt)
     assert results[0][0] == pytest.approx(32 / 1000)
+
+
+def test_the_gan_task_reads_r_t_around_its_objectives_boundary(make_trainer, tiny_data) -> None:
+    """A least-squares D scores reals near 1: read around 0 (the logistic boundary), r_t would be
+    ~1 whatever D has learnt. The GAN task hands ADA the objective and both scores each D update."""
+    from gan_lightning.objectives import LeastSquaresLoss
+    from tests.conftest import tiny_gan
+
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    ada = AdaptiveAugment(interval=1)
+    original = ada.observe_discriminator
+
+    def record(objective, real_logits, fake_logits):
+        seen.append((real_logits, fake_logits))
+        original(objective, real_logits, fake_logits)
+
+    ada.observe_discriminator = record
+    make_trainer(max_steps=1).fit(tiny_gan(objective=LeastSquaresLoss(), augment=ada), datamodule=tiny_data)
+    real, _ = seen[-1]
+    assert float(ada.rt) == pytest.approx(float(torch.sign(real - 0.5).mean()), abs=1e-6)

@@ -25,7 +25,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
-from gan_lightning.augment.base import observe_real_logits, set_iteration
+from gan_lightning.augment.base import observe_discriminator, set_iteration
 from gan_lightning.batch import split_batch
 from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
@@ -295,7 +295,7 @@ class GAN(AdversarialTask):
             )
         real_logits = self.score(real, labels)
         fake_logits = self.score(fake.images, fake.labels)
-        observe_real_logits(self.augment, real_logits.detach())  # ADA's overfitting heuristic
+        observe_discriminator(self.augment, self.objective, real_logits.detach(), fake_logits.detach())  # ADA r_t
         loss = self.objective.discriminator_loss(real_logits, fake_logits)
         stats = {
             "d_loss": loss.detach(),
