@@ -40,6 +40,7 @@ from gan_lightning.metrics.captions import caption_scores
 from gan_lightning.metrics.functional import frechet_distance
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask, OptimizerFactory, SchedulerFactory, looking_only
 from gan_lightning.text import Tokenizer, Vocabulary
 
@@ -462,7 +463,7 @@ class TextToImage(AdversarialTask):
         self.log_dict({f"{prefix}/{k}": v for k, v in results.items()}, batch_size=len(real))
 
     def _gathered(self, values: Tensor) -> Tensor:
-        if self._trainer is None or self.trainer.world_size == 1:
+        if attached_trainer(self) is None or self.trainer.world_size == 1:
             return values
         return self.all_gather(values).flatten(0, 1)
 
