@@ -17,8 +17,7 @@ from typing import Any, NoReturn
 
 import jsonargparse
 import lightning.pytorch as pl
-from lightning.pytorch import LightningDataModule, LightningModule
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_warn
 
@@ -28,6 +27,8 @@ from gan_lightning.commands.config_errors import ExplainingArgumentParser, summa
 from gan_lightning.config.compose import EXTENDS, expand_config_arguments
 from gan_lightning.errors import GanLightningError, one_line
 from gan_lightning.loggers.images import run_directory
+from gan_lightning.seams import CheckpointHyperparametersSeam
+from gan_lightning.strategies import register_gan_ddp
 
 PARSER_MODE = "omegaconf+"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -61,7 +62,11 @@ class SaveRunConfig(SaveConfigCallback):
             logger.log_hyperparams(json.loads(config))
 
 
-class GANLightningCLI(LightningCLI):
+#: The always-present checkpoint callbacks: left out when ``--trainer.enable_checkpointing=false``.
+CHECKPOINT_KEYS = ("checkpoint", "best")
+
+
+class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
     """LightningCLI for GAN experiments.
 
     ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
@@ -70,11 +75,13 @@ class GANLightningCLI(LightningCLI):
     ``--checkpoint.*`` (periodic checkpoints and ``last.ckpt``, whatever is logged),
     ``--best.*`` (the best checkpoint by a logged metric, :class:`BestCheckpoint`),
     ``--samples.*`` (fixed-noise sample grids) and ``--summary.*`` (:class:`RunSummary`,
-    printed at the end of fit).
+    printed at the end of fit). ``--trainer.strategy=ddp`` builds
+    :class:`~gan_lightning.strategies.GANDDPStrategy` (:func:`register_gan_ddp`).
     """
 
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any) -> None:
         args = with_extended_configs(args)
+        register_gan_ddp()
         command = {"parser_mode": PARSER_MODE, "default_config_files": [str(DEFAULTS_FILE)]}
         # with run=False there are no subcommands: the one parser takes the defaults itself
         parser_kwargs: dict[str, Any] = dict(command) if not run else {"parser_mode": PARSER_MODE}
@@ -103,7 +110,7 @@ class GANLightningCLI(LightningCLI):
                 raise
             raise summarize_instantiation_error(error) from error
 
-    def _parse_ckpt_path(self) -> None:
+    def merge_checkpoint_hyperparameters(self) -> None:
         """LightningCLI merges the ``--ckpt_path`` checkpoint's hyper-parameters into the
         config. Two changes: the file is read through :func:`load_checkpoint_file`, so a
         truncated or pickled checkpoint is a one-line :class:`CheckpointLoadError` (Lightning's
@@ -135,13 +142,18 @@ class GANLightningCLI(LightningCLI):
         finally:
             self.parser.exit_on_error = exit_on_error
 
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
-        """``--trainer.enable_checkpointing=false`` turns off the always-present checkpoint
-        callbacks too (``--checkpoint.*``, ``--best.*``) instead of Lightning's
-        MisconfigurationException about a ``ModelCheckpoint`` in the callbacks."""
-        if config.get("enable_checkpointing") is False:
-            callbacks = [callback for callback in callbacks if not isinstance(callback, ModelCheckpoint)]
-        return super()._instantiate_trainer(config, callbacks)
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """The trainer's own callbacks, then ``--checkpoint`` and ``--best``, then the other
+        always-present ones. ``--trainer.enable_checkpointing=false`` leaves out the checkpoint
+        callbacks instead of Lightning's MisconfigurationException about a ``ModelCheckpoint``."""
+        config = self.config_init.get(str(self.subcommand), self.config_init)
+        trainer = {**(config.get("trainer") or {}), **kwargs}
+        own = trainer.get("callbacks") or []
+        own = own if isinstance(own, list) else [own]
+        checkpoints = (
+            [config[key] for key in CHECKPOINT_KEYS] if trainer.get("enable_checkpointing") is not False else []
+        )
+        return super().instantiate_trainer(**{**kwargs, "callbacks": [*own, *checkpoints]})
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument(
@@ -150,9 +162,10 @@ class GANLightningCLI(LightningCLI):
             default=None,
             help="Config(s) this config builds on (read first; see gan_lightning.config.compose).",
         )
-        parser.add_lightning_class_args(PeriodicCheckpoint, "checkpoint")
+        # as add_lightning_class_args, but not among the callbacks every run gets: instantiate_trainer adds them
+        for key, callback in zip(CHECKPOINT_KEYS, (PeriodicCheckpoint, BestCheckpoint), strict=True):
+            parser.add_class_arguments(callback, key, fail_untyped=False, sub_configs=True)
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
-        parser.add_lightning_class_args(BestCheckpoint, "best")
         parser.add_lightning_class_args(SampleGrid, "samples")
         parser.add_lightning_class_args(RunSummary, "summary")  # after samples: it reports the final grid
 

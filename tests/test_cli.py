@@ -12,6 +12,7 @@ import pytest
 import torch
 import yaml
 
+from gan_lightning.checkpoint import AtomicCheckpointIO
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import REPO_ROOT
 from tests.wandb_records import config_keys, history_keys
@@ -146,3 +147,15 @@ def test_enable_checkpointing_false_turns_off_the_checkpoint_callbacks(tmp_path:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert not list(tmp_path.rglob("*.ckpt"))
+
+
+def test_the_defaults_choose_atomic_checkpoints_and_the_checkpoint_callbacks_come_after_the_trainers():
+    """Chosen by configuration (``defaults.yaml``: ``trainer.plugins``), before any task's setup;
+    the always-present checkpoint callbacks follow the trainer's own, as LightningCLI orders them."""
+    cli = parse(["--config", WGAN, "--trainer.logger=false"])
+    assert type(cli.trainer.strategy.checkpoint_io) is AtomicCheckpointIO
+    names = [type(callback).__name__ for callback in cli.trainer.callbacks]
+    assert names.index("DivergenceGuard") < names.index("SampleGrid") < names.index("RunSummary")
+    assert names[-2:] == ["PeriodicCheckpoint", "BestCheckpoint"]
+    replaced = parse(["--config", WGAN, "--trainer.logger=false", "--trainer.plugins=null"])
+    assert type(replaced.trainer.strategy.checkpoint_io) is not AtomicCheckpointIO  # the task's setup adds it then

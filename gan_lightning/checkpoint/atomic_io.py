@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch import Trainer
+from lightning.pytorch.plugins import TorchCheckpointIO
 
 from gan_lightning.errors import GanLightningError
 
@@ -95,8 +95,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's ``TorchCheckpointIO`` with fsync'd atomic writes (:func:`atomic_torch_save`)
     and ``weights_only`` loads with actionable errors (:func:`load_checkpoint_file`).
 
-    GAN runs use it by default (:func:`use_atomic_checkpoints`); pass
-    ``plugins=[AtomicCheckpointIO()]`` to use it with any LightningModule.
+    The CLI's ``defaults.yaml`` names it (``trainer.plugins``); pass
+    ``plugins=[AtomicCheckpointIO()]`` to use it with any LightningModule in Python (a GAN
+    task installs it itself, :func:`use_atomic_checkpoints`).
     """
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
@@ -110,7 +111,11 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 def use_atomic_checkpoints(trainer: Trainer) -> None:
-    """Give the trainer :class:`AtomicCheckpointIO` unless a custom CheckpointIO was chosen."""
+    """Give the trainer :class:`AtomicCheckpointIO` unless a custom CheckpointIO was chosen.
+
+    For Trainers built in Python (the CLI's defaults already name the plugin): a task has no
+    say in how its Trainer is built, only in its ``setup``, which runs before any checkpoint
+    is read or written, so it sets the strategy's public ``checkpoint_io`` there."""
     strategy = trainer.strategy
     if type(strategy.checkpoint_io) is TorchCheckpointIO:
         strategy.checkpoint_io = AtomicCheckpointIO()

@@ -15,10 +15,18 @@ inf/NaN check and the module's gradient-norm logging and clipping
 Averaged gradients keep the parameters identical, but not the *buffers*: BatchNorm running
 statistics, StyleGAN's ``w_avg`` and the EMA generator's copies of them are updated from each
 rank's own batch. Like DistributedDataParallel's default ``broadcast_buffers=True``, rank 0's
-buffers are therefore broadcast after every training step (one coalesced broadcast), so
+buffers are therefore broadcast after every training step (one flat broadcast per dtype), so
 validation metrics, sample grids, checkpoints and the end of fit all see one model: the one
 rank 0 saves. Validate/test/predict without training start from Lightning's own sync of
 parameters and buffers (``DDPStrategy.setup``).
+
+The strategy is chosen by name, through Lightning's public ``StrategyRegistry``: importing
+gan-lightning registers ``gan_ddp`` and re-registers ``ddp``, ``ddp_spawn``, ``ddp_fork`` and
+``ddp_notebook`` (with their start methods), so ``--trainer.strategy=ddp``,
+``Trainer(strategy="ddp")`` and a multi-device ``"auto"`` all build it. For a module under
+automatic optimization it is exactly Lightning's ``DDPStrategy`` (the backward pass runs
+inside the optimizer step's closure there, after the point where gradients would be
+averaged), so a classifier trained in the same process keeps DistributedDataParallel.
 """
 
 from __future__ import annotations
@@ -32,13 +40,13 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from lightning.pytorch import LightningModule, Trainer
-from lightning.pytorch.overrides.distributed import _sync_module_states
 from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.types import STEP_OUTPUT
 from torch import Tensor, nn
-from torch.distributed.distributed_c10d import _get_default_group
 from torch.optim import Optimizer
+
+from gan_lightning.seams import ddp_ignored_names, ddp_options, retype_strategy
 
 
 def average_gradients(parameters: list[nn.Parameter]) -> None:
@@ -73,14 +81,51 @@ def average_gradients(parameters: list[nn.Parameter]) -> None:
 _BROADCAST_BUCKET_BYTES = 250 * 1024 * 1024  # what DDP and Lightning use for their broadcasts
 
 
+def _buckets(tensors: list[Tensor]) -> list[list[Tensor]]:
+    """Tensors grouped by device and dtype, each group cut into buckets of at most
+    :data:`_BROADCAST_BUCKET_BYTES` (a larger tensor is a bucket of its own)."""
+    groups: dict[tuple[torch.device, torch.dtype], list[list[Tensor]]] = {}
+    filled: dict[tuple[torch.device, torch.dtype], int] = {}
+    for tensor in tensors:
+        key, size = (tensor.device, tensor.dtype), tensor.numel() * tensor.element_size()
+        buckets = groups.setdefault(key, [[]])
+        if buckets[-1] and filled[key] + size > _BROADCAST_BUCKET_BYTES:
+            buckets.append([])
+            filled[key] = 0
+        buckets[-1].append(tensor)
+        filled[key] = filled.get(key, 0) + size
+    return [bucket for buckets in groups.values() for bucket in buckets]
+
+
+def broadcast_tensors(tensors: list[Tensor], src: int = 0) -> None:
+    """Copy rank ``src``'s values of ``tensors`` to every rank, in place: one broadcast of one
+    flat buffer per dtype (and 250 MB bucket), as DDP's coalesced broadcast does, launched
+    together and then awaited."""
+    pending = []
+    for bucket in _buckets([tensor.detach() for tensor in tensors]):
+        flat = torch.cat([tensor.reshape(-1) for tensor in bucket])
+        pending.append((bucket, flat, dist.broadcast(flat, src, async_op=True)))
+    for bucket, flat, work in pending:
+        work.wait()
+        offset = 0
+        for tensor in bucket:
+            tensor.copy_(flat[offset : offset + tensor.numel()].view_as(tensor))
+            offset += tensor.numel()
+
+
 def broadcast_buffers(module: nn.Module, src: int = 0) -> None:
-    """Copy rank ``src``'s buffers of ``module`` to every rank, in one coalesced broadcast
-    (tensors of one dtype are packed into one flat buffer). Buffers DDP was told to ignore
-    (``_ddp_params_and_buffers_to_ignore``) are left alone, as DDP leaves them."""
-    ignored = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
-    buffers = [buffer.detach() for name, buffer in module.named_buffers() if name not in ignored]
-    if buffers:
-        dist._broadcast_coalesced(_get_default_group(), buffers, _BROADCAST_BUCKET_BYTES, src)
+    """Copy rank ``src``'s buffers of ``module`` to every rank (:func:`broadcast_tensors`).
+    Buffers DDP was told to ignore are left alone, as DDP leaves them."""
+    ignored = ddp_ignored_names(module)
+    broadcast_tensors([buffer for name, buffer in module.named_buffers() if name not in ignored], src)
+
+
+def broadcast_module(module: nn.Module, src: int = 0) -> None:
+    """Copy rank ``src``'s parameters and buffers of ``module`` to every rank, as
+    DistributedDataParallel does when it wraps a module."""
+    ignored = ddp_ignored_names(module)
+    tensors = [tensor for name, tensor in module.named_parameters() if name not in ignored]
+    broadcast_tensors(tensors + [buffer for name, buffer in module.named_buffers() if name not in ignored], src)
 
 
 def offset_seed_by_rank(rank: int) -> None:
@@ -101,23 +146,38 @@ class GANDDPStrategy(DDPStrategy):
     """DDP for modules with several optimizers over disjoint parameters (GANs).
 
     Same launch, cluster and sampler behaviour as ``DDPStrategy`` (torchrun, SLURM,
-    ``num_nodes``); only the synchronisation differs: per-optimizer gradient all-reduce and a
-    broadcast of rank 0's buffers after each training step (see the module docstring).
-    ``Trainer(strategy="ddp")`` with a :class:`~gan_lightning.tasks.GAN` uses it
-    automatically (:func:`use_gan_ddp`); the registry names are ``gan_ddp`` and
-    ``gan_ddp_spawn``.
+    ``num_nodes``); for a module under manual optimization only the synchronisation
+    differs: per-optimizer gradient all-reduce and a broadcast of rank 0's buffers after each
+    training step (see the module docstring). Under automatic optimization it is Lightning's
+    ``DDPStrategy``. Registered as ``gan_ddp``, ``gan_ddp_spawn``, ``gan_ddp_notebook`` and
+    as Lightning's own ``ddp``, ``ddp_spawn``, ``ddp_fork``, ``ddp_notebook``.
     """
+
+    @property
+    def syncs_per_optimizer(self) -> bool:
+        """Whether gradients are averaged per optimizer step instead of by a DDP wrapper:
+        under manual optimization, where backward runs before ``optimizer.step()``."""
+        module = self.lightning_module
+        return module is not None and not module.automatic_optimization
 
     def setup(self, trainer: Trainer) -> None:
         super().setup(trainer)
-        # after the model is synced, for fit and validate/test alike (metrics need distinct fakes per rank)
-        offset_seed_by_rank(self.global_rank)
+        if self.syncs_per_optimizer:
+            # after the model is synced, for fit and validate/test alike (metrics need distinct fakes per rank)
+            offset_seed_by_rank(self.global_rank)
 
     def configure_ddp(self) -> None:
         """Broadcast rank 0's parameters and buffers instead of wrapping in DDP."""
+        if not self.syncs_per_optimizer:
+            super().configure_ddp()
+            return
         assert self.model is not None
+        rank_zero_info(
+            "GAN + DDP: GANDDPStrategy averages each optimizer's gradients with one all-reduce (no "
+            "DistributedDataParallel wrapper), so each phase may leave the other network without gradients."
+        )
         if dist.is_available() and dist.is_initialized():
-            _sync_module_states(self.model)
+            broadcast_module(self.model)
 
     def optimizer_step(
         self,
@@ -126,7 +186,7 @@ class GANDDPStrategy(DDPStrategy):
         model: LightningModule | nn.Module | None = None,
         **kwargs: Any,
     ) -> Any:
-        if dist.is_available() and dist.is_initialized():
+        if self.syncs_per_optimizer and dist.is_available() and dist.is_initialized():
             params = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
             average_gradients(params)
         return super().optimizer_step(optimizer, closure, model, **kwargs)
@@ -145,39 +205,54 @@ class GANDDPStrategy(DDPStrategy):
         self._broadcast_buffers()
 
     def _broadcast_buffers(self) -> None:
-        if self.lightning_module is not None and dist.is_available() and dist.is_initialized():
+        if self.syncs_per_optimizer and dist.is_available() and dist.is_initialized():
             broadcast_buffers(self.lightning_module)
 
     def pre_backward(self, closure_loss: Tensor) -> None:
-        """Nothing to prepare: there is no DDP reducer."""
+        """Nothing to prepare when there is no DDP reducer."""
+        if not self.syncs_per_optimizer:
+            super().pre_backward(closure_loss)
 
 
 def use_gan_ddp(trainer: Trainer) -> None:
-    """Turn a plain ``DDPStrategy`` (``strategy="ddp"``, ``"ddp_spawn"``, ...) into a
-    :class:`GANDDPStrategy` before the model is set up.
+    """Make a ``DDPStrategy`` the user built as an object (``Trainer(strategy=DDPStrategy())``)
+    a :class:`GANDDPStrategy`, before the model is set up.
 
-    A strategy with explicit DDP options (e.g. ``DDPStrategy(find_unused_parameters=True)``)
-    is left alone: whoever asked for DistributedDataParallel gets it. The class is swapped
-    in place because the launcher, cluster environment and process group already exist.
+    Strategy *names* need no help: the registry already builds GANDDPStrategy for ``"ddp"``
+    and its kin. An object is built before any GAN is in sight, so only the task's ``setup``
+    can tell, and the object is retyped in place (:func:`~gan_lightning.seams.retype_strategy`).
+    A ``DDPStrategy`` with DistributedDataParallel options (``find_unused_parameters=True``
+    ...) is left alone: whoever asked for DistributedDataParallel gets it.
     """
     strategy = trainer.strategy
-    if type(strategy) is DDPStrategy and not strategy._ddp_kwargs:
-        strategy.__class__ = GANDDPStrategy
-        rank_zero_info(
-            "GAN + DDP: using GANDDPStrategy (per-optimizer gradient all-reduce, no DistributedDataParallel "
-            "wrapper) so each phase may leave the other network without gradients."
+    if type(strategy) is DDPStrategy and not ddp_options(strategy):
+        retype_strategy(strategy, GANDDPStrategy)
+
+
+#: Lightning's DDP names (with their start methods) and ours, all built as GANDDPStrategy.
+REGISTERED_NAMES = {
+    "ddp": "popen",
+    "ddp_spawn": "spawn",
+    "ddp_fork": "fork",
+    "ddp_notebook": "fork",
+    "gan_ddp": "popen",
+    "gan_ddp_spawn": "spawn",
+    "gan_ddp_notebook": "fork",
+}
+
+
+def register_gan_ddp() -> None:
+    """Register :class:`GANDDPStrategy` under :data:`REGISTERED_NAMES` in Lightning's
+    ``StrategyRegistry`` (Lightning's ``ddp`` entries are replaced; their
+    ``*_find_unused_parameters_*`` variants stay DistributedDataParallel)."""
+    for name, start_method in REGISTERED_NAMES.items():
+        StrategyRegistry.register(
+            name,
+            GANDDPStrategy,
+            description=f"DDP for GANs (per-optimizer gradient all-reduce), start_method '{start_method}'",
+            override=True,
+            start_method=start_method,
         )
 
 
-def _register() -> None:
-    for name, start_method in (("gan_ddp", "popen"), ("gan_ddp_spawn", "spawn"), ("gan_ddp_notebook", "fork")):
-        if name not in StrategyRegistry:
-            StrategyRegistry.register(
-                name,
-                GANDDPStrategy,
-                description=f"DDP for GANs (per-optimizer gradient all-reduce), start_method '{start_method}'",
-                start_method=start_method,
-            )
-
-
-_register()
+register_gan_ddp()

@@ -48,6 +48,7 @@ from gan_lightning.batch import batch_size_of
 from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
 from gan_lightning.errors import CapabilityError
 from gan_lightning.metrics.base import TaskMetrics, as_metric_list
+from gan_lightning.seams import attached_trainer, step_uncounted
 from gan_lightning.strategies import use_gan_ddp
 from gan_lightning.training.ema import ema_beta, update_ema
 from gan_lightning.training.optimization import Optimization, correct_for_lazy_regularization
@@ -56,23 +57,6 @@ from gan_lightning.training.optimization import Optimization, correct_for_lazy_r
 # *after* the optimizer steps. For a GAN that is the point: a checkpoint at iteration N is the
 # state after N complete iterations, which is what exact resume restores.
 warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
-
-
-@contextmanager
-def not_counted_as_global_step(optimizer: LightningOptimizer) -> Iterator[None]:
-    """Run ``optimizer.step()`` without Lightning counting it in ``global_step``.
-
-    Under manual optimization Lightning injects step-counting callbacks into each
-    LightningOptimizer for the duration of a training step; silencing them for every role
-    but the iteration's makes ``global_step`` count iterations. The step itself still goes
-    through the strategy and precision plugin (AMP scaler, DDP gradient sync).
-    """
-    before, after = optimizer._on_before_step, optimizer._on_after_step
-    optimizer._on_before_step = optimizer._on_after_step = lambda: None
-    try:
-        yield
-    finally:
-        optimizer._on_before_step, optimizer._on_after_step = before, after
 
 
 def is_plain(value: Any) -> bool:
@@ -274,8 +258,10 @@ class AdversarialTask(LightningModule):
 
     # ------------------------------------------------------------------ trainer set-up
     def setup(self, stage: str) -> None:
-        """Runs before the strategy wraps the model: plain ``strategy="ddp"`` becomes
-        GANDDPStrategy, and checkpoints are written atomically."""
+        """Runs before the strategy sets the model up. For a Trainer built in Python with a
+        ``DDPStrategy`` object or a plain checkpoint IO: the strategy becomes GANDDPStrategy
+        and checkpoints are written atomically (strategy names and the CLI's defaults choose
+        both without this)."""
         use_gan_ddp(self.trainer)
         use_atomic_checkpoints(self.trainer)
 
@@ -286,7 +272,7 @@ class AdversarialTask(LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """A checkpoint of another architecture fails with the differing tensors named. Names
         are checked only when resuming (``load_from_checkpoint`` may pass ``strict=False``)."""
-        check_state_dict_fits(self, checkpoint, check_names=self._trainer is not None and self.strict_loading)
+        check_state_dict_fits(self, checkpoint, check_names=attached_trainer(self) is not None and self.strict_loading)
 
     # ------------------------------------------------------------------ optimizers
     def _roles(self) -> list[str]:
@@ -352,8 +338,7 @@ class AdversarialTask(LightningModule):
             if ends_iteration if ends_iteration is not None else role == self.iteration_role:
                 optimizer.step()
             else:
-                with not_counted_as_global_step(optimizer):
-                    optimizer.step()
+                step_uncounted(self, optimizer)
         finally:
             self._pending_step = None
         optimizer.zero_grad(set_to_none=True)
@@ -381,8 +366,8 @@ class AdversarialTask(LightningModule):
     # ------------------------------------------------------------------ end of an iteration
     def images_per_iteration(self, batch_size: int) -> int:
         """Images the iteration role saw this iteration, over all processes."""
-        world_size = self.trainer.world_size if self._trainer is not None else 1
-        return batch_size * world_size
+        trainer = attached_trainer(self)
+        return batch_size * (trainer.world_size if trainer is not None else 1)
 
     def end_iteration(self, batch_size: int, stats: Mapping[str, Tensor]) -> None:
         """Move the averages, step the schedulers and log ``stats`` as ``train/<key>``."""

@@ -34,6 +34,7 @@ from gan_lightning.data.unpaired import STYLES, apply_style, in_style
 from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.objectives import AdversarialObjective, LeastSquaresLoss
+from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.image_pool import ImagePool
 from gan_lightning.training.looking import looking_only
@@ -325,7 +326,7 @@ class CycleGAN(AdversarialTask):
         return scores
 
     def _data_style(self) -> str | None:
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(attached_trainer(self), "datamodule", None)
         style = getattr(datamodule, "style", None)
         return style if style in STYLES else None
 
@@ -352,7 +353,7 @@ class CycleGAN(AdversarialTask):
         number of processes starts every rank from the saving rank's pools, with a warning)."""
         super().on_load_checkpoint(checkpoint)
         per_rank = checkpoint.get(POOLS_KEY)
-        if not per_rank or self._trainer is None:
+        if not per_rank or attached_trainer(self) is None:
             return
         world_size, rank = self.trainer.world_size, self.trainer.global_rank
         if len(per_rank) != world_size:

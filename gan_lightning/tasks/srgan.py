@@ -33,6 +33,7 @@ from gan_lightning.metrics.mnist import shipped_digit_reader
 from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
@@ -251,7 +252,7 @@ class SRGAN(AdversarialTask):
         return lr.to(self.device), hr.to(self.device)
 
     def _first_held_out(self) -> tuple[Tensor, Tensor] | None:
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(attached_trainer(self), "datamodule", None)
         if datamodule is None:
             return None
         lrs, hrs, count = [], [], 0

@@ -41,6 +41,7 @@ from gan_lightning.metrics.captions import caption_scores
 from gan_lightning.metrics.functional import frechet_distance
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
+from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
@@ -440,7 +441,7 @@ class TextToImage(AdversarialTask):
         self.log_dict({f"{prefix}/{k}": v for k, v in results.items()}, batch_size=len(real))
 
     def _gathered(self, values: Tensor) -> Tensor:
-        if self._trainer is None or self.trainer.world_size == 1:
+        if attached_trainer(self) is None or self.trainer.world_size == 1:
             return values
         return self.all_gather(values).flatten(0, 1)
 
