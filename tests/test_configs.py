@@ -89,6 +89,7 @@ def test_training_aids_are_command_line_switches():
         "--model.init_args.augment=gan_lightning.augment.DiffAugment",
         "--model.init_args.augment.init_args.policy=[color,cutout]",
         "--model.init_args.optimization.ema_kimg=2.5",
+        "--model.init_args.optimization.discriminator.optimizer=torch.optim.Adam",
         "--model.init_args.optimization.discriminator.optimizer.init_args.lr=4e-4",
     )
     assert type(cli.model.augment).__name__ == "DiffAugment" and cli.model.augment.policy == ["color", "cutout"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.distributed as dist
@@ -31,8 +31,6 @@ from torch import Tensor
 from gan_lightning.augment.base import ScheduledAugment
 from gan_lightning.augment.diffaugment import TRANSFORMS as DIFFAUGMENT_TRANSFORMS
 from gan_lightning.augment.geometric import GEOMETRIC_OPERATIONS, geometric
-from gan_lightning.objectives import AdversarialObjective, HingeLoss, LeastSquaresLoss, WassersteinLoss
-from gan_lightning.objectives.base import ProbabilisticObjective
 
 Boundary = float | Literal["midpoint"]
 
@@ -195,9 +193,10 @@ def stages(policy: Sequence[str]) -> list[str | tuple[str, ...]]:
     return steps
 
 
-def boundary_rule(objective: AdversarialObjective) -> Boundary:
-    """Where ``objective``'s discriminator separates real from fake: the score at which its
-    optimal D is indifferent (p_data = p_g), or ``"midpoint"`` for a critic, which has none.
+def boundary_rule(objective: Any) -> Boundary:
+    """Where ``objective``'s discriminator separates real from fake: its ``decision_boundary``
+    (:class:`~gan_lightning.objectives.AdversarialObjective`) -- the score at which the optimal D
+    is indifferent (p_data = p_g), or ``"midpoint"`` for a critic, which has none.
 
     Logistic losses: logit 0. Hinge: 0, between the margins ±1. Least squares with targets
     0 and 1: D* = p_data / (p_data + p_g) = 0.5. Wasserstein: the critic's scores are defined
@@ -206,16 +205,14 @@ def boundary_rule(objective: AdversarialObjective) -> Boundary:
     distributions of equal spread it sits where the logistic boundary would, so the same
     ``target`` means the same separation.
     """
-    if isinstance(objective, ProbabilisticObjective | HingeLoss):
-        return 0.0
-    if isinstance(objective, LeastSquaresLoss):
-        return 0.5
-    if isinstance(objective, WassersteinLoss):
-        return "midpoint"
-    raise ValueError(
-        f"ADA's overfitting heuristic does not know {type(objective).__name__}'s decision boundary: set the "
-        "augment's boundary (the score between the real and fake targets, or midpoint for a critic)."
-    )
+    boundary = objective.decision_boundary
+    if boundary is None:
+        raise ValueError(
+            f"ADA's overfitting heuristic does not know {type(objective).__name__}'s decision boundary: set the "
+            "augment's boundary (the score between the real and fake targets, or midpoint for a critic), or the "
+            "objective's decision_boundary."
+        )
+    return boundary
 
 
 def _check_scores(logits: Tensor) -> None:
@@ -314,7 +311,7 @@ class AdaptiveAugment(ScheduledAugment):
         return x.contiguous()
 
     @torch.no_grad()
-    def observe_discriminator(self, objective: AdversarialObjective, real_logits: Tensor, fake_logits: Tensor) -> None:
+    def observe_discriminator(self, objective: Any, real_logits: Tensor, fake_logits: Tensor) -> None:
         """Accumulate ``sign(D(x) - boundary)`` of one real batch, the boundary being
         ``objective``'s (or the one set); every ``interval`` calls, move ``p``
         (:meth:`observe_real_logits`). Called by the GAN module once per D update."""

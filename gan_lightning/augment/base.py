@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from typing import Any
 
-from gan_lightning.objectives import AdversarialObjective
+from torch import Tensor, nn
 
 
 class ScheduledAugment(nn.Module):
@@ -22,7 +22,7 @@ class ScheduledAugment(nn.Module):
         super().__init__()
         self.iteration = 0
 
-    def observe_discriminator(self, objective: AdversarialObjective, real_logits: Tensor, fake_logits: Tensor) -> None:
+    def observe_discriminator(self, objective: Any, real_logits: Tensor, fake_logits: Tensor) -> None:
         """D's raw scores (detached) of one real and one fake training batch, and the
         objective that reads them; passes the real scores to :meth:`observe_real_logits`
         unless overridden."""
@@ -52,9 +52,7 @@ def observe_real_logits(module: nn.Module | None, logits: Tensor) -> None:
             child.observe_real_logits(logits)
 
 
-def observe_discriminator(
-    module: nn.Module | None, objective: AdversarialObjective, real_logits: Tensor, fake_logits: Tensor
-) -> None:
+def observe_discriminator(module: nn.Module | None, objective: Any, real_logits: Tensor, fake_logits: Tensor) -> None:
     """Show D's scores of a real and a fake training batch, and the objective that reads
     them, to every :class:`ScheduledAugment` inside ``module`` (if any). Called once per
     discriminator update."""

@@ -20,6 +20,11 @@ class AdversarialObjective(ABC):
     """
 
     generator_needs_real: bool = False
+    #: The score at which the optimal D is indifferent between real and fake (p_data = p_g):
+    #: what ADA's overfitting heuristic reads real scores against. ``"midpoint"`` for a critic,
+    #: whose scores have no fixed origin (the midpoint of one update's mean real and fake
+    #: scores); ``None``: unknown (ADA then asks for its ``boundary`` to be set).
+    decision_boundary: float | str | None = None
 
     @abstractmethod
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -43,6 +48,8 @@ class AdversarialObjective(ABC):
 
 class ProbabilisticObjective(AdversarialObjective, ABC):
     """Objectives whose D is a real-vs-fake classifier: log D(x) as a probability."""
+
+    decision_boundary = 0.0  # logit 0: D(x) = 1/2
 
     def readout(self, logits: Tensor) -> Tensor:
         return torch.sigmoid(logits.float())

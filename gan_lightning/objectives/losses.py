@@ -53,6 +53,8 @@ class WassersteinLoss(AdversarialObjective):
     critic update (the original WGAN, Algorithm 1, c = 0.01).
     """
 
+    decision_boundary = "midpoint"  # scores are defined up to an added constant
+
     def __init__(self, clip_value: float | None = None) -> None:
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be positive (the paper uses 0.01), got {clip_value}.")
@@ -76,6 +78,8 @@ class HingeLoss(AdversarialObjective):
     """Lim & Ye 2017; Miyato et al. 2018 (SNGAN), Eq. 16-17:
     D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]; G minimises -E[D(G(z))]."""
 
+    decision_boundary = 0.0  # between the margins ±1
+
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
@@ -86,6 +90,8 @@ class HingeLoss(AdversarialObjective):
 class LeastSquaresLoss(AdversarialObjective):
     """Mao et al. 2017 (LSGAN), Eq. 2 with the 0-1 coding a=0, b=1, c=1:
     D minimises ½E[(D(x) - 1)²] + ½E[D(G(z))²]; G minimises ½E[(D(G(z)) - 1)²]."""
+
+    decision_boundary = 0.5  # D* = p_data / (p_data + p_g) = 1/2 between the targets 0 and 1
 
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return 0.5 * ((real_logits - 1.0).pow(2).mean() + fake_logits.pow(2).mean())
