@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_lightning.metrics import GenerativeMetrics, InceptionFeatures, MNISTFeatures
+from gan_lightning.metrics import GenerativeMetrics, InceptionFeatures
 from gan_lightning.metrics import functional as MF
 from gan_lightning.metrics.suite import canonical_order
+from gan_lightning.mnist import MNISTFeatures
 from tests.conftest import TinyData, tiny_gan, tiny_trainer
 
 
 @pytest.fixture(scope="module")
 def mnist_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """MNIST-5k as the GAN configs split it: (train images, train labels, held-out images, labels)."""
-    from gan_lightning.data import MNIST5kDataModule
+    from gan_lightning.mnist import MNIST5kDataModule
 
     data = MNIST5kDataModule(val_size=500)
     data.setup()

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lightning.metrics.base import TaskMetrics
-from gan_lightning.metrics.features import FeatureNetwork, build_feature_network
+from gan_lightning.metrics.features import FeatureNetwork, build_feature_network, feature_network_class
 from gan_lightning.metrics.functional import frechet_distance
 
 #: A clip whose centre of mass moves less than this (pixels per frame, on average) is static.
@@ -158,12 +158,24 @@ class ClipScores(HeldOutClips):
         static_threshold: float = STATIC_THRESHOLD,
     ) -> None:
         super().__init__(num_clips, seed)
-        # Kept out of the registered submodules: no weights in checkpoints.
-        self.__dict__["network"] = build_feature_network(features, weights_path)
+        if isinstance(features, str):
+            feature_network_class(features)  # an unknown name fails here, not at the first validation
+        # Built at the first score, inside validation's forked RNG stream: a network's random
+        # initialisation (before its weights load) must not move the training stream. Kept out of
+        # the registered submodules: no weights in checkpoints.
+        self.__dict__["features"] = features
+        self.__dict__["network"] = None
+        self.weights_path = weights_path
         self.static_threshold = static_threshold
 
+    def feature_network(self, device: torch.device) -> FeatureNetwork:
+        """The frames' feature network on ``device``, built on first use."""
+        if self.network is None:
+            self.__dict__["network"] = build_feature_network(self.features, self.weights_path)
+        return self.network.to(device)
+
     def score(self, real: Tensor, fake: Tensor) -> dict[str, float]:
-        network: FeatureNetwork = self.network.to(real.device)
+        network = self.feature_network(real.device)
         scores = {"frame_fid": frechet_distance(frame_features(real, network), frame_features(fake, network))}
         scores.update(motion_statistics(fake, self.static_threshold))
         scores.update({f"real_{k}": v for k, v in motion_statistics(real, self.static_threshold).items()})
