@@ -366,6 +366,16 @@ def test_the_reader_reads_real_canvases_and_rejects_wrong_captions(canvases: MNI
     assert (read_position(batch["image"]) == batch["position"]).float().mean() > 0.97
 
 
+def test_caption_reading_needs_the_mnist_canvas_and_the_stated_attributes():
+    images = torch.zeros(2, 1, SIZE, SIZE)
+    batch = {"image": images, **{name: torch.zeros(2, dtype=torch.long) for name in ("digit", "position", "size")}}
+    with pytest.raises(ValueError, match="missing \\['thickness'\\]"):
+        CaptionReading().update(tiny_model(), batch, {"images": images})
+    batch["thickness"] = torch.zeros(2, dtype=torch.long)
+    with pytest.raises(ValueError, match="MNISTCaptionsDataModule"):
+        CaptionReading().update(tiny_model(), batch, {"images": images})  # no data module: no layout
+
+
 # ---------------------------------------------------------------------- training
 def test_a_short_fit_trains_all_three_networks_and_logs_caption_accuracies(tmp_path: Path):
     torch.manual_seed(0)
