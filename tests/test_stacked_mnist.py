@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from gan_lightning.data import StackedMNISTDataModule
-from gan_lightning.data.stacked_mnist import stack_modes
-from gan_lightning.data.translation import mnist5k_digits, seeded_split
-from gan_lightning.metrics import StackedMNISTFeatures, build_feature_network, modes_and_kl, read_modes
-from gan_lightning.metrics.mnist import shipped_digit_reader
+from gan_lightning.data.translation import seeded_split
+from gan_lightning.metrics import build_feature_network
+from gan_lightning.mnist import StackedMNISTDataModule, StackedMNISTFeatures, mnist5k_digits, modes_and_kl, read_modes
+from gan_lightning.mnist.classifier import shipped_digit_reader
+from gan_lightning.mnist.stacked import stack_modes
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from torch import Tensor, nn
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI, main
-from gan_lightning.data import CaptionDataModule, CaptionFileError, DataNotFoundError, MNISTCaptionsDataModule
-from gan_lightning.data.embedded import _mnist5k_pixels
-from gan_lightning.data.mnist_captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
+from gan_lightning.data import CaptionDataModule, CaptionFileError, DataNotFoundError
 from gan_lightning.data.tokenizer import Tokenizer, UnknownWordsError, Vocabulary
 from gan_lightning.errors import CommandLineError
-from gan_lightning.metrics.captions import caption_scores, ink_extent, ink_mass, read_position
+from gan_lightning.mnist import CaptionReading, MNISTCaptionsDataModule, mnist5k_pixels
+from gan_lightning.mnist.caption_reading import caption_scores, ink_extent, ink_mass, read_position
+from gan_lightning.mnist.captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
@@ -321,7 +321,7 @@ def test_captions_describe_the_composed_canvas(canvases: MNISTCaptionsDataModule
 
 
 def test_thickness_is_relative_to_the_class_and_read_back_from_ink(canvases: MNISTCaptionsDataModule):
-    pixels, labels = _mnist5k_pixels()
+    pixels, labels = mnist5k_pixels()
     digits = boxed_digits(pixels)
     marks = thickness_labels(digits, labels)
     ink = ink_mass(digits)
@@ -366,10 +366,20 @@ def test_the_reader_reads_real_canvases_and_rejects_wrong_captions(canvases: MNI
     assert (read_position(batch["image"]) == batch["position"]).float().mean() > 0.97
 
 
+def test_caption_reading_needs_the_mnist_canvas_and_the_stated_attributes():
+    images = torch.zeros(2, 1, SIZE, SIZE)
+    batch = {"image": images, **{name: torch.zeros(2, dtype=torch.long) for name in ("digit", "position", "size")}}
+    with pytest.raises(ValueError, match="missing \\['thickness'\\]"):
+        CaptionReading().update(tiny_model(), batch, {"images": images})
+    batch["thickness"] = torch.zeros(2, dtype=torch.long)
+    with pytest.raises(ValueError, match="MNISTCaptionsDataModule"):
+        CaptionReading().update(tiny_model(), batch, {"images": images})  # no data module: no layout
+
+
 # ---------------------------------------------------------------------- training
 def test_a_short_fit_trains_all_three_networks_and_logs_caption_accuracies(tmp_path: Path):
     torch.manual_seed(0)
-    model = tiny_model()
+    model = tiny_model(metrics=CaptionReading())
     before = {k: v.clone() for k, v in model.state_dict().items() if isinstance(v, Tensor)}
     trainer = tiny_trainer(tmp_path, 2, val_check_interval=2, limit_val_batches=1)
     trainer.fit(model, datamodule=tiny_data())

@@ -15,23 +15,25 @@ from torch.utils.data import DistributedSampler
 
 from gan_lightning.data import (
     DataNotFoundError,
-    MNIST5kDataModule,
-    MNISTPairsDataModule,
-    MNISTStylesDataModule,
-    MNISTSuperResolutionDataModule,
     PairedImageFolderDataModule,
     SuperResolutionFolderDataModule,
     TooSmallImagesError,
     UnmatchedPairsError,
     UnpairedImageFolderDataModule,
-    apply_style,
     bicubic_downsample,
-    bicubic_upsample,
+)
+from gan_lightning.data.translation import EpochDataLoader
+from gan_lightning.metrics import bicubic_upscale
+from gan_lightning.mnist import (
+    STYLES,
+    MNIST5kDataModule,
+    MNISTPairsDataModule,
+    MNISTStylesDataModule,
+    MNISTSuperResolutionDataModule,
+    apply_style,
     in_style,
 )
-from gan_lightning.data.paired import edge_map
-from gan_lightning.data.translation import EpochDataLoader
-from gan_lightning.data.unpaired import STYLES
+from gan_lightning.mnist.pairs import edge_map
 from tests.conftest import REPO_ROOT
 
 
@@ -357,13 +359,13 @@ def test_sr_folder_lr_is_the_bicubic_downsample_of_the_hr_crop(tmp_path):
     assert torch.equal(held_out["target"], centre.float() / 127.5 - 1)
 
 
-def test_bicubic_downsample_matches_pil_and_upsample_is_the_baseline():
+def test_bicubic_downsample_matches_pil_and_upscale_is_the_baseline():
     smooth = noise_image(0, (32, 32)).resize((16, 16)).resize((32, 32), Image.Resampling.BICUBIC)
     hr = torch.from_numpy(np.array(smooth)).permute(2, 0, 1).float() / 127.5 - 1
     pil_lr = smooth.resize((8, 8), Image.Resampling.BICUBIC, reducing_gap=None)
     pil = torch.from_numpy(np.array(pil_lr)).permute(2, 0, 1).float() / 127.5 - 1
     assert (bicubic_downsample(hr, 4) - pil).abs().max() < 0.03
-    assert bicubic_upsample(bicubic_downsample(hr[None], 4), 4).shape == (1, 3, 32, 32)
+    assert bicubic_upscale(bicubic_downsample(hr[None], 4), 4).shape == (1, 3, 32, 32)
 
 
 def test_sr_folder_random_crops_vary_per_epoch_and_repeat_per_seed(tmp_path):

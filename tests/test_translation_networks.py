@@ -302,5 +302,5 @@ def test_perceptual_loss_loads_a_local_weights_file(tmp_path) -> None:
     assert torch.equal(loss_fn.feature_network.weight, trained.weight)
     with pytest.raises(FileNotFoundError, match="weights not found"):
         PerceptualLoss(nn.Conv2d(1, 2, 3), weights_path=tmp_path / "missing.pt")
-    with pytest.raises(ValueError, match=r"'mnist' or an nn\.Module"):
+    with pytest.raises(ValueError, match="Unknown feature network 'vgg19'"):
         PerceptualLoss("vgg19")

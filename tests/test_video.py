@@ -20,12 +20,15 @@ from torch.utils.data import default_collate
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.commands.sample import build_parser, write_samples
-from gan_lightning.data import MovingMNISTDataModule, VideoFolderDataModule, VideoReaderMissingError
-from gan_lightning.data.moving_mnist import bounce
+from gan_lightning.data import VideoFolderDataModule, VideoReaderMissingError
 from gan_lightning.data.video_folder import ShortClipsError, has_pyav
 from gan_lightning.loggers import WandbLogger
 from gan_lightning.loggers.clips import film_strip, grid_frames, save_gif
-from gan_lightning.metrics.video import clip_motion, clip_statistics, consistency, read_digits
+from gan_lightning.metrics import ClipScores
+from gan_lightning.metrics.video import clip_motion
+from gan_lightning.mnist import ClipDigits, MovingMNISTDataModule, clip_statistics
+from gan_lightning.mnist.clip_reading import consistency, read_clip_digits
+from gan_lightning.mnist.moving import bounce
 from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
@@ -58,8 +61,6 @@ def tiny_video_gan(**overrides: Any) -> VideoGAN:
         "video_discriminator": VideoDiscriminator(FRAMES, CANVAS, 1, base_width=4),
         "frames_per_clip": 2,
         "num_fixed": 4,
-        "digit_size": DIGIT,
-        "num_eval_clips": 16,
     }
     kwargs.update(overrides)
     return VideoGAN(**with_optimization(kwargs))
@@ -126,7 +127,7 @@ def test_held_out_clips_use_only_held_out_digits_and_labels_name_them():
     assert not (torch.cdist(held_out, train).min(dim=1).values == 0).any()
     item = data.val_set[0]
     assert item["label"].dim() == 0
-    digits, _ = read_digits(item["video"].unsqueeze(0), DIGIT)
+    digits, _ = read_clip_digits(item["video"].unsqueeze(0), DIGIT)
     two = tiny_data(num_digits=2)
     two.setup()
     assert two.train_set[0]["label"].shape == (2,)
@@ -246,7 +247,7 @@ def test_sampled_frames_are_distinct_frames_of_their_own_clip():
 # ---------------------------------------------------------------------- the task
 def test_a_short_fit_updates_all_three_networks_and_logs_the_metrics(tmp_path: Path):
     pl.seed_everything(0)
-    model = tiny_video_gan()
+    model = tiny_video_gan(metrics=[ClipScores(num_clips=16), ClipDigits(digit_size=DIGIT, num_clips=16)])
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     trainer = tiny_trainer(tmp_path, 2, limit_val_batches=2, val_check_interval=2)
     trainer.fit(model, datamodule=tiny_data())
@@ -410,7 +411,7 @@ def config_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[GANLightningCL
     args += ["--trainer.logger=false", "--trainer.limit_val_batches=1", "--trainer.val_check_interval=2"]
     args += ["--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
     args += [f"--trainer.default_root_dir={root}", "--data.init_args.batch_size=8"]
-    args += ["--checkpoint.every_n_train_steps=null", "--model.init_args.num_eval_clips=8"]
+    args += ["--checkpoint.every_n_train_steps=null"]
     torch.set_num_threads(1)
     return GANLightningCLI(args=args), root
 
@@ -418,8 +419,10 @@ def config_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[GANLightningCL
 def test_config_trains_and_writes_gifs(config_run: tuple[GANLightningCLI, Path]):
     cli, root = config_run
     assert cli.trainer.global_step == 2 and isinstance(cli.model, VideoGAN)
-    assert cli.model.generator.num_frames == 16 and cli.model.digit_size == 20
-    assert "val/frame_fid" in cli.trainer.callback_metrics
+    assert cli.model.generator.num_frames == 16 and cli.model.metrics[1].digit_size == 20
+    assert {"val/frame_fid", "val/motion_mean", "val/consistency", "val/real_consistency"} <= set(
+        cli.trainer.callback_metrics
+    )
     assert list((root / "samples").glob("step_*.gif")) and list((root / "samples").glob("step_*.png"))
 
 
@@ -466,5 +469,5 @@ def test_consistency_is_the_share_of_frames_agreeing_with_the_majority():
     repeated = item["video"][:, :1].expand(-1, 8, -1, -1).unsqueeze(0)  # one digit, held still
     stats = clip_statistics(repeated, 20)
     assert stats.consistency == 1.0 and stats.motion_mean == 0.0 and stats.static_fraction == 1.0
-    digits, _ = read_digits(item["video"].unsqueeze(0), 20)
+    digits, _ = read_clip_digits(item["video"].unsqueeze(0), 20)
     assert (digits == item["label"]).float().mean() >= 0.75  # the reading window finds the moving digit

@@ -11,6 +11,7 @@ See docs/augmentation.md.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The data without ``--config``: MNIST-5k, one of the MNIST demos (imported by class path:
+#: the core does not import the demos).
+DEFAULT_DATA = "gan_lightning.mnist.MNIST5kDataModule"
+
+
+def default_data_class() -> type:
+    """The class :data:`DEFAULT_DATA` names, imported now."""
+    module_name, _, class_name = DEFAULT_DATA.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
 def real_splits(args: argparse.Namespace) -> tuple[Any, Any, int]:
     """(train, test, num_classes): the labelled subset and the held-out split as tensors."""
     if args.config is not None:
@@ -47,10 +59,8 @@ def real_splits(args: argparse.Namespace) -> tuple[Any, Any, int]:
 
         datamodule = load_datamodule(args.config, args.config)
     else:
-        from gan_lightning.data import MNIST5kDataModule
-
         try:
-            datamodule = MNIST5kDataModule(
+            datamodule = default_data_class()(
                 val_size=args.val_size,
                 seed=args.data_seed,
                 labels_per_class=args.labels_per_class,
@@ -64,7 +74,7 @@ def real_splits(args: argparse.Namespace) -> tuple[Any, Any, int]:
     if not all(isinstance(split, TensorDataset) and len(split.tensors) == 2 for split in splits):
         raise CommandLineError(
             f"{type(datamodule).__name__} does not hold (images, labels) tensors: use an in-memory data set "
-            "such as gan_lightning.data.MNIST5kDataModule."
+            f"such as {DEFAULT_DATA}."
         )
     if not len(splits[1]):  # type: ignore[arg-type]
         raise CommandLineError("The held-out split is empty (val_size 0): there is nothing to test on.")

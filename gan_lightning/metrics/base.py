@@ -8,7 +8,12 @@ validation, both as ``val/<name>``. Metrics compose: a config lists the ones it 
 
     metrics:
       - class_path: gan_lightning.metrics.TranslationScores
-      - class_path: gan_lightning.mnist.DigitReading
+      - class_path: gan_lightning.mnist.DigitAccuracy
+
+Generic scores live here (:class:`~gan_lightning.metrics.TranslationScores`,
+:class:`~gan_lightning.metrics.RestorationScores`, :class:`~gan_lightning.metrics.ClipScores`,
+:class:`~gan_lightning.metrics.GenerativeMetrics`); the MNIST demos' digit readers in
+:mod:`gan_lightning.mnist`.
 """
 
 from __future__ import annotations
@@ -48,3 +53,13 @@ def as_metric_list(metrics: TaskMetrics | list[TaskMetrics] | None) -> nn.Module
                 "compute(task)); subclass gan_lightning.metrics.TaskMetrics."
             )
     return nn.ModuleList(items)
+
+
+def datamodule_of(task: Any) -> Any | None:
+    """The data module of the trainer running ``task``; ``None`` without a trainer or when the
+    data came as loaders. What a metric reads its reference from (the mean training target ...)."""
+    try:
+        trainer = task.trainer
+    except RuntimeError:  # a LightningModule not attached to a Trainer
+        return None
+    return getattr(trainer, "datamodule", None)

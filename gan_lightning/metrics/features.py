@@ -5,10 +5,16 @@ the network as much as on the generator: FID with MNIST-classifier features is n
 to FID with Inception features (see docs/metrics.md). A feature network is any ``nn.Module``
 mapping images in [-1, 1] to ``(N, D)`` features; :class:`FeatureNetwork` adds class logits
 (for mode coverage and the Inception Score) and the feature size.
+
+Configs and the ``evaluate`` command name feature networks by a short name
+(``features: mnist``). :data:`FEATURE_NETWORKS` maps each name to a class path that is imported
+only when that name is used: the shipped digit classifier belongs to the MNIST demos
+(:mod:`gan_lightning.mnist`), which nothing in the core imports.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import torch
@@ -21,6 +27,14 @@ INCEPTION_WEIGHTS_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 )
 INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
+
+#: Feature networks by name (``features: <name>`` in configs, ``--features <name>``): the class
+#: path each name stands for, imported on use. Each class takes ``weights_path`` (or nothing).
+FEATURE_NETWORKS: dict[str, str] = {
+    "mnist": "gan_lightning.mnist.MNISTFeatures",  # the shipped digit classifier (offline, 64-d)
+    "stacked_mnist": "gan_lightning.mnist.StackedMNISTFeatures",  # its 1,000-mode reading of Stacked MNIST
+    "inception": "gan_lightning.metrics.features.InceptionFeatures",  # FID InceptionV3, local weights
+}
 
 
 class FeatureNetwork(nn.Module):
@@ -138,3 +152,25 @@ def resize_to(images: Tensor, size: int) -> Tensor:
     if images.shape[-1] == size and images.shape[-2] == size:
         return images
     return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def feature_network_class(name: str) -> type[FeatureNetwork]:
+    """The class :data:`FEATURE_NETWORKS` names ``name``, imported now."""
+    if name not in FEATURE_NETWORKS:
+        raise ValueError(
+            f"Unknown feature network {name!r}: use one of {sorted(FEATURE_NETWORKS)} ('mnist': the shipped digit "
+            "classifier, 'stacked_mnist': its 1,000-mode reading of Stacked MNIST, 'inception': FID InceptionV3, "
+            "needs a local weights file) or a `class_path` to any nn.Module."
+        )
+    module_name, _, class_name = FEATURE_NETWORKS[name].rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_feature_network(features: str | nn.Module, weights_path: str | Path | None = None) -> FeatureNetwork:
+    """A name of :data:`FEATURE_NETWORKS` (built with ``weights_path``), a :class:`FeatureNetwork`
+    as it is, or any ``nn.Module`` (images in [-1, 1] → features) wrapped in :class:`ModuleFeatures`."""
+    if isinstance(features, FeatureNetwork):
+        return features
+    if isinstance(features, nn.Module):
+        return ModuleFeatures(features)
+    return feature_network_class(features)(weights_path)

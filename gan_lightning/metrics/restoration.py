@@ -1,5 +1,5 @@
 """Restoration metrics and losses for super-resolution and translation: PSNR, SSIM, the bicubic
-baseline and a perceptual (feature) loss.
+baseline (:class:`RestorationScores` logs them at each validation) and a perceptual (feature) loss.
 
 PSNR and SSIM reward the pixel-wise average of plausible outputs, which is blurry; SRGAN
 (Ledig et al. 2017, Sec. 4 and Table 2) trades PSNR for perceptual quality, so report them
@@ -11,8 +11,9 @@ of YCbCr: numbers here are comparable with each other, not with the papers' tabl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +21,8 @@ from torch import Tensor, nn
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from gan_lightning.errors import WeightsNotFoundError
-from gan_lightning.metrics.mnist import MNISTFeatures
+from gan_lightning.metrics.base import TaskMetrics
+from gan_lightning.metrics.features import build_feature_network
 
 Reduction = Literal["mean", "none"]
 
@@ -69,21 +71,18 @@ class PerceptualLoss(nn.Module):
     pixel-wise mean. The network stays frozen and in eval mode; gradients flow to ``pred``.
 
     Args:
-        feature_network: ``"mnist"`` for the shipped MNIST classifier (its 64-d penultimate
-            features, unit RMS; images of any size and 1 or 3 channels), or any ``nn.Module``
-            mapping images in [-1, 1] to a feature tensor (e.g. a truncated VGG built in YAML).
-        weights_path: a local ``state_dict`` file loaded into ``feature_network`` (a module
-            only). Nothing is ever downloaded.
+        feature_network: a name of :data:`~gan_lightning.metrics.features.FEATURE_NETWORKS`
+            (``"mnist"``: the shipped MNIST classifier, its 64-d penultimate features, unit RMS;
+            images of any size and 1 or 3 channels), or any ``nn.Module`` mapping images in
+            [-1, 1] to a feature tensor (e.g. a truncated VGG built in YAML).
+        weights_path: a local ``state_dict`` file: the named network's weights, or loaded into
+            ``feature_network`` (a module). Nothing is ever downloaded.
     """
 
     def __init__(self, feature_network: nn.Module | str = "mnist", weights_path: str | Path | None = None) -> None:
         super().__init__()
         if isinstance(feature_network, str):
-            if feature_network != "mnist":
-                raise ValueError(
-                    f"PerceptualLoss feature_network must be 'mnist' or an nn.Module, got {feature_network!r}."
-                )
-            feature_network = MNISTFeatures(weights_path)
+            feature_network = build_feature_network(feature_network, weights_path)
         elif weights_path is not None:
             path = Path(weights_path)
             if not path.is_file():
@@ -105,3 +104,24 @@ class PerceptualLoss(nn.Module):
         with torch.no_grad():
             target_features = self.feature_network(target)
         return F.mse_loss(self.feature_network(pred).float(), target_features.float())
+
+
+class RestorationScores(TaskMetrics):
+    """PSNR and SSIM of the task's outputs against the targets, always beside the same numbers
+    of the bicubic upscale of the sources (Ledig et al. 2017, Table 2): a super-resolution
+    number means little without its baseline. Logged as ``val/psnr``, ``val/ssim``,
+    ``val/psnr_bicubic``, ``val/ssim_bicubic``.
+
+    Reads ``batch["source"]`` (LR), ``batch["target"]`` (HR) and ``outputs["output"]`` (SR),
+    as :class:`~gan_lightning.tasks.SRGAN` makes them; the scale is the ratio of HR to LR.
+    """
+
+    def update(self, task: Any, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        lr, hr, sr = batch["source"], batch["target"], outputs["output"].float()
+        bicubic = bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1])
+        return {
+            "psnr": psnr(sr, hr),
+            "ssim": ssim(sr, hr),
+            "psnr_bicubic": psnr(bicubic, hr),
+            "ssim_bicubic": ssim(bicubic, hr),
+        }

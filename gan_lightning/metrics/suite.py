@@ -39,31 +39,9 @@ from torchmetrics.utilities import dim_zero_cat
 from gan_lightning.batch import split_batch
 from gan_lightning.metrics import functional as MF
 from gan_lightning.metrics.base import TaskMetrics
-from gan_lightning.metrics.features import FeatureNetwork, InceptionFeatures, ModuleFeatures
-from gan_lightning.metrics.mnist import MNISTFeatures
+from gan_lightning.metrics.features import FeatureNetwork, build_feature_network
 
 SampleFunction = Callable[[int, torch.Generator], Tensor]
-
-
-def build_feature_network(features: str | nn.Module, weights_path: str | None = None) -> FeatureNetwork:
-    """``"mnist"``, ``"stacked_mnist"``, ``"inception"`` or any ``nn.Module`` (images in [-1, 1] → features)."""
-    if isinstance(features, FeatureNetwork):
-        return features
-    if isinstance(features, nn.Module):
-        return ModuleFeatures(features)
-    if features == "mnist":
-        return MNISTFeatures(weights_path)
-    if features == "inception":
-        return InceptionFeatures(weights_path)
-    if features == "stacked_mnist":
-        from gan_lightning.metrics.stacked_mnist import StackedMNISTFeatures
-
-        return StackedMNISTFeatures(weights_path)
-    raise ValueError(
-        f"Unknown feature network {features!r}: use 'mnist' (shipped digit classifier), 'stacked_mnist' (its "
-        "1,000-mode reading of Stacked MNIST), 'inception' "
-        "(FID InceptionV3, needs a local weights file) or a `class_path` to any nn.Module."
-    )
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -149,9 +127,10 @@ class GenerativeMetrics(TaskMetrics):
     """FID (+ KID, IS, precision/recall, class coverage) of generated samples, with floors.
 
     Args:
-        features: ``"mnist"`` (shipped digit classifier, offline; 64-d), ``"inception"``
-            (FID InceptionV3, 2048-d; needs ``weights_path`` or torch hub's cache) or any
-            ``nn.Module`` by ``class_path`` mapping images in [-1, 1] to features.
+        features: a name of :data:`~gan_lightning.metrics.features.FEATURE_NETWORKS` --
+            ``"mnist"`` (shipped digit classifier, offline; 64-d), ``"stacked_mnist"``,
+            ``"inception"`` (FID InceptionV3, 2048-d; needs ``weights_path`` or torch hub's
+            cache) -- or any ``nn.Module`` by ``class_path`` mapping images in [-1, 1] to features.
         weights_path: weights file for the ``"mnist"``/``"inception"`` networks.
         num_samples: generated samples per evaluation (split over DDP ranks); also the
             number of training images in the floor.

@@ -1,31 +1,27 @@
-"""What a digit video should get right, measured on clips (B, C, T, H, W) in [-1, 1].
+"""What a generated video should get right, measured on clips (B, C, T, H, W) in [-1, 1].
 
-* **Per-frame FID** — FID (Heusel et al. 2017) of the shipped MNIST classifier's features
-  of every frame, generated against real; beside its *floor*, real against real of the same
-  size, the value a perfect generator would get with that many frames.
-* **Digit consistency** — the classifier reads every frame; the fraction of frames that agree
-  with their clip's majority digit. A clip that morphs a 3 into an 8 scores low. Real clips
-  give the reference (below 1 only where the classifier misreads a frame).
-* **Motion** — the ink's centre of mass per frame; a clip's motion is its mean frame-to-frame
-  displacement in pixels. Mean ± sd over clips and the fraction of (near-)static clips,
-  generated against real.
+* **Per-frame FID** — FID (Heusel et al. 2017) of a feature network's features of every
+  frame, generated against real; beside its *floor*, real against real of the same size, the
+  value a perfect generator would get with that many frames.
+* **Motion** — the ink's (bright pixels') centre of mass per frame; a clip's motion is its
+  mean frame-to-frame displacement in pixels. Mean ± sd over clips and the fraction of
+  (near-)static clips, generated against real.
 
-The classifier reads a digit where it is: a ``digit_size`` window centred on the ink's
-centre of mass is cut out and scaled to 28×28, the framing of MNIST itself (digits centred
-by centre of mass in their 28-px frame) — so real Moving-MNIST frames read as MNIST does.
-These statistics assume one digit per clip.
+:class:`ClipScores` computes both at each validation; what the frames *show* (the digit of a
+Moving-MNIST clip) is the demo's own metric, :class:`gan_lightning.mnist.ClipDigits`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
+from gan_lightning.metrics.base import TaskMetrics
+from gan_lightning.metrics.features import FeatureNetwork, build_feature_network, feature_network_class
 from gan_lightning.metrics.functional import frechet_distance
-from gan_lightning.metrics.mnist import MNIST_SIZE, MNISTFeatures, shipped_digit_reader
 
 #: A clip whose centre of mass moves less than this (pixels per frame, on average) is static.
 STATIC_THRESHOLD = 0.25
@@ -70,75 +66,117 @@ def clip_motion(clips: Tensor) -> Tensor:
     return (centres[:, 1:] - centres[:, :-1]).norm(dim=-1).mean(dim=1)
 
 
-def centred_digits(frames: Tensor, digit_size: int) -> Tensor:
-    """(N, 1, 28, 28) grey crops: the ``digit_size`` window around each frame's ink centre of
-    mass (outside the canvas counts as background) scaled to 28 px — MNIST's framing."""
-    grey = frames.float().mean(dim=1, keepdim=True)
-    count, _, height, width = grey.shape
-    centre = centre_of_mass(grey)  # (N, 2) row, column
-    # affine_grid (align_corners=False) maps output pixels to [-1, 1] input coordinates
-    scale = torch.tensor([digit_size / width, digit_size / height], device=grey.device)
-    shift = torch.stack([(2 * centre[:, 1] + 1) / width - 1, (2 * centre[:, 0] + 1) / height - 1], dim=1)
-    theta = torch.zeros(count, 2, 3, device=grey.device)
-    theta[:, 0, 0], theta[:, 1, 1] = scale[0], scale[1]
-    theta[:, :, 2] = shift
-    grid = F.affine_grid(theta, [count, 1, MNIST_SIZE, MNIST_SIZE], align_corners=False)
-    # sample the ink (0 = background) so zero padding is background, then back to [-1, 1]
-    return F.grid_sample(grey + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1
+def motion_statistics(clips: Tensor, static_threshold: float = STATIC_THRESHOLD) -> dict[str, float]:
+    """``motion_mean``, ``motion_sd`` (pixels per frame, over clips) and ``static_fraction``."""
+    motion = clip_motion(clips)
+    return {
+        "motion_mean": motion.mean().item(),
+        "motion_sd": motion.std().item() if len(motion) > 1 else 0.0,
+        "static_fraction": (motion < static_threshold).float().mean().item(),
+    }
 
 
-def read_digits(clips: Tensor, digit_size: int, reader: MNISTFeatures | None = None) -> tuple[Tensor, Tensor]:
-    """The classifier's digit (B, T) and its probability (B, T) for every frame."""
-    reader = reader if reader is not None else shipped_digit_reader(str(clips.device))
-    batch, frames = clips.shape[0], clips.shape[2]
-    crops = centred_digits(frames_of(clips), digit_size)
-    _, logits = reader.classifier.features_and_logits(crops)
-    probability, digit = logits.softmax(dim=1).max(dim=1)
-    return digit.view(batch, frames), probability.view(batch, frames)
-
-
-def consistency(digits: Tensor) -> Tensor:
-    """(B,) fraction of each clip's frames whose digit (B, T) is the clip's majority digit."""
-    majority = digits.mode(dim=1).values
-    return (digits == majority.unsqueeze(1)).float().mean(dim=1)
-
-
-def frame_features(clips: Tensor, reader: MNISTFeatures | None = None) -> Tensor:
-    """(B·T, 64) classifier features of every whole frame (resized to 28 px, as for FID on images)."""
-    reader = reader if reader is not None else shipped_digit_reader(str(clips.device))
-    features, _ = reader.extract(frames_of(clips))
+@torch.no_grad()
+def frame_features(clips: Tensor, network: FeatureNetwork) -> Tensor:
+    """(B·T, D) features of every whole frame."""
+    features, _ = network.extract(frames_of(clips).float())
     return features
 
 
-@dataclass
-class ClipStatistics:
-    """Consistency, motion and the classifier's confidence of a set of clips."""
-
-    consistency: float
-    motion_mean: float
-    motion_sd: float
-    static_fraction: float
-    confidence: float
-
-    def as_dict(self, prefix: str = "") -> dict[str, float]:
-        return {f"{prefix}{key}": value for key, value in vars(self).items()}
-
-
 @torch.no_grad()
-def clip_statistics(clips: Tensor, digit_size: int, static_threshold: float = STATIC_THRESHOLD) -> ClipStatistics:
-    """:class:`ClipStatistics` of ``clips`` (B, C, T, H, W)."""
-    digits, probability = read_digits(clips, digit_size)
-    motion = clip_motion(clips)
-    return ClipStatistics(
-        consistency=consistency(digits).mean().item(),
-        motion_mean=motion.mean().item(),
-        motion_sd=motion.std().item() if len(motion) > 1 else 0.0,
-        static_fraction=(motion < static_threshold).float().mean().item(),
-        confidence=probability.mean().item(),
-    )
+def frame_fid(real: Tensor, fake: Tensor, features: FeatureNetwork | str = "mnist") -> float:
+    """Per-frame FID of clips ``fake`` against clips ``real`` (``features``: a network or a
+    name of :data:`~gan_lightning.metrics.features.FEATURE_NETWORKS`)."""
+    network = build_feature_network(features).to(real.device)
+    return frechet_distance(frame_features(real, network), frame_features(fake, network))
 
 
-@torch.no_grad()
-def frame_fid(real: Tensor, fake: Tensor) -> float:
-    """Per-frame FID of clips ``fake`` against clips ``real`` (shipped MNIST features)."""
-    return frechet_distance(frame_features(real), frame_features(fake))
+class HeldOutClips(TaskMetrics):
+    """Whole-set scores of generated clips against held-out ones, at the end of each validation.
+
+    :meth:`update` keeps the first ``num_clips`` held-out clips (``batch["video"]``);
+    :meth:`compute` draws as many clips from the task (``task.sample(n, generator=...)``,
+    seeded by ``seed``: every validation scores the same latents, and the training RNG is
+    untouched) and returns :meth:`score` of both. Nothing at a sanity check. Under DDP every
+    process scores its own held-out clips and the logged values are averaged.
+    """
+
+    def __init__(self, num_clips: int = 64, seed: int = 1) -> None:
+        super().__init__()
+        if num_clips < 2:
+            raise ValueError(f"num_clips must be >= 2 (a spread of clips), got {num_clips}.")
+        self.num_clips = num_clips
+        self.seed = seed
+        self._real: list[Tensor] = []
+
+    def update(self, task: Any, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        if not isinstance(batch, Mapping) or "video" not in batch:
+            raise ValueError(f"{type(self).__name__} scores clip batches {{'video': (B, C, T, H, W)}}.")
+        gathered = sum(len(clips) for clips in self._real)
+        if gathered < self.num_clips:
+            self._real.append(batch["video"][: self.num_clips - gathered].detach())
+        return {}
+
+    def compute(self, task: Any) -> dict[str, float]:
+        real, self._real = self._real, []
+        if not real or task.trainer.sanity_checking:
+            return {}
+        real_clips = torch.cat(real)
+        if len(real_clips) < 2:
+            return {}
+        generator = torch.Generator(device=real_clips.device).manual_seed(self.seed)
+        fake = task.sample(len(real_clips), generator=generator)
+        with torch.no_grad():
+            return self.score(real_clips, fake)
+
+    def score(self, real: Tensor, fake: Tensor) -> dict[str, float]:
+        """The scores of generated clips ``fake`` against held-out clips ``real``."""
+        raise NotImplementedError
+
+
+class ClipScores(HeldOutClips):
+    """Per-frame FID and motion of generated clips, with the same motion numbers of the
+    held-out clips beside them (``val/frame_fid``, ``val/motion_mean``, ``val/motion_sd``,
+    ``val/static_fraction``, ``val/real_motion_*`` ...).
+
+    Args:
+        features: the frames' feature network: a name of
+            :data:`~gan_lightning.metrics.features.FEATURE_NETWORKS` (``mnist`` for digits) or
+            any ``nn.Module`` by ``class_path``.
+        weights_path: weights of a named feature network.
+        num_clips: held-out clips scored (the first ones), and generated clips drawn.
+        seed: seed of the generated clips.
+        static_threshold: pixels per frame below which a clip counts as static.
+    """
+
+    def __init__(
+        self,
+        features: str | nn.Module = "mnist",
+        weights_path: str | None = None,
+        num_clips: int = 64,
+        seed: int = 1,
+        static_threshold: float = STATIC_THRESHOLD,
+    ) -> None:
+        super().__init__(num_clips, seed)
+        if isinstance(features, str):
+            feature_network_class(features)  # an unknown name fails here, not at the first validation
+        # Built at the first score, inside validation's forked RNG stream: a network's random
+        # initialisation (before its weights load) must not move the training stream. Kept out of
+        # the registered submodules: no weights in checkpoints.
+        self.__dict__["features"] = features
+        self.__dict__["network"] = None
+        self.weights_path = weights_path
+        self.static_threshold = static_threshold
+
+    def feature_network(self, device: torch.device) -> FeatureNetwork:
+        """The frames' feature network on ``device``, built on first use."""
+        if self.network is None:
+            self.__dict__["network"] = build_feature_network(self.features, self.weights_path)
+        return self.network.to(device)
+
+    def score(self, real: Tensor, fake: Tensor) -> dict[str, float]:
+        network = self.feature_network(real.device)
+        scores = {"frame_fid": frechet_distance(frame_features(real, network), frame_features(fake, network))}
+        scores.update(motion_statistics(fake, self.static_threshold))
+        scores.update({f"real_{k}": v for k, v in motion_statistics(real, self.static_threshold).items()})
+        return scores

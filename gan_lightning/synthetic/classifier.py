@@ -1,7 +1,7 @@
 """The small digit classifier of the data-augmentation study and its one fixed recipe.
 
 A fresh network is trained from scratch for every training set (never the shipped MNIST
-evaluator of :mod:`gan_lightning.metrics.mnist`, which was trained on real digits), with the
+evaluator of :mod:`gan_lightning.mnist.classifier`, which was trained on real digits), with the
 same recipe whatever the set: a fixed number of steps, Adam, no augmentation, no early
 stopping (there is no validation split to stop on: the held-out digits are the test set).
 Seeded and deterministic on the CPU: the same seed gives the same initial weights to the

@@ -14,7 +14,9 @@ code's ``optimize_parameters``:
   (:class:`~gan_lightning.training.ImagePool`, Sec. 4; Shrivastava et al. 2017).
 
 Batches are ``{"a": (B, C, H, W), "b": (B, C, H, W)}`` in [-1, 1] (plus ``label_a``,
-``label_b`` where digits are known), as the unpaired datamodules deliver them.
+``label_b`` where digits are known), as the unpaired datamodules deliver them. On held-out
+batches the task logs its cycle L1 (``val/cycle_l1``) and hands ``metrics`` both translations
+and both cycles (:meth:`CycleGAN.held_out_outputs`).
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from gan_lightning.data.unpaired import STYLES, apply_style, in_style
-from gan_lightning.metrics.mnist import shipped_digit_reader
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.objectives import AdversarialObjective, LeastSquaresLoss
 from gan_lightning.seams import attached_trainer
@@ -40,7 +41,7 @@ from gan_lightning.training.image_pool import ImagePool
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
-__all__ = ["ConstantThenLinearDecay", "CycleGAN", "readable_digits"]
+__all__ = ["ConstantThenLinearDecay", "CycleGAN"]
 
 POOLS_KEY = "image_pools_per_rank"
 """Checkpoint entry holding every rank's image pools (a rank's own history is not rank 0's)."""
@@ -76,20 +77,6 @@ class ConstantThenLinearDecay(LRScheduler):
         return [base * self.factor(self.last_epoch) for base in self.base_lrs]
 
 
-def readable_digits(images: Tensor, style: str) -> Tensor:
-    """Digits in ``style`` turned back into what the MNIST classifier was trained on: inverted
-    ones negated, thick ones eroded by the dilation's own window (a grey opening, so an
-    approximation: the classifier reads 63 % of MNIST-5k's held-out thick digits as they are,
-    93 % eroded; plain 98 %). Used for ``val/digit_accuracy_ab``."""
-    features = style.split("_")
-    if "inverted" in features:
-        images = -images
-    if "thick" in features:
-        radius = max(1, round(2 * images.shape[-1] / 28))  # thicken()'s window (data/unpaired.py)
-        images = -F.max_pool2d(-images, 2 * radius + 1, stride=1, padding=radius)
-    return images
-
-
 def _grey_to(images: Tensor, channels: int) -> Tensor:
     return images.expand(-1, channels, -1, -1) if images.shape[1] == 1 else images
 
@@ -120,6 +107,9 @@ class CycleGAN(AdversarialTask):
             of both translators are off by default (the paper has none); when on, samples and
             validation use them.
         num_fixed: held-out (a, b) pairs drawn in the strips of :meth:`sample_fixed`.
+        metrics: what scores the held-out translations (:meth:`held_out_outputs`; any
+            :class:`~gan_lightning.metrics.TaskMetrics`, a list for several), logged as ``val/<name>``
+            beside the task's own ``val/cycle_l1``.
     """
 
     #: a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b)): one row per fixed pair.
@@ -139,8 +129,9 @@ class CycleGAN(AdversarialTask):
         pool_size: int = 50,
         optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 8,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization)
+        super().__init__(optimization, metrics)
         for name, value in (
             ("adversarial_weight", adversarial_weight),
             ("cycle_weight", cycle_weight),
@@ -298,42 +289,21 @@ class CycleGAN(AdversarialTask):
         return stats
 
     # ------------------------------------------------------------------ held-out evaluation
-    def validation_step(self, batch: Mapping[str, Tensor], batch_idx: int) -> None:
-        """``val/cycle_l1`` always; on the MNIST styles demo (a datamodule with ``style`` whose
-        held-out b is ``apply_style(a)``) also the L1 to the known translation, the style check
-        and the digit the MNIST classifier reads in each direction."""
-        self.log_dict(self.held_out_scores(batch, self._data_style()), batch_size=len(batch["a"]), sync_dist=True)
-
-    def held_out_scores(self, batch: Mapping[str, Tensor], style: str | None) -> dict[str, Tensor]:
+    def held_out_outputs(self, batch: Mapping[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        """Both translations and both cycles of a held-out batch, in eval mode: ``ab`` = G_ab(a),
+        ``ba`` = G_ba(b), ``aba`` = G_ba(G_ab(a)), ``bab`` = G_ab(G_ba(b))."""
         real_a, real_b = unpaired_batch(batch)
         g_ab, g_ba = self.translators()
         with looking_only(g_ab, g_ba):
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-            cycle_a, cycle_b = F.l1_loss(g_ba(fake_b), real_a), F.l1_loss(g_ab(fake_a), real_b)
-        scores = {"val/cycle_l1": (cycle_a + cycle_b) / 2, "val/cycle_l1_a": cycle_a, "val/cycle_l1_b": cycle_b}
-        if style is None:
-            return scores
-        scores["val/l1_ab"] = F.l1_loss(fake_b, apply_style(real_a, style))
-        scores["val/l1_ba"] = F.l1_loss(fake_a, real_a)
-        scores["val/style_ab"] = in_style(fake_b.float(), style).float().mean()
-        scores["val/style_ba"] = in_style(fake_a.float(), "plain").float().mean()
-        if "label_a" in batch and "label_b" in batch:
-            reader = self.digit_reader()
-            scores["val/digit_accuracy_ab"] = _accuracy(
-                reader, readable_digits(fake_b.float(), style), batch["label_a"]
-            )
-            scores["val/digit_accuracy_ba"] = _accuracy(reader, fake_a.float(), batch["label_b"])
-        return scores
+            return {"ab": fake_b, "ba": fake_a, "aba": g_ba(fake_b), "bab": g_ab(fake_a)}
 
-    def _data_style(self) -> str | None:
-        datamodule = getattr(attached_trainer(self), "datamodule", None)
-        style = getattr(datamodule, "style", None)
-        return style if style in STYLES else None
-
-    def digit_reader(self) -> nn.Module:
-        """The shipped MNIST classifier (:class:`~gan_lightning.metrics.mnist.MNISTFeatures`),
-        kept outside the state dict: it is a measuring instrument, not part of the model."""
-        return shipped_digit_reader(str(self.device))
+    def held_out_diagnostics(self, batch: Mapping[str, Tensor], outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Cycle consistency on held-out data, whatever the domains: ``cycle_l1`` (the mean of
+        ``cycle_l1_a`` = ‖G_ba(G_ab(a)) − a‖₁ and ``cycle_l1_b``)."""
+        cycle_a = F.l1_loss(outputs["aba"], batch["a"])
+        cycle_b = F.l1_loss(outputs["bab"], batch["b"])
+        return {"cycle_l1": (cycle_a + cycle_b) / 2, "cycle_l1_a": cycle_a, "cycle_l1_b": cycle_b}
 
     # ------------------------------------------------------------------ every rank's image pools
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -371,11 +341,6 @@ class CycleGAN(AdversarialTask):
 def _paper_patchgan(channels: int) -> PatchDiscriminator:
     """The 70×70 PatchGAN with instance norm (Zhu et al. 2017, Sec. 7.2)."""
     return PatchDiscriminator(channels, num_layers=3, norm="instance")
-
-
-def _accuracy(reader: nn.Module, images: Tensor, labels: Tensor) -> Tensor:
-    _, logits = reader.extract(images)
-    return (logits.argmax(1) == labels).float().mean()
 
 
 def unpaired_batch(batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:

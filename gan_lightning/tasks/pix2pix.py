@@ -12,8 +12,10 @@ One iteration (``global_step`` += 1) reads as the reference implementation's
 * **D main** — real pair vs fake pair (fake detached), the objective halved (Sec. 3.3);
 * **G main** — adversarial loss through the updated D + ``l1_weight`` × L1 to the target.
 
-Batches are ``{"source", "target"}`` in [-1, 1], plus ``"label"`` (the digit) on the MNIST demo
-(:class:`~gan_lightning.data.MNISTPairsDataModule`, :class:`~gan_lightning.data.PairedImageFolderDataModule`).
+Batches are ``{"source", "target"}`` in [-1, 1]
+(:class:`~gan_lightning.data.PairedImageFolderDataModule`; the MNIST demo adds ``"label"``).
+On held-out batches the task makes ``{"output": translation}``; ``metrics`` score it
+(:class:`~gan_lightning.metrics.TranslationScores`: L1 beside the identity and mean-target baselines).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.utils.data import Dataset, default_collate
 
-from gan_lightning.metrics.mnist import shipped_digit_reader
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.patchgan import PatchDiscriminator
 from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
@@ -41,7 +43,6 @@ SampleMode = Literal["train", "dropout", "eval"]
 #: Isola et al. 2017, Sec. 3.3: "we divide the objective by 2 while optimizing D, which slows
 #: down the rate at which D learns relative to G".
 DISCRIMINATOR_LOSS_SCALE = 0.5
-MEAN_TARGET_ITEMS = 512  # training targets averaged for the mean-image baseline (all of an in-memory set)
 
 
 def as_channels(images: Tensor, channels: int) -> Tensor:
@@ -58,17 +59,6 @@ def as_channels(images: Tensor, channels: int) -> Tensor:
 def first_items(dataset: Dataset, count: int) -> dict[str, Tensor]:
     """The first ``count`` items of a dataset of dicts, collated (no randomness drawn)."""
     return default_collate([dataset[i] for i in range(min(count, len(dataset)))])  # type: ignore[arg-type]
-
-
-def mean_target(dataset: Dataset, limit: int = MEAN_TARGET_ITEMS) -> Tensor:
-    """Mean target image of a paired training set: all of an in-memory set, else ``limit``
-    evenly spaced items (reading a large folder once at start-up would be slow)."""
-    tensors = getattr(dataset, "tensors", None)
-    if isinstance(tensors, dict) and "target" in tensors:
-        return tensors["target"].float().mean(dim=0)
-    size = len(dataset)  # type: ignore[arg-type]
-    indices = torch.linspace(0, size - 1, min(size, limit)).round().long().unique().tolist()
-    return torch.stack([dataset[i]["target"].float() for i in indices]).mean(dim=0)
 
 
 class Pix2Pix(AdversarialTask):
@@ -100,8 +90,9 @@ class Pix2Pix(AdversarialTask):
         num_fixed: held-out pairs shown as strips (source | output | target), the first
             ones of the datamodule's held-out set.
         sample_seed: seed of the dropout draws when sampling.
-        read_digits: when held-out batches carry ``"label"``, log ``val/digit_accuracy``: how
-            often the shipped MNIST classifier reads the target's digit in the output.
+        metrics: what scores the held-out translations, ``{"output": G(source)}``
+            (:class:`~gan_lightning.metrics.TranslationScores`, or any
+            :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
     """
 
     preview_nrow = 3  # one strip per row: source | output | target
@@ -119,9 +110,9 @@ class Pix2Pix(AdversarialTask):
         sample_mode: SampleMode = "train",
         num_fixed: int = 8,
         sample_seed: int = 0,
-        read_digits: bool = True,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization)
+        super().__init__(optimization, metrics)
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (the paper's λ is 100), got {l1_weight}.")
         if sample_mode not in ("train", "dropout", "eval"):
@@ -141,27 +132,21 @@ class Pix2Pix(AdversarialTask):
         self.sample_mode = sample_mode
         self.num_fixed = num_fixed
         self.sample_seed = sample_seed
-        self.read_digits = read_digits
         # Taken from the data at set-up (deterministic), so they are not checkpoint state.
         self.register_buffer("fixed_source", torch.zeros(0), persistent=False)
         self.register_buffer("fixed_target", torch.zeros(0), persistent=False)
-        self.register_buffer("mean_target", torch.zeros(0), persistent=False)
 
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
         return {"generator": [self.generator], "discriminator": [self.discriminator]}
 
     def setup(self, stage: str) -> None:
-        """Besides the base's set-up: the fixed strip pairs (first held-out pairs) and the
-        mean training target, from the datamodule's datasets."""
+        """Besides the base's set-up: the fixed strip pairs (first held-out pairs), from the
+        datamodule's held-out set."""
         super().setup(stage)
-        datamodule = getattr(self.trainer, "datamodule", None)
-        held_out = getattr(datamodule, "val_set", None)
-        train = getattr(datamodule, "train_set", None)
+        held_out = getattr(getattr(self.trainer, "datamodule", None), "val_set", None)
         if held_out is not None and len(held_out) and not self.fixed_source.numel():
             self.remember_fixed_pairs(first_items(held_out, self.num_fixed))
-        if train is not None and len(train) and not self.mean_target.numel():
-            self.mean_target = mean_target(train).to(self.device)
 
     def remember_fixed_pairs(self, batch: Batch) -> None:
         """Keep the first ``num_fixed`` pairs of ``batch`` for strips."""
@@ -274,40 +259,13 @@ class Pix2Pix(AdversarialTask):
         self.log_progress(source.shape[0], d_loss=stats["d_loss"], g_l1=stats["g_l1"])
         return stats
 
-    # ------------------------------------------------------------------ held-out scores
-    def digit_accuracy(self, images: Tensor, labels: Tensor) -> Tensor:
-        """Fraction of ``images`` in which the shipped MNIST classifier reads ``labels``."""
-        _, logits = shipped_digit_reader(str(images.device)).extract(images.float())
-        return (logits.argmax(dim=1) == labels).float().mean()
-
-    def held_out_scores(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
-        """L1 of the output to the target beside two baselines that ignore G — the source
-        itself and the mean training target — and, for labelled digits, the classifier's
-        accuracy on the outputs. Dropout draws are seeded per batch: the numbers repeat."""
-        source, target = batch["source"], batch["target"]
-        output = self.translate(source, seed=self.sample_seed + batch_idx).float()
-        target = target.float()
-        scores = {"l1": F.l1_loss(output, target)}
-        if source.shape == target.shape:
-            scores["l1_identity"] = F.l1_loss(source.float(), target)
-        if self.mean_target.shape == target.shape[1:]:
-            scores["l1_mean"] = F.l1_loss(self.mean_target.float().expand_as(target), target)
-        if self.read_digits and "label" in batch and target.shape[1] in (1, 3):
-            scores["digit_accuracy"] = self.digit_accuracy(output, batch["label"])
-        return scores
-
-    def _log_held_out(self, batch: Batch, batch_idx: int, prefix: str) -> None:
+    # ------------------------------------------------------------------ held-out outputs
+    def held_out_outputs(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
+        """``{"output": G(source)}``, dropout draws seeded per batch so the scores repeat. The
+        first held-out batch gives the strips' pairs when no datamodule gave a held-out set."""
         if batch_idx == 0 and not self.fixed_source.numel():
-            self.remember_fixed_pairs(batch)  # no datamodule with a val_set: the first validation batch
-        scores = self.held_out_scores(batch, batch_idx)
-        size = batch["source"].shape[0]
-        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=size, sync_dist=True)
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._log_held_out(batch, batch_idx, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._log_held_out(batch, batch_idx, "test")
+            self.remember_fixed_pairs(batch)
+        return {"output": self.translate(batch["source"], seed=self.sample_seed + batch_idx).float()}
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Translations of each batch's sources."""

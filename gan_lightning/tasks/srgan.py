@@ -17,7 +17,9 @@ untouched. Those iterations are generator updates, so they count in ``global_ste
 in ``max_steps``, schedules, checkpoints and the EMA) like the adversarial ones.
 
 Batches are ``{"source": LR, "target": HR}`` in [-1, 1] (plus ``"label"``, the digit class,
-in the MNIST demo); see :mod:`gan_lightning.data.super_resolution`.
+in the MNIST demo); see :mod:`gan_lightning.data.super_resolution`. On held-out batches the
+task makes ``{"output": SR}``; ``metrics`` score it
+(:class:`~gan_lightning.metrics.RestorationScores`: PSNR and SSIM beside the bicubic baseline).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lightning.metrics.mnist import shipped_digit_reader
-from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale, psnr, ssim
+from gan_lightning.metrics.base import TaskMetrics
+from gan_lightning.metrics.restoration import PerceptualLoss, bicubic_upscale
 from gan_lightning.networks.srresnet import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
 from gan_lightning.seams import attached_trainer
@@ -46,7 +48,7 @@ def unpack(batch: Any) -> tuple[Tensor, Tensor, Tensor | None]:
     if not isinstance(batch, Mapping) or "source" not in batch or "target" not in batch:
         raise ValueError(
             "SRGAN trains on batches {'source': LR, 'target': HR}: use a super-resolution datamodule "
-            "(gan_lightning.data.MNISTSuperResolutionDataModule or SuperResolutionFolderDataModule)."
+            "(gan_lightning.data.SuperResolutionFolderDataModule or gan_lightning.mnist.MNISTSuperResolutionDataModule)."
         )
     return batch["source"], batch["target"], batch.get("label")
 
@@ -60,11 +62,9 @@ class SRGAN(AdversarialTask):
     The generator runs once per iteration: it is deterministic given LR, so D's update and
     G's loss see the same SR batch (D sees it detached).
 
-    Validation logs ``val/psnr`` and ``val/ssim`` of SR against HR and always, beside them,
-    ``val/psnr_bicubic`` and ``val/ssim_bicubic`` of the bicubic upscale (Ledig et al. 2017,
-    Table 2): a super-resolution number means little without its baseline. With labels (the
-    MNIST demo) the shipped MNIST classifier reads SR and bicubic outputs:
-    ``val/digit_accuracy`` and ``val/digit_accuracy_bicubic``.
+    Validation hands ``metrics`` the SR images of each held-out batch (``{"output": SR}``):
+    :class:`~gan_lightning.metrics.RestorationScores` logs ``val/psnr`` and ``val/ssim`` beside
+    the bicubic upscale's (Ledig et al. 2017, Table 2).
 
     Args:
         generator: maps (B, C, h, w) LR to (B, C, scale·h, scale·w) in [-1, 1]. Default:
@@ -84,6 +84,8 @@ class SRGAN(AdversarialTask):
             default Adam(2e-4, (0.5, 0.999)) (the paper uses Adam(1e-4, β1 = 0.9)) and no moving
             average of G, as the paper (with one, validation, strips and :meth:`translate` use it).
         num_fixed: held-out images in the strips of :meth:`sample_fixed`.
+        metrics: what scores the held-out SR images (:class:`~gan_lightning.metrics.RestorationScores`
+            or any :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
     """
 
     #: SampleGrid puts one strip (bicubic | SR | HR) per row.
@@ -104,8 +106,9 @@ class SRGAN(AdversarialTask):
         pretrain_steps: int = 0,
         optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 8,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization)
+        super().__init__(optimization, metrics)
         for name, value in (
             ("pixel_weight", pixel_weight),
             ("adversarial_weight", adversarial_weight),
@@ -270,32 +273,10 @@ class SRGAN(AdversarialTask):
         n = self.num_fixed
         return torch.cat(lrs)[:n], torch.cat(hrs)[:n]
 
-    # ------------------------------------------------------------------ held-out scores
-    def restoration_scores(self, batch: Any, prefix: str) -> None:
-        """PSNR/SSIM of SR and of the bicubic baseline against HR, and the digit accuracy of
-        both when the batch has labels; logged as ``<prefix>/<name>`` (batch-weighted means)."""
-        lr, hr, labels = unpack(batch)
-        sr = self.translate(lr).float()
-        bicubic = bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1])
-        scores = {
-            "psnr": psnr(sr, hr),
-            "ssim": ssim(sr, hr),
-            "psnr_bicubic": psnr(bicubic, hr),
-            "ssim_bicubic": ssim(bicubic, hr),
-        }
-        if labels is not None:
-            reader = shipped_digit_reader(str(self.device))
-            with torch.no_grad():
-                for name, images in (("digit_accuracy", sr), ("digit_accuracy_bicubic", bicubic)):
-                    logits = reader.extract(images)[1]
-                    scores[name] = (logits.argmax(dim=1) == labels).float().mean()
-        self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=hr.shape[0], sync_dist=True)
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self.restoration_scores(batch, "val")
-
-    def test_step(self, batch: Any, batch_idx: int) -> None:
-        self.restoration_scores(batch, "test")
+    # ------------------------------------------------------------------ held-out outputs
+    def held_out_outputs(self, batch: Any, batch_idx: int) -> dict[str, Tensor]:
+        """``{"output": SR}`` of the batch's LR images."""
+        return {"output": self.translate(unpack(batch)[0]).float()}
 
     def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
         return self.translate(unpack(batch)[0])

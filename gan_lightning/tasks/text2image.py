@@ -21,15 +21,16 @@ its embedding detached, so G can never make captions easier to satisfy by moving
 embedding. ``train_text_encoder=False`` keeps it frozen at its random initialisation (the
 baseline that measures what this training adds; see BENCHMARKS.md).
 
-``global_step`` counts generator updates. Batches: ``{"image", "tokens", "length"}`` plus,
-for validation of the MNIST-5k captions, the stated attributes (see
-:mod:`gan_lightning.data.mnist_captions`).
+``global_step`` counts generator updates. Batches: ``{"image", "tokens", "length"}`` (the
+MNIST captions demo, :mod:`gan_lightning.mnist.captions`, adds the stated attributes). On
+held-out batches the task makes one image per caption (``{"images": ...}``) for ``metrics``
+to read (the demo's :class:`gan_lightning.mnist.CaptionReading`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -37,17 +38,14 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from gan_lightning.data.tokenizer import Tokenizer, Vocabulary
-from gan_lightning.metrics.captions import caption_scores
-from gan_lightning.metrics.functional import frechet_distance
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
 
 Batch = dict[str, Tensor]
-ATTRIBUTES = ("digit", "position", "size", "thickness")
 
 
 def matching_aware_loss(
@@ -117,8 +115,8 @@ class TextToImage(AdversarialTask):
         num_fixed: the first held-out captions shown in sample grids, one per row;
         noises_per_caption: images per row, one fixed noise per column.
         sample_seed: seed of the fixed noise and of validation's noise.
-        read_captions: validate how often the images show what the captions say
-            (``val/digit_accuracy`` ...) when the datamodule provides a ``layout`` (MNIST captions).
+        metrics: what reads the held-out captions' images back (:meth:`held_out_outputs`; any
+            :class:`~gan_lightning.metrics.TaskMetrics`, a list for several), logged as ``val/<name>``.
     """
 
     def __init__(
@@ -142,9 +140,9 @@ class TextToImage(AdversarialTask):
         num_fixed: int = 8,
         noises_per_caption: int = 8,
         sample_seed: int = 0,
-        read_captions: bool = True,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization)
+        super().__init__(optimization, metrics)
         if interpolation_weight < 0:
             raise ValueError(
                 f"interpolation_weight must be >= 0 (0: no INT term, 1: the paper), got {interpolation_weight}."
@@ -180,9 +178,7 @@ class TextToImage(AdversarialTask):
         self.noises_per_caption = noises_per_caption
         self.num_fixed = num_fixed
         self.sample_seed = sample_seed
-        self.read_captions = read_captions
         self.preview_nrow = noises_per_caption
-        self.layout: Any = None  # the datamodule's canvas layout, for reading captions back
         seeded = torch.Generator().manual_seed(sample_seed)
         self.register_buffer(
             "fixed_noise", torch.randn(noises_per_caption, self.latent_dim, generator=seeded), persistent=False
@@ -190,8 +186,6 @@ class TextToImage(AdversarialTask):
         # Taken from the data at set-up (deterministic), so they are not checkpoint state.
         self.register_buffer("fixed_tokens", torch.zeros(0, dtype=torch.long), persistent=False)
         self.register_buffer("fixed_lengths", torch.zeros(0, dtype=torch.long), persistent=False)
-        self.register_buffer("thickness_thresholds", torch.zeros(0), persistent=False)
-        self._tally: dict[str, list[Tensor]] = {}
 
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
@@ -199,8 +193,8 @@ class TextToImage(AdversarialTask):
         return {"generator": [self.generator], "discriminator": discriminator}
 
     def setup(self, stage: str) -> None:
-        """Besides the base's set-up: the vocabulary, the fixed captions (first held-out ones)
-        and, for MNIST captions, the layout and thickness thresholds, from the datamodule."""
+        """Besides the base's set-up: the vocabulary and the fixed captions (first held-out
+        ones), from the datamodule."""
         super().setup(stage)
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is None:
@@ -213,9 +207,6 @@ class TextToImage(AdversarialTask):
             items = [held_out[i] for i in range(min(self.num_fixed, len(held_out)))]
             self.fixed_tokens = torch.stack([item["tokens"] for item in items]).to(self.device)
             self.fixed_lengths = torch.stack([item["length"] for item in items]).to(self.device)
-        if self.read_captions and hasattr(datamodule, "layout") and hasattr(datamodule, "thickness_thresholds"):
-            self.layout = datamodule.layout
-            self.thickness_thresholds = datamodule.thickness_thresholds().to(self.device)
 
     def use_vocabulary(self, tokenizer: Tokenizer) -> None:
         """Adopt the data's vocabulary; a model that already has another one (a checkpoint
@@ -400,7 +391,7 @@ class TextToImage(AdversarialTask):
         self.log_progress(size, d_loss=stats["d_loss"], g_loss=stats["g_loss"])
         return stats
 
-    # ------------------------------------------------------------------ held-out scores
+    # ------------------------------------------------------------------ held-out outputs
     def held_out_images(self, batch: Batch, batch_idx: int) -> Tensor:
         """One image per caption of ``batch``, from noise seeded by ``sample_seed`` and the
         batch index: validation numbers repeat and leave the training RNG alone."""
@@ -408,54 +399,9 @@ class TextToImage(AdversarialTask):
         noise = torch.randn(batch["tokens"].shape[0], self.latent_dim, generator=torch.Generator().manual_seed(seed))
         return self.generate(noise, batch["tokens"], batch["length"])
 
-    def held_out_scores(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
-        """Each held-out caption's :meth:`held_out_images` read back with
-        :func:`~gan_lightning.metrics.captions.caption_scores`; the same reading of the real
-        images is the ceiling (``real_*``). Per-caption results, averaged over the whole
-        held-out set at the end of validation."""
-        images = self.held_out_images(batch, batch_idx)
-        fake_scores, fake_features = caption_scores(images, batch, self.layout, self.thickness_thresholds)
-        real_scores, real_features = caption_scores(batch["image"], batch, self.layout, self.thickness_thresholds)
-        scores = {f"{name}_accuracy": value for name, value in fake_scores.items()}
-        scores.update({f"real_{name}_accuracy": value for name, value in real_scores.items()})
-        scores["fake_features"], scores["real_features"] = fake_features, real_features
-        return scores
-
-    def _tally_batch(self, batch: Batch, batch_idx: int) -> None:
-        if self.layout is None or not all(name in batch for name in ATTRIBUTES):
-            return
-        for name, value in self.held_out_scores(batch, batch_idx).items():
-            self._tally.setdefault(name, []).append(value.detach())
-
-    def _log_tally(self, prefix: str) -> None:
-        """Means over every held-out caption that states the attribute (all ranks), and the
-        FID of the caption windows' classifier features, generated against real."""
-        tally, self._tally = self._tally, {}
-        if not tally:
-            return
-        gathered = {name: self._gathered(torch.cat(values)) for name, values in tally.items()}
-        real, fake = gathered.pop("real_features"), gathered.pop("fake_features")
-        results = {name: values.float().nanmean() for name, values in gathered.items()}
-        if len(real) > real.shape[1] and len(fake) > fake.shape[1]:
-            results["fid"] = torch.tensor(frechet_distance(real.cpu(), fake.cpu()))
-        self.log_dict({f"{prefix}/{k}": v for k, v in results.items()}, batch_size=len(real))
-
-    def _gathered(self, values: Tensor) -> Tensor:
-        if attached_trainer(self) is None or self.trainer.world_size == 1:
-            return values
-        return self.all_gather(values).flatten(0, 1)
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._tally_batch(batch, batch_idx)
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_tally("val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._tally_batch(batch, batch_idx)
-
-    def on_test_epoch_end(self) -> None:
-        self._log_tally("test")
+    def held_out_outputs(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
+        """``{"images": ...}``: one image per caption of ``batch`` (:meth:`held_out_images`)."""
+        return {"images": self.held_out_images(batch, batch_idx)}
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Images for each batch's captions, noise seeded per batch."""

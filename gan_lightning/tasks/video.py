@@ -14,7 +14,10 @@ batch has its own size); ``frames_per_clip`` (default 4) takes several frames of
 clips instead: the fake frames already cost a G forward, D_I is cheap, and several frames
 per clip give the image loss more samples without a second generator batch.
 
-Batches are ``{"video": (B, C, T, H, W)}`` in [-1, 1] (``"label"`` is not used).
+Batches are ``{"video": (B, C, T, H, W)}`` in [-1, 1] (``"label"`` is not used). Clip scores
+are whole-set numbers: ``metrics`` (:class:`~gan_lightning.metrics.ClipScores`: per-frame FID,
+motion) gather held-out clips and draw as many from :meth:`VideoGAN.sample` at the end of each
+validation.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from gan_lightning.metrics.functional import frechet_distance
-from gan_lightning.metrics.video import clip_statistics, frame_features
+from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.dcgan import DCGANDiscriminator
 from gan_lightning.networks.video import MoCoGANGenerator, VideoDiscriminator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
@@ -67,12 +69,10 @@ class VideoGAN(AdversarialTask):
             of G (half-life in thousands of *clips*) is off by default, samples and metrics use
             it when on (:class:`~gan_lightning.training.Optimization`).
         num_fixed: clips drawn from the fixed latent for sample GIFs and strips.
-        sample_seed: seed of the fixed latent and of the validation clips.
-        digit_size: side of a digit on the canvas, for the classifier's reading window
-            (consistency); the data module's ``digit_size``.
-        num_eval_clips: clips generated at each validation for ``val/frame_fid``,
-            ``val/consistency`` and ``val/motion`` (0: none); real clips: as many from the
-            validation batches.
+        sample_seed: seed of the fixed latent.
+        metrics: what scores generated clips against held-out ones at each validation
+            (:class:`~gan_lightning.metrics.ClipScores`, or any
+            :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
     """
 
     #: ``gan-lightning sample`` writes GIFs for this task (SampleGrid sees 5-D samples).
@@ -94,10 +94,9 @@ class VideoGAN(AdversarialTask):
         optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 16,
         sample_seed: int = 0,
-        digit_size: int = 20,
-        num_eval_clips: int = 64,
+        metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization)
+        super().__init__(optimization, metrics)
         if frames_per_clip < 1 or frames_per_clip > num_frames:
             raise ValueError(f"frames_per_clip must be between 1 and num_frames={num_frames}, got {frames_per_clip}.")
         if image_weight < 0 or video_weight < 0 or image_weight + video_weight == 0:
@@ -106,11 +105,8 @@ class VideoGAN(AdversarialTask):
             )
         if instance_noise < 0:
             raise ValueError(f"instance_noise must be >= 0 (a standard deviation), got {instance_noise}.")
-        for name, value in (("num_fixed", num_fixed), ("digit_size", digit_size)):
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}.")
-        if num_eval_clips < 0:
-            raise ValueError(f"num_eval_clips must be >= 0, got {num_eval_clips}.")
+        if num_fixed < 1:
+            raise ValueError(f"num_fixed must be >= 1, got {num_fixed}.")
         self.generator = generator or MoCoGANGenerator(num_frames=num_frames, image_size=image_size, channels=channels)
         if not hasattr(self.generator, "latent_dim"):
             raise ValueError(f"The generator ({type(self.generator).__name__}) must expose `latent_dim`.")
@@ -122,12 +118,9 @@ class VideoGAN(AdversarialTask):
         self.image_weight, self.video_weight = image_weight, video_weight
         self.instance_noise = instance_noise
         self.sample_seed = sample_seed
-        self.digit_size = digit_size
-        self.num_eval_clips = num_eval_clips
         self.latent_dim: int = self.generator.latent_dim
         seeded = torch.Generator().manual_seed(sample_seed)
         self.register_buffer("fixed_latent", torch.randn(num_fixed, self.latent_dim, generator=seeded))
-        self._eval_real: list[Tensor] = []  # held-out clips gathered during one validation
 
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
@@ -221,35 +214,3 @@ class VideoGAN(AdversarialTask):
         self.end_iteration(real.shape[0], stats)
         self.log_progress(real.shape[0], d_loss=stats["d_loss"], g_loss=stats["g_loss"])
         return stats
-
-    # ------------------------------------------------------------------ held-out scores
-    def on_validation_epoch_start(self) -> None:
-        self._eval_real = []
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        gathered = sum(len(clips) for clips in self._eval_real)
-        if gathered < self.num_eval_clips:
-            self._eval_real.append(batch["video"][: self.num_eval_clips - gathered].detach())
-
-    def held_out_scores(self, real: Tensor) -> dict[str, float]:
-        """Per-frame FID, consistency and motion of ``len(real)`` clips from a fixed seed,
-        and the same statistics of the real clips (the reference)."""
-        generator = torch.Generator(device=real.device).manual_seed(self.sample_seed + 1)
-        fake = self.sample(len(real), generator=generator)
-        with torch.no_grad():
-            scores = {"frame_fid": frechet_distance(frame_features(real), frame_features(fake))}
-        scores.update(clip_statistics(fake, self.digit_size).as_dict())
-        scores.update(clip_statistics(real, self.digit_size).as_dict("real_"))
-        return scores
-
-    def on_validation_epoch_end(self) -> None:
-        """``val/frame_fid``, ``val/consistency``, ``val/motion_mean`` ... (and ``val/real_*``):
-        every process computes on its own held-out clips, the logged values are averaged."""
-        if not self._eval_real or self.num_eval_clips == 0 or self.trainer.sanity_checking:
-            return
-        real = torch.cat(self._eval_real)
-        self._eval_real = []
-        if len(real) < 2:
-            return
-        scores = self.held_out_scores(real)
-        self.log_dict({f"val/{k}": float(v) for k, v in scores.items()}, sync_dist=True)

@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from gan_lightning.metrics.mnist import shipped_digit_reader, to_mnist_frame
+from gan_lightning.mnist.classifier import shipped_digit_reader, to_mnist_frame
 
 INK = 0.0  # a pixel in [-1, 1] is ink above mid-grey
 
@@ -69,7 +69,7 @@ def ink_extent(images: Tensor) -> Tensor:
 
 
 class Layout(Protocol):
-    """What a reader needs of the composition (:class:`gan_lightning.data.mnist_captions.CanvasLayout`)."""
+    """What a reader needs of the composition (:class:`gan_lightning.mnist.captions.CanvasLayout`)."""
 
     size_threshold: float
 
@@ -94,10 +94,10 @@ def crop_windows(images: Tensor, positions: Tensor, sizes: Tensor, layout: Layou
     return torch.cat(frames)
 
 
-def read_digits(images: Tensor, positions: Tensor, sizes: Tensor, layout: Layout) -> tuple[Tensor, Tensor]:
+def read_windows(images: Tensor, positions: Tensor, sizes: Tensor, layout: Layout) -> tuple[Tensor, Tensor]:
     """The shipped classifier's (features, predicted digits) of each caption's window."""
     frames = crop_windows(images, positions, sizes, layout)
-    features, logits = shipped_digit_reader(str(images.device)).classifier.features_and_logits(frames)
+    features, logits = shipped_digit_reader(str(images.device)).extract(frames)
     return features, logits.argmax(dim=1)
 
 
@@ -114,7 +114,7 @@ def caption_scores(
     digits, positions, sizes, thickness = (batch[k] for k in ("digit", "position", "size", "thickness"))
     measured_size = read_size(images, layout)
     window_size = torch.where(sizes >= 0, sizes, measured_size)
-    features, read = read_digits(images, positions, window_size, layout)
+    features, read = read_windows(images, positions, window_size, layout)
     threshold = thickness_thresholds.to(images.device)[digits, measured_size]
     thick = (ink_mass(images) > threshold).long()
     scores = {

