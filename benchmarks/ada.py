@@ -47,8 +47,8 @@ from benchmarks.harness import (
 )
 from gan_lightning.augment import AdaptiveAugment, DiffAugment
 from gan_lightning.callbacks import IterationProgressBar
-from gan_lightning.data import MNIST5kDataModule
 from gan_lightning.metrics import GenerativeMetrics
+from gan_lightning.mnist import MNIST5kDataModule
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.regularizers import R1Penalty

@@ -119,7 +119,7 @@ def train_gan(labels: int, seed: int, steps: int, folder: Path) -> tuple[Path, f
 def read_as_label(folder: Path) -> float:
     """How often the shipped MNIST classifier reads a synthetic digit as the class it was drawn
     for: whether the samples show their class at all (CAS also needs variety)."""
-    from gan_lightning.metrics.mnist import shipped_digit_reader
+    from gan_lightning.mnist.classifier import shipped_digit_reader
     from gan_lightning.synthetic import read_labelled_images
 
     images, labels = read_labelled_images(folder)

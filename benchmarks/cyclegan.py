@@ -36,7 +36,7 @@ from benchmarks.harness import (
     parser,
     write_results,
 )
-from gan_lightning.data.unpaired import apply_style
+from gan_lightning.mnist import StyleScores, apply_style
 from gan_lightning.tasks import CycleGAN
 
 
@@ -73,9 +73,17 @@ def references(model: CycleGAN, held_out: dict[str, torch.Tensor], style: str) -
         "ground_truth": (exact_ab, exact_ba),
     }.items():
         probe = CycleGAN(g_ab, g_ba, model.discriminator_a, model.discriminator_b, identity_weight=0.0)
-        scores = probe.held_out_scores(held_out, style)
+        scores = held_out_scores(probe, held_out, style)
         result[name] = {k: round(float(v), 4) for k, v in scores.items() if "cycle" not in k}
     return result
+
+
+def held_out_scores(model: CycleGAN, held_out: dict[str, torch.Tensor], style: str) -> dict[str, torch.Tensor]:
+    """What a validation logs for ``held_out`` (the task's cycle L1 and the styles demo's
+    scores), under the names it logs them: ``val/<name>``."""
+    outputs = model.held_out_outputs(held_out, 0)
+    scores = {**model.held_out_diagnostics(held_out, outputs), **StyleScores(style).update(model, held_out, outputs)}
+    return {f"val/{name}": value for name, value in scores.items()}
 
 
 def percent(value: float) -> str:
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
 
     model: CycleGAN = cli.model.cpu()
     held_out = cli.datamodule.val_set.tensors  # all 500 held-out digits, each with its own styled version
-    final = {k: round(float(v), 4) for k, v in model.held_out_scores(held_out, args.style).items()}
+    final = {k: round(float(v), 4) for k, v in held_out_scores(model, held_out, args.style).items()}
     result = {
         "command": f"python -m benchmarks.cyclegan --steps {args.steps} --style {args.style} --batch-size {args.batch_size}",
         "config": "configs/cyclegan.yaml",

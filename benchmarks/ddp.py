@@ -48,7 +48,7 @@ def worker(strategy_name: str, steps: int, warmup: int, out: Path, accelerator: 
     from lightning.pytorch.strategies import DDPStrategy
 
     from benchmarks.harness import TrainingClock, bare_trainer
-    from gan_lightning.data import MNIST5kDataModule
+    from gan_lightning.mnist import MNIST5kDataModule
     from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
     from gan_lightning.tasks import GAN
     from gan_lightning.training import WITHOUT_EMA

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from benchmarks.harness import add_common_flags, add_threads, finish, parser, write_results
-from gan_lightning.data import MNIST5kDataModule
 from gan_lightning.metrics import GenerativeMetrics
+from gan_lightning.mnist import MNIST5kDataModule
 from gan_lightning.networks import DCGANGenerator
 
 #: The floor table's columns: (metric, header, format).

@@ -1,5 +1,5 @@
 """The digit reader every MNIST benchmark uses: the shipped MNIST classifier
-(gan_lightning/metrics/mnist.py), retrained by scripts/train_mnist_classifier.py with its
+(gan_lightning/mnist/classifier.py), retrained by scripts/train_mnist_classifier.py with its
 defaults (20 epochs, seed 0, one thread; bit for bit the shipped weights) into a temporary
 file, and its accuracy on the data the benchmarks read with it.
 

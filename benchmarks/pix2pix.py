@@ -31,6 +31,8 @@ from benchmarks.harness import (
     parser,
     write_results,
 )
+from gan_lightning.metrics import TranslationScores
+from gan_lightning.mnist import DigitAccuracy, digit_accuracy
 from gan_lightning.tasks import Pix2Pix
 
 CONFIG = CONFIGS / "pix2pix.yaml"
@@ -44,9 +46,10 @@ def evaluate(model: Pix2Pix, loader: torch.utils.data.DataLoader, mode: str) -> 
     count = 0
     for index, batch in enumerate(loader):
         size = batch["source"].shape[0]
-        scores = model.held_out_scores(batch, index)
-        scores["digit_accuracy_target"] = model.digit_accuracy(batch["target"], batch["label"])
-        scores["digit_accuracy_source"] = model.digit_accuracy(batch["source"], batch["label"])
+        outputs = model.held_out_outputs(batch, index)
+        scores = {**TranslationScores().update(model, batch, outputs), **DigitAccuracy().update(model, batch, outputs)}
+        scores["digit_accuracy_target"] = digit_accuracy(batch["target"], batch["label"])
+        scores["digit_accuracy_source"] = digit_accuracy(batch["source"], batch["label"])
         for name, value in scores.items():
             totals[name] = totals.get(name, 0.0) + float(value) * size
         count += size

@@ -56,7 +56,7 @@ def score(checkpoint: Path) -> dict[str, float]:
     """PSNR/SSIM of SR and bicubic against HR, and digit accuracies, over the whole held-out set."""
     from gan_lightning.commands.loading import load_datamodule, load_module
     from gan_lightning.metrics import bicubic_upscale, psnr, ssim
-    from gan_lightning.metrics.mnist import shipped_digit_reader
+    from gan_lightning.mnist.classifier import shipped_digit_reader
 
     module, config = load_module(checkpoint)
     data = load_datamodule(config, checkpoint)

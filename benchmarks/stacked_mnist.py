@@ -8,7 +8,7 @@ of the EMA generator cover and KL(generated mode histogram ‖ uniform), as the 
 
 Each run goes through the CLI (``configs/<file>.yaml --seed_everything=S``) with validation
 off, so the cost is training only. Modes are read by the shipped MNIST classifier on each
-channel (:mod:`gan_lightning.metrics.stacked_mnist`); the same count on 26,000 *real* images
+channel (:mod:`gan_lightning.mnist.stacked`); the same count on 26,000 *real* images
 is reported as the floor of the measurement, since the reader mislabels a few digits.
 Writes benchmarks/results/stacked_mnist.json, a sample grid per config under docs/images/,
 and prints :func:`report`, the Markdown section of BENCHMARKS.md.
@@ -46,9 +46,8 @@ from benchmarks.harness import (
     shown,
     write_results,
 )
-from gan_lightning.data import StackedMNISTDataModule
-from gan_lightning.data.stacked_mnist import stack_modes
-from gan_lightning.metrics import StackedMNISTFeatures, modes_and_kl, read_modes
+from gan_lightning.mnist import StackedMNISTDataModule, StackedMNISTFeatures, modes_and_kl, read_modes
+from gan_lightning.mnist.stacked import stack_modes
 from gan_lightning.tasks import GAN
 
 CONFIGS = {

@@ -38,9 +38,9 @@ from benchmarks.harness import (
     parser,
     write_results,
 )
-from gan_lightning.data.mnist_captions import MNISTCaptionsDataModule
-from gan_lightning.metrics.captions import caption_scores
 from gan_lightning.metrics.functional import frechet_distance
+from gan_lightning.mnist import MNISTCaptionsDataModule
+from gan_lightning.mnist.caption_reading import caption_scores
 from gan_lightning.tasks import TextToImage
 
 CONFIG = CONFIGS / "text2image.yaml"
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         stem = args.out.with_suffix("")
         if grids:
             shutil.copy(grids[-1], f"{stem}_samples.png")
-        save_image((model.sample_prompts(PROMPTS, 8, seed=0) + 1) / 2, f"{stem}_prompts.png", nrow=8, pad_value=1.0)
+        save_image((model.sample_captions(PROMPTS, 8, seed=0) + 1) / 2, f"{stem}_prompts.png", nrow=8, pad_value=1.0)
         results = {
             "command": f"python -m benchmarks.text2image --steps {args.steps} {' '.join(extra)}".strip(),
             "quick": args.quick,

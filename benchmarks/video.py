@@ -38,7 +38,8 @@ from benchmarks.harness import (
     shown,
     write_results,
 )
-from gan_lightning.metrics.video import clip_statistics, frame_fid
+from gan_lightning.metrics.video import frame_fid
+from gan_lightning.mnist import clip_statistics
 
 CONFIG = CONFIGS / "video.yaml"
 

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from benchmarks.harness import pyplot, save_figure
-from gan_lightning.data import MNIST5kDataModule
+from gan_lightning.mnist import MNIST5kDataModule
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.objectives import MinimaxLoss, NonSaturatingLoss
 
