@@ -12,11 +12,16 @@ over the slices, so each member's gradient is its own loss's gradient divided by
 Adam's scale invariance absorbs: the members are S independent GANs that share only the
 Python overhead.
 
-Each trained model is scored several ways from the same weights: as sampled, with the
-latent truncated (ψ·z), and through discriminator rejection at one or more quantiles
-(:mod:`gan_lightning.sampling.rejection`; the acceptance rate, i.e. the extra draws, is shown).
-:func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
-scatter plot per config × layout under docs/images/.
+Each trained model is scored several ways from the same weights. Unfiltered: as sampled
+from the EMA generator (what PacGAN and VEEGAN publish, so the report puts it first and
+alone beside their rows), the raw generator, and the latent truncated (ψ·z). Filtered
+through D, from the raw generator D was trained against, each with its acceptance rate and
+extra draws: the hard threshold at one or more quantiles of D's real scores
+(:mod:`gan_lightning.sampling.rejection`) and Discriminator Rejection Sampling
+(:mod:`gan_lightning.sampling.drs`) with D as trained and with a copy of D fine-tuned
+``--drs-fine-tune`` logistic steps. :func:`report` turns saved results into the Markdown
+tables of BENCHMARKS.md (a row per config × layout, a column per variant), with a scatter
+plot per config × layout under docs/images/.
 
     python -m benchmarks.toy2d --configs toy2d_best --rejection-quantile 0.01 --out benchmarks/results/toy2d_best.json
     python -m benchmarks.toy2d --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
