@@ -340,3 +340,18 @@ def test_mixture_statistics_report_no_filtered_numbers_when_d_rejects_nearly_eve
     assert statistics.final["rejected"] == 0.0 and statistics.final["acceptance"] == pytest.approx(3 / 250_000)
     assert "filtered_high_quality" not in statistics.final and "high_quality" in statistics.final
     assert "filtered        none: D threshold" in capsys.readouterr().out
+
+
+def test_mixture_statistics_with_drs_leave_the_global_rng_and_the_networks_alone(make_trainer):
+    """DRS with a fine-tuned copy of D draws only from its own seeded generators: the global
+    RNG (training's) and the module's weights are as before."""
+    statistics = MixtureStatistics(num_samples=100, rejection=Rejection(burn_in=300, fine_tune_steps=3))
+    model = tiny_2d_gan()
+    trainer = make_trainer(max_steps=2, limit_val_batches=0, callbacks=[statistics])
+    trainer.fit(model, Ring2DDataModule(num_samples=600, batch_size=32, val_size=64))
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    state = torch.get_rng_state()
+    again = statistics.compute(trainer, model)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in weights.items())
+    assert again == statistics.final and again["rejected"] in (0.0, 1.0)
