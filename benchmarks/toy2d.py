@@ -12,11 +12,16 @@ over the slices, so each member's gradient is its own loss's gradient divided by
 Adam's scale invariance absorbs: the members are S independent GANs that share only the
 Python overhead.
 
-Each trained model is scored several ways from the same weights: as sampled, with the
-latent truncated (ψ·z), and through discriminator rejection at one or more quantiles
-(:mod:`gan_lightning.sampling.rejection`; the acceptance rate, i.e. the extra draws, is shown).
-:func:`report` turns saved results into the Markdown tables of BENCHMARKS.md, with a
-scatter plot per config × layout under docs/images/.
+Each trained model is scored several ways from the same weights. Unfiltered: as sampled
+from the EMA generator (what PacGAN and VEEGAN publish, so the report puts it first and
+alone beside their rows), the raw generator, and the latent truncated (ψ·z). Filtered
+through D, from the raw generator D was trained against, each with its acceptance rate and
+extra draws: the hard threshold at one or more quantiles of D's real scores
+(:mod:`gan_lightning.sampling.rejection`) and Discriminator Rejection Sampling
+(:mod:`gan_lightning.sampling.drs`) with D as trained and with a copy of D fine-tuned
+``--drs-fine-tune`` logistic steps. :func:`report` turns saved results into the Markdown
+tables of BENCHMARKS.md (a row per config × layout, a column per variant), with a scatter
+plot per config × layout under docs/images/.
 
     python -m benchmarks.toy2d --configs toy2d_best --rejection-quantile 0.01 --out benchmarks/results/toy2d_best.json
     python -m benchmarks.toy2d --quick --configs gan_r1 gan_r1_ema100   # 3 seeds, a fifth of the steps
@@ -59,8 +64,11 @@ from gan_lightning.data.toy2d import GaussianMixture2DDataModule, sample_mixture
 from gan_lightning.metrics.toy2d import mode_statistics
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.objectives import NonSaturatingLoss, WassersteinLoss
+from gan_lightning.objectives.base import ProbabilisticObjective
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
-from gan_lightning.sampling.rejection import RejectionError, real_score_threshold, rejection_sample
+from gan_lightning.sampling import fine_tune
+from gan_lightning.sampling.drs import drs_sample
+from gan_lightning.sampling.rejection import RejectionError, RejectionSamples, real_score_threshold, rejection_sample
 from gan_lightning.tasks import GAN
 from gan_lightning.training import Optimization, RoleOptimization, looking_only
 
@@ -209,17 +217,21 @@ def configurations(
     }
 
 
-def member_slice(model: GAN, members: int, member: int, num: int) -> tuple[Callable, Callable]:
+def member_slice(
+    model: GAN, members: int, member: int, num: int, discriminator: nn.Module | None = None, use_ema: bool = True
+) -> tuple[Callable, Callable]:
     """``sample(n)`` and ``score(points)`` of one seed of a seed-batched GAN: all members
-    run (cheap at this size) and the member's slice is kept."""
+    run (cheap at this size) and the member's slice is kept. ``score`` is the logit of
+    ``discriminator`` (default: the model's) in eval mode, without augmentation; ``sample``
+    draws from the EMA generator, or the raw one D was trained against (``use_ema=False``)."""
+    discriminator = model.discriminator if discriminator is None else discriminator
 
     def sample(n: int) -> Tensor:
-        return model.sample(n * members).view(members, n, 2)[member]
+        return model.sample(n * members, use_ema=use_ema).view(members, n, 2)[member]
 
     def score(points: Tensor) -> Tensor:
         rows = points.new_zeros(members, len(points), 2)
         rows[member] = points
-        discriminator = model.discriminator
         with looking_only(discriminator):
             if isinstance(discriminator, PackedDiscriminator):  # a pack of copies scores one point
                 rows = rows.repeat_interleave(discriminator.pack, dim=1)
@@ -247,32 +259,82 @@ def plain_statistics(model: GAN, data: GaussianMixture2DDataModule, members: int
     return seed_statistics(plain_draws(model, members, seed), data)
 
 
-def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> dict[str, list]:
-    """The protocol's statistics for each seed's generator on 2,500 fresh samples, per
-    sampling variant: ``plain`` (as drawn), ``truncation <ψ>`` (latent ψ·z) and
-    ``rejection <q>`` (discriminator rejection at the real scores' q-quantile, with each
-    seed's acceptance rate). Seed 0's first points of each variant are kept for the plots."""
-    draws = {"plain": plain_draws(model, members, seed)}
-    truncated = model.generate(args.truncation * model.sample_latent(EVAL_SAMPLES * members))
-    draws[f"truncation {args.truncation:g}"] = truncated.view(members, EVAL_SAMPLES, 2)
-    acceptance: dict[str, list[float]] = {}
-    real = sample_mixture(data.modes, data.std, EVAL_SAMPLES, torch.Generator().manual_seed(seed))[0]
-    for quantile in args.rejection_quantile:
-        name, kept, rates = f"rejection {quantile:g}", [], []
+def fine_tuned_discriminator(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> nn.Module:
+    """A copy of the seed-batched D trained ``args.drs_fine_tune`` more logistic steps on real
+    vs raw-G points, G fixed (DRS's "train D to convergence"); every seed's member at once,
+    ``args.drs_batch`` real and fake points per seed per step."""
+    reals, fakes = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+
+    def real(n: int) -> Tensor:
+        return sample_mixture(data.modes, data.std, n, reals)[0].to(model.device)
+
+    def fake(n: int) -> Tensor:
+        return model.generate(model.sample_latent(n, fakes), use_ema=False)
+
+    return fine_tune(model.discriminator, real, fake, args.drs_fine_tune, args.drs_batch * members, args.drs_lr)
+
+
+def filtered_draws(
+    model: GAN, members: int, name: str, draw: Callable[[Callable, Callable, int], RejectionSamples], **slice_args
+) -> tuple[Tensor, list[RejectionSamples]] | None:
+    """Each seed's 2,500 samples through a filter ``draw(sample, score, member)`` of the raw
+    generator, or None (and a notice) when D rejects nearly everything for some seed."""
+    results = []
+    for member in range(members):
+        sample, score = member_slice(model, members, member, EVAL_SAMPLES, use_ema=False, **slice_args)
         try:
-            for member in range(members):
-                sample, score = member_slice(model, members, member, EVAL_SAMPLES)
-                result = rejection_sample(sample, score, EVAL_SAMPLES, real_score_threshold(score(real), quantile))
-                kept.append(result.samples)
-                rates.append(result.acceptance)
+            results.append(draw(sample, score, member))
         except RejectionError as error:  # a barely trained D rejects nearly everything: no row, the rest go on
             print(f"{name}: skipped, seed {member}: {error}", flush=True)
-            continue
-        draws[name], acceptance[name] = torch.stack(kept), rates
+            return None
+    return torch.stack([r.samples for r in results]), results
+
+
+def evaluate(model: GAN, data: GaussianMixture2DDataModule, members: int, seed: int, args) -> dict[str, list]:
+    """The protocol's statistics for each seed's generator on 2,500 fresh samples, per
+    sampling variant. Unfiltered: ``plain`` (the EMA generator as drawn: what PacGAN and
+    VEEGAN publish), ``raw`` (the raw generator as drawn) and ``truncation <ψ>`` (latent
+    ψ·z). Filtered, from the raw generator D was trained against, with each seed's
+    acceptance rate and extra draws: ``threshold <q>`` (keep what D scores at least as high
+    as the real scores' q-quantile) and ``drs`` / ``drs ft<N>`` (Discriminator Rejection
+    Sampling, Azadi et al. 2019, with D as trained / a copy fine-tuned N steps). Seed 0's
+    first points of each variant are kept for the plots."""
+    draws = {"plain": plain_draws(model, members, seed)}
+    truncated = model.generate(args.truncation * model.sample_latent(EVAL_SAMPLES * members))
+    if model.sampling_generator is not model.generator:
+        draws["raw"] = model.sample(EVAL_SAMPLES * members, use_ema=False).view(members, EVAL_SAMPLES, 2)
+    draws[f"truncation {args.truncation:g}"] = truncated.view(members, EVAL_SAMPLES, 2)
+    filtered: dict[str, list[RejectionSamples]] = {}
+    real = sample_mixture(data.modes, data.std, EVAL_SAMPLES, torch.Generator().manual_seed(seed))[0]
+
+    def keep(name: str, result: tuple[Tensor, list[RejectionSamples]] | None) -> None:
+        if result is not None:
+            draws[name], filtered[name] = result
+
+    for quantile in args.rejection_quantile:
+
+        def threshold(sample, score, member, quantile=quantile):
+            return rejection_sample(sample, score, EVAL_SAMPLES, real_score_threshold(score(real), quantile))
+
+        keep(f"threshold {quantile:g}", filtered_draws(model, members, f"threshold {quantile:g}", threshold))
+
+    def drs(sample, score, member):
+        return drs_sample(
+            sample, score, EVAL_SAMPLES, args.drs_burn_in, args.drs_gamma_quantile, seed=1000 * seed + member
+        )
+
+    if args.drs and isinstance(model.objective, ProbabilisticObjective):
+        keep("drs", filtered_draws(model, members, "drs", drs))
+    elif args.drs:  # a critic's score is no log density ratio; its logistic fine-tuned copy's is
+        print(f"drs: D as trained skipped: {type(model.objective).__name__}'s D is not a logistic classifier")
+    if args.drs and args.drs_fine_tune:
+        tuned = fine_tuned_discriminator(model, data, members, seed, args)
+        name = f"drs ft{args.drs_fine_tune}"
+        keep(name, filtered_draws(model, members, name, drs, discriminator=tuned))
     variants = {name: seed_statistics(x, data) for name, x in draws.items()}
-    for name, rates in acceptance.items():
-        for stats, rate in zip(variants[name], rates, strict=True):
-            stats["acceptance"] = rate
+    for name, results in filtered.items():
+        for stats, result in zip(variants[name], results, strict=True):
+            stats |= {"acceptance": result.acceptance, "extra_draws": result.extra_draws, "burn_in": result.burn_in}
     points = {name: [[round(float(v), 4) for v in p] for p in x[0, :PLOTTED]] for name, x in draws.items()}
     return {"variants": variants, "points_seed0": points}
 
@@ -331,34 +393,88 @@ def _kl(per_seed: list[dict]) -> str:
     return text if len(finite) == len(per_seed) else f"{text} ({len(finite)} of {len(per_seed)} seeds)"
 
 
-def variant_label(result: dict, variant: str) -> str:
-    name = f"`{result['name']}`"
-    if variant == "plain":
-        return name
-    if variant.startswith("rejection"):
-        kept = _stat(result["variants"][variant], "acceptance", 100.0, 0)
-        return f"{name} + {variant} (kept {kept} % of draws)"
-    return f"{name} + {variant}"
+FILTERS = ("rejection", "threshold", "drs")
 
 
-def format_row(result: dict, variant: str = "plain", image: str | None = None) -> str:
-    """One Markdown row: modes, HQ % and reverse KL as mean ± s.e. over seeds."""
-    per_seed = result["variants"][variant] if "variants" in result else result["per_seed"]
-    seeds = len(per_seed)
+def is_filtered(variant: str) -> bool:
+    """A variant that keeps only the samples D lets through (it costs extra draws)."""
+    return variant.split()[0] in FILTERS
+
+
+def variant_title(variant: str) -> str:
+    """The column header of a sampling variant other than ``plain``."""
+    kind, _, value = variant.partition(" ")
+    if kind == "raw":
+        return "raw G, unfiltered"
+    if kind == "truncation":
+        return f"latent {value}·z, unfiltered"
+    if kind == "rejection":  # results written before the filters sampled the raw G
+        return f"**filtered**: D threshold {100 * float(value):g} %, EMA G"
+    if kind == "threshold":
+        return f"**filtered**: D threshold {100 * float(value):g} %"
+    if value:
+        return f"**filtered**: DRS, D fine-tuned {value.removeprefix('ft')} steps"
+    return "**filtered**: DRS"
+
+
+def _extra_draws(seed: dict) -> float:
+    return seed.get("extra_draws", 1.0 / seed["acceptance"] - 1.0)
+
+
+def variant_cell(per_seed: list[dict], variant: str) -> str:
+    """``modes · HQ % · reverse KL`` of a variant; a filter adds the share of draws it kept
+    and the extra generator draws per kept sample."""
+    cell = f"{_stat(per_seed, 'modes_covered')} · {_stat(per_seed, 'high_quality_fraction', 100.0)} · {_kl(per_seed)}"
+    if not is_filtered(variant):
+        return cell
+    extra = format_mean_se(mean_and_stderr([_extra_draws(s) for s in per_seed]), 2, separator="±")
+    return f"{cell}; kept {_stat(per_seed, 'acceptance', 100.0, 0)} %, +{extra} draws per sample"
+
+
+def _variants(result: dict) -> dict[str, list[dict]]:
+    return result.get("variants") or {"plain": result["per_seed"]}
+
+
+def other_variants(results: list[dict]) -> list[str]:
+    """Every variant but ``plain`` in these results, in order of first appearance: one column each."""
+    names = [v for result in results for v in _variants(result) if v != "plain"]
+    return list(dict.fromkeys(names))
+
+
+def format_row(result: dict, columns: list[str], image: str | None = None) -> str:
+    """One Markdown row: the samples as drawn first (modes, HQ %, reverse KL as mean ± s.e.
+    over seeds), then one cell per other variant (``—`` where this result lacks it)."""
+    variants = _variants(result)
+    plain = variants["plain"]
     quick = " (quick)" if result.get("quick") else ""
     load = result.get("load_average")
     timing = f"{result['seconds']:.0f} s" + (f" @ load {load:.1f}" if load is not None else "")
     plot = f" [plot]({image})" if image else ""
+    others = "".join(f" {variant_cell(variants[v], v) if v in variants else '—'} |" for v in columns)
     return (
-        f"| {variant_label(result, variant)}{quick}{plot} | {result['layout']} | {result.get('steps', '?')} "
-        f"| {seeds} | {_stat(per_seed, 'modes_covered')} / {NUM_MODES[result['layout']]} "
-        f"| {_stat(per_seed, 'high_quality_fraction', 100.0)} | {_kl(per_seed)} | {timing} |"
+        f"| `{result['name']}`{quick}{plot} | {result['layout']} | {result.get('steps', '?')} | {len(plain)} "
+        f"| {_stat(plain, 'modes_covered')} / {NUM_MODES[result['layout']]} "
+        f"| {_stat(plain, 'high_quality_fraction', 100.0)} | {_kl(plain)} |{others} {timing} |"
     )
 
 
-HEADER = (
-    "| config | data | steps | seeds | modes covered | high quality % | reverse KL | train time (all seeds) |\n"
-    "|---|---|---|---|---|---|---|---|"
+def header(columns: list[str]) -> str:
+    """The table head: the unfiltered statistics first, then a column per other variant."""
+    titles = "".join(f" {variant_title(v)} |" for v in columns)
+    return (
+        f"| config | data | steps | seeds | modes covered | high quality % | reverse KL |{titles} train time (all seeds) |\n"
+        + "|---" * (8 + len(columns))
+        + "|"
+    )
+
+
+LEGEND = (
+    "Modes, high quality and reverse KL are of the samples as drawn from the EMA generator: what PacGAN and "
+    "VEEGAN publish, and the only numbers to set beside their rows. Each further column samples the same weights "
+    "another way (modes · high quality % · reverse KL); **filtered** columns keep only what D lets through, from "
+    "the raw generator D was trained against (`EMA G`: older runs that filtered the EMA generator), and add the "
+    "share of draws kept and the extra generator draws per kept sample (1/kept − 1; DRS also spends a one-off "
+    "burn-in of 10,000 draws per seed)."
 )
 
 
@@ -368,18 +484,18 @@ def image_name(result: dict) -> str:
 
 def table(results: dict, image_dir: str = "docs/images") -> str:
     """The Markdown table of a results file (``{"results": [...]}``; several files' lists may
-    be concatenated): every config, as sampled and with the rejection and truncation variants."""
-    lines = [HEADER]
-    for result in results["results"]:
-        result = {"steps": results.get("args", {}).get("steps", "?"), **result}  # older files keep steps in args
+    be concatenated): a row per config and layout, unfiltered first, then the other variants."""
+    rows = [{"steps": results.get("args", {}).get("steps", "?"), **r} for r in results["results"]]  # older files
+    columns = other_variants(rows)
+    lines = [header(columns)]
+    for result in rows:
         image = f"{image_dir}/{image_name(result)}" if "points_seed0" in result else None
-        for variant in result.get("variants", ["plain"]):
-            lines.append(format_row(result, variant, image if variant == "plain" else None))
-    return "\n".join(lines)
+        lines.append(format_row(result, columns, image))
+    return "\n".join(lines) + (f"\n\n{LEGEND}" if columns else "")
 
 
 def report(results: dict, image_dir: str = "docs/images") -> str:
-    """:func:`table`, beside PacGAN's and VEEGAN's published rows."""
+    """:func:`table`, beside PacGAN's and VEEGAN's published rows (samples as drawn)."""
     return table(results, image_dir) + "\n\n" + PUBLISHED + "\n"
 
 
@@ -430,7 +546,27 @@ def main(argv: list[str] | None = None) -> None:
         "'none' evaluates the raw generator",
     )
     command.add_argument(
-        "--rejection-quantile", type=float, nargs="+", default=[0.01, 0.1], help="see gan_lightning.sampling.rejection"
+        "--rejection-quantile",
+        type=float,
+        nargs="*",
+        default=[0.01, 0.1],
+        help="hard-threshold variants at these quantiles of D's real scores (see gan_lightning.sampling.rejection)",
+    )
+    command.add_argument("--no-drs", dest="drs", action="store_false", help="skip the DRS variants")
+    command.add_argument(
+        "--drs-fine-tune",
+        type=int,
+        default=500,
+        help="DRS: also filter with a copy of D fine-tuned this many logistic steps, G fixed (0: only D as trained)",
+    )
+    command.add_argument("--drs-batch", type=int, default=512, help="DRS fine-tuning: real and fake points per seed")
+    command.add_argument("--drs-lr", type=float, default=1e-4, help="DRS fine-tuning: Adam learning rate")
+    command.add_argument("--drs-burn-in", type=int, default=10_000, help="DRS: burn-in samples per seed")
+    command.add_argument(
+        "--drs-gamma-quantile",
+        type=lambda v: None if v.lower() == "none" else float(v),
+        default=0.8,
+        help="DRS: gamma at this quantile of F-hat over the burn-in ('none': gamma = 0, exact rejection sampling)",
     )
     command.add_argument("--truncation", type=float, default=0.8, help="latent scale of the truncation variant")
     command.add_argument("--images", type=Path, default=IMAGES, help="scatter plots go here")
@@ -443,7 +579,6 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(1)
     quiet_lightning()
-    print(HEADER)
     results = []
     for layout in args.layouts:
         for name in args.configs:
@@ -453,8 +588,7 @@ def main(argv: list[str] | None = None) -> None:
             results.append(result)
             args.images.mkdir(parents=True, exist_ok=True)
             plot(result, args.images / image_name(result))
-            for variant in result["variants"]:
-                print(format_row(result, variant), flush=True)
+            print(table({"results": [result]}), flush=True)
     settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     write_results(args.out, {"args": settings, "quick": args.quick, "results": results})
 

@@ -4,9 +4,14 @@ validation and printed at the end of fit.
 A FID means nothing on 2D points; what the mode-collapse literature reports (Lin et al.
 2018, Table 1) is modes covered, % high-quality samples and reverse KL on 2,500 samples.
 Without this callback a ``lightning fit`` on the ring or grid ends without any of them.
+
+The published numbers (PacGAN, VEEGAN) are of samples as drawn, so those come first and
+always; a discriminator filter's statistics are a second, labelled block.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import lightning.pytorch as pl
 import torch
@@ -14,39 +19,41 @@ from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
 from gan_lightning.metrics.toy2d import mode_statistics
-from gan_lightning.sampling.rejection import RejectionError, check_quantile, real_score_threshold, rejection_sample
-from gan_lightning.training.looking import looking_only
+from gan_lightning.objectives.base import ProbabilisticObjective
+from gan_lightning.sampling.filters import Rejection, discriminator_logits, seeded_rows
+from gan_lightning.sampling.rejection import RejectionError, RejectionSamples
+
+STATISTICS = ("modes_covered", "high_quality", "reverse_kl")
 
 
 class MixtureStatistics(Callback):
     """Modes covered, high-quality fraction and reverse KL of ``num_samples`` fresh samples
-    of the sampling (EMA) generator, as ``val/modes_covered``, ``val/high_quality`` and
-    ``val/reverse_kl``; the final values are printed when fit ends.
+    of the sampling (EMA) generator, unfiltered, as ``val/modes_covered``,
+    ``val/high_quality`` and ``val/reverse_kl``; the final values are printed when fit ends.
 
     Args:
         num_samples: samples scored (2,500 in the protocol).
         threshold: a sample within ``threshold`` standard deviations of its nearest mode
             is high quality (3 in the protocol).
-        rejection_quantile: if set, samples go through discriminator rejection
-            (:mod:`gan_lightning.sampling.rejection`): a sample is kept when D scores it at
-            least as high as this quantile of D's scores on real training points. The
-            acceptance rate is logged as ``val/acceptance`` (the cost: 1/acceptance draws
-            per kept sample). Needs a discriminator that scores single samples. When D
-            rejects nearly every sample (a smoke run, an untrained G), the statistics are of
-            samples drawn without rejection, ``val/rejected`` is 0 and the printout says so.
-        seed: seed of the latent noise, so successive validations score the same z.
+        rejection: if set, the statistics are *also* computed on samples filtered through
+            D (:class:`gan_lightning.sampling.Rejection`: the hard threshold or DRS, from the
+            raw generator by default), logged as ``val/filtered_<name>`` with the acceptance
+            rate ``val/acceptance`` (the cost: 1/acceptance draws per kept sample). Needs a
+            discriminator that scores single samples. When D rejects nearly every sample (a
+            smoke run, an untrained G), there are no filtered statistics, ``val/rejected``
+            is 0 and the printout says so.
+        seed: seed of the latent noise, so successive validations score the same z (the
+            filter's noise and coins use ``seed + 1``).
     """
 
     def __init__(
-        self, num_samples: int = 2_500, threshold: float = 3.0, rejection_quantile: float | None = None, seed: int = 0
+        self, num_samples: int = 2_500, threshold: float = 3.0, rejection: Rejection | None = None, seed: int = 0
     ) -> None:
         if num_samples < 1:
             raise ValueError(f"MixtureStatistics num_samples must be >= 1, got {num_samples}.")
-        if rejection_quantile is not None:
-            check_quantile(rejection_quantile)
         self.num_samples = num_samples
         self.threshold = threshold
-        self.rejection_quantile = rejection_quantile
+        self.rejection = rejection
         self.seed = seed
         self.final: dict[str, float] | None = None
 
@@ -62,45 +69,56 @@ class MixtureStatistics(Callback):
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         self._mixture(trainer)  # wrong data fails before training, not after it
+        if self.rejection is not None and self.rejection.needs_logistic_d:
+            objective = pl_module.objective
+            if not isinstance(objective, ProbabilisticObjective):
+                raise ValueError(
+                    f"DRS reads D's logit as log p_data/p_g, which holds for a logistic D, not for "
+                    f"{type(objective).__name__}: set rejection fine_tune_steps > 0 (a logistic copy of D) or method: "
+                    "threshold."
+                )
 
-    def _samples(self, trainer: pl.Trainer, module: pl.LightningModule) -> tuple[Tensor, float, bool]:
-        """``(samples, acceptance, rejected)``: ``rejected`` is False when no rejection was
-        asked for, or when D rejected nearly everything (an untrained run) and the samples
-        are drawn without it."""
-        noise = torch.Generator().manual_seed(self.seed)
+    def _sampler(self, module: pl.LightningModule, use_ema: bool, seed: int) -> Callable[[int], Tensor]:
+        noise = torch.Generator().manual_seed(seed)
 
         def sample(num: int) -> Tensor:
-            return module.sample(num, generator=noise)
+            return module.sample(num, use_ema=use_ema, generator=noise)
 
-        if self.rejection_quantile is None:
-            return sample(self.num_samples), 1.0, False
+        return sample
 
-        def score(points: Tensor) -> Tensor:
-            with looking_only(module.discriminator):
-                return module.score(points.to(module.device), None)
-
-        real = trainer.datamodule.train_set.tensors[0][: self.num_samples]
-        threshold = real_score_threshold(score(real), self.rejection_quantile)
+    def _filtered(self, trainer: pl.Trainer, module: pl.LightningModule) -> RejectionSamples | RejectionError:
+        """The filter's samples, or why there are none (D rejected nearly everything)."""
+        rejection = self.rejection
+        seed = self.seed + 1
+        sample = self._sampler(module, rejection.generator == "ema", seed)
+        real = trainer.datamodule.train_set.tensors[0]
+        fake = self._sampler(module, rejection.generator == "ema", seed + 1)
+        discriminator = rejection.discriminator(module.discriminator, seeded_rows(real, seed), fake)
         try:
-            result = rejection_sample(sample, score, self.num_samples, threshold)
-        except RejectionError as error:  # a short or failed run: report what G draws, and say so
-            return sample(self.num_samples), error.accepted / error.drawn, False
-        return result.samples, result.acceptance, True
+            return rejection.filter(
+                sample, discriminator_logits(discriminator), self.num_samples, real[: self.num_samples]
+            )
+        except RejectionError as error:
+            return error
+
+    def _statistics(self, trainer: pl.Trainer, samples: Tensor) -> dict[str, float]:
+        modes, std = self._mixture(trainer)
+        stats = mode_statistics(samples.detach().float().cpu(), modes, std, self.threshold)
+        values = (float(stats.modes_covered), stats.high_quality_fraction, stats.reverse_kl)
+        return dict(zip(STATISTICS, values, strict=True))
 
     def compute(self, trainer: pl.Trainer, module: pl.LightningModule) -> dict[str, float]:
-        """The statistics (and the rejection acceptance rate, if rejecting) now."""
-        modes, std = self._mixture(trainer)
-        samples, acceptance, rejected = self._samples(trainer, module)
-        stats = mode_statistics(samples.detach().float().cpu(), modes, std, self.threshold)
-        result = {
-            "modes_covered": float(stats.modes_covered),
-            "high_quality": stats.high_quality_fraction,
-            "reverse_kl": stats.reverse_kl,
-        }
-        if self.rejection_quantile is not None:
-            result["acceptance"] = acceptance
-            result["rejected"] = float(rejected)
-        return result
+        """The unfiltered statistics, then (if filtering) the filtered ones and the acceptance."""
+        self._mixture(trainer)
+        result = self._statistics(trainer, self._sampler(module, True, self.seed)(self.num_samples))
+        if self.rejection is None:
+            return result
+        filtered = self._filtered(trainer, module)
+        if isinstance(filtered, RejectionError):
+            return result | {"acceptance": filtered.accepted / filtered.drawn, "rejected": 0.0}
+        stats = self._statistics(trainer, filtered.samples)
+        result |= {f"filtered_{name}": value for name, value in stats.items()}
+        return result | {"acceptance": filtered.acceptance, "extra_draws": filtered.extra_draws, "rejected": 1.0}
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
@@ -111,30 +129,34 @@ class MixtureStatistics(Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.final = self.compute(trainer, pl_module)
         if trainer.is_global_zero:
-            print("\n" + "\n".join(self.lines(trainer)), flush=True)
+            print("\n" + "\n".join(self.lines(trainer, pl_module)), flush=True)
             for logger in trainer.loggers:
                 logger.log_metrics({f"final/{k}": v for k, v in self.final.items()}, step=trainer.global_step)
 
-    def lines(self, trainer: pl.Trainer) -> list[str]:
-        """The printed block for :attr:`final`."""
+    def _block(self, modes: int, prefix: str = "") -> list[str]:
+        final = self.final
+        return [
+            f"modes covered   {final[prefix + 'modes_covered']:g} / {modes}",
+            f"high quality    {100 * final[prefix + 'high_quality']:.1f} %  (within {self.threshold:g} std of a mode)",
+            f"reverse KL      {final[prefix + 'reverse_kl']:.4f}",
+        ]
+
+    def lines(self, trainer: pl.Trainer, module: pl.LightningModule) -> list[str]:
+        """The printed block for :attr:`final`: unfiltered first (what published numbers
+        are), then the filtered statistics, labelled, with their cost."""
         assert self.final is not None
         modes = len(self._mixture(trainer)[0])
         title = f"Mode statistics at iteration {trainer.global_step} (PacGAN protocol, {self.num_samples:,} samples)"
-        lines = [
-            title,
-            "-" * len(title),
-            f"modes covered   {self.final['modes_covered']:g} / {modes}",
-            f"high quality    {100 * self.final['high_quality']:.1f} %  (within {self.threshold:g} std of a mode)",
-            f"reverse KL      {self.final['reverse_kl']:.4f}",
-        ]
-        if self.final.get("rejected"):
-            lines.append(
-                f"rejection       D-threshold at the real data's {100 * self.rejection_quantile:g} % quantile: "
-                f"kept {100 * self.final['acceptance']:.1f} % of the samples drawn"
-            )
-        elif "acceptance" in self.final:
-            lines.append(
-                f"rejection       off: D kept only {100 * self.final['acceptance']:.2f} % of the samples drawn (a "
-                "generator far from the data); the statistics above are of samples drawn without rejection"
-            )
-        return lines
+        generator = "EMA generator" if module.sampling_generator is not module.generator else "generator"
+        lines = [title, "-" * len(title), f"unfiltered, as sampled ({generator}; what published numbers are):"]
+        lines += self._block(modes)
+        if self.rejection is None:
+            return lines
+        final = self.final
+        if not final["rejected"]:
+            note = f"kept only {100 * final['acceptance']:.2f} % of the samples drawn (a generator far from the data)"
+            return [*lines, f"filtered        none: {self.rejection.describe()} {note}"]
+        lines += [f"filtered through D (compare with filtered numbers only): {self.rejection.describe()}"]
+        lines += self._block(modes, "filtered_")
+        cost = f"(+{final['extra_draws']:.2f} draws per kept sample)"
+        return [*lines, f"acceptance      kept {100 * final['acceptance']:.1f} % of the samples drawn {cost}"]

@@ -1,1 +1,19 @@
-"""Drawing from a trained model beyond plain sampling: discriminator rejection sampling."""
+"""Drawing from a trained model beyond plain sampling: discriminator rejection (the hard
+threshold and DRS proper, Azadi et al. 2019)."""
+
+from gan_lightning.sampling.drs import acceptance_probability, burn_in, drs_logit, drs_sample, fine_tune
+from gan_lightning.sampling.filters import Rejection, discriminator_logits
+from gan_lightning.sampling.rejection import RejectionError, RejectionSamples, rejection_sample
+
+__all__ = [
+    "Rejection",
+    "RejectionError",
+    "RejectionSamples",
+    "acceptance_probability",
+    "burn_in",
+    "discriminator_logits",
+    "drs_logit",
+    "drs_sample",
+    "fine_tune",
+    "rejection_sample",
+]
