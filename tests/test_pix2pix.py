@@ -22,6 +22,7 @@ from gan_lightning.metrics import TranslationScores
 from gan_lightning.mnist import DigitAccuracy, digit_accuracy, mnist5k_digits
 from gan_lightning.mnist.pairs import edge_map
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
+from gan_lightning.errors import CapabilityError
 from gan_lightning.tasks import Pix2Pix
 from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_resume import assert_same_state
@@ -209,7 +210,9 @@ def test_strips_are_source_output_target_of_the_first_held_out_pairs_and_leave_t
     assert_same_state(model.state_dict(), state, "strips changed the model (batch-norm statistics?)")
     torch.rand(10)  # training moves the global stream on between two strips
     assert torch.equal(model.sample_fixed(), strips), "strips must be comparable: dropout draws are seeded"
-    assert model.sample(2).shape == (2, 1, SIZE, SIZE)
+    assert model.offers("translate") and not model.offers("sample")  # a translator draws no noise
+    with pytest.raises(CapabilityError, match="does not draw samples from noise"):
+        model.sample(2)
 
 
 def test_paper_sampling_keeps_dropout_as_noise_and_eval_sampling_is_deterministic():

@@ -154,7 +154,7 @@ class PairedTranslation(AdversarialTask):
         """G's outputs for the batch's sources, dropout seeded per batch: the scores repeat."""
         if batch_idx == 0 and not self.fixed_source.numel():
             self.remember_fixed_pairs(batch)  # no datamodule with a val_set: the first held-out batch
-        return {"output": self.translate(batch["source"], seed=self.sample_seed + batch_idx)}
+        return {"output": self.translate(batch["source"], seed=self.sample_seed + batch_idx).float()}
 
     def predict_step(self, batch: PairBatch, batch_idx: int) -> Tensor:
         """Translations of each batch's sources."""

@@ -20,48 +20,25 @@ On held-out batches the task makes ``{"output": translation}``; ``metrics`` scor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
-from torch.utils.data import Dataset, default_collate
 
 from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.patchgan import PatchDiscriminator
 from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.tasks.base import AdversarialTask
-from gan_lightning.training.looking import looking_only
+from gan_lightning.tasks.paired import PairBatch as Batch
+from gan_lightning.tasks.paired import PairedTranslation, SampleMode
 from gan_lightning.training.optimization import WITHOUT_EMA, Optimization
-
-Batch = Mapping[str, Tensor]
-SampleMode = Literal["train", "dropout", "eval"]
 
 #: Isola et al. 2017, Sec. 3.3: "we divide the objective by 2 while optimizing D, which slows
 #: down the rate at which D learns relative to G".
 DISCRIMINATOR_LOSS_SCALE = 0.5
 
 
-def as_channels(images: Tensor, channels: int) -> Tensor:
-    """Grey images repeated to RGB, RGB averaged to grey: strips of a 1 → 3 channel task line up."""
-    if images.shape[1] == channels:
-        return images
-    if images.shape[1] == 1:
-        return images.expand(-1, channels, -1, -1)
-    if channels == 1:
-        return images.mean(dim=1, keepdim=True)
-    raise ValueError(f"Cannot show {images.shape[1]}-channel images beside {channels}-channel ones.")
-
-
-def first_items(dataset: Dataset, count: int) -> dict[str, Tensor]:
-    """The first ``count`` items of a dataset of dicts, collated (no randomness drawn)."""
-    return default_collate([dataset[i] for i in range(min(count, len(dataset)))])  # type: ignore[arg-type]
-
-
-class Pix2Pix(AdversarialTask):
+class Pix2Pix(PairedTranslation):
     """Conditional adversarial translation with an L1 term (Isola et al. 2017, Eq. 4).
 
     Args:
@@ -95,8 +72,6 @@ class Pix2Pix(AdversarialTask):
             :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
     """
 
-    preview_nrow = 3  # one strip per row: source | output | target
-
     def __init__(
         self,
         generator: nn.Module | None = None,
@@ -112,13 +87,9 @@ class Pix2Pix(AdversarialTask):
         sample_seed: int = 0,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, sample_mode, num_fixed, sample_seed)
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (the paper's λ is 100), got {l1_weight}.")
-        if sample_mode not in ("train", "dropout", "eval"):
-            raise ValueError(f"sample_mode must be 'train', 'dropout' or 'eval', got {sample_mode!r}.")
-        if num_fixed < 1:
-            raise ValueError(f"num_fixed must be >= 1, got {num_fixed}.")
         if generator is None:
             generator = UNetGenerator(source_channels, target_channels, image_size)
         if discriminator is None:
@@ -129,93 +100,12 @@ class Pix2Pix(AdversarialTask):
         self.keep_average("generator")
         self.objective = objective if objective is not None else NonSaturatingLoss()
         self.l1_weight = l1_weight
-        self.sample_mode = sample_mode
-        self.num_fixed = num_fixed
-        self.sample_seed = sample_seed
-        # Taken from the data at set-up (deterministic), so they are not checkpoint state.
-        self.register_buffer("fixed_source", torch.zeros(0), persistent=False)
-        self.register_buffer("fixed_target", torch.zeros(0), persistent=False)
-
-    # ------------------------------------------------------------------ declarations
-    def role_modules(self) -> dict[str, list[nn.Module]]:
-        return {"generator": [self.generator], "discriminator": [self.discriminator]}
-
-    def setup(self, stage: str) -> None:
-        """Besides the base's set-up: the fixed strip pairs (first held-out pairs), from the
-        datamodule's held-out set."""
-        super().setup(stage)
-        held_out = getattr(getattr(self.trainer, "datamodule", None), "val_set", None)
-        if held_out is not None and len(held_out) and not self.fixed_source.numel():
-            self.remember_fixed_pairs(first_items(held_out, self.num_fixed))
-
-    def remember_fixed_pairs(self, batch: Batch) -> None:
-        """Keep the first ``num_fixed`` pairs of ``batch`` for strips."""
-        self.fixed_source = batch["source"][: self.num_fixed].detach().to(self.device)
-        self.fixed_target = batch["target"][: self.num_fixed].detach().to(self.device)
-
-    # ------------------------------------------------------------------ sampling
-    def translate(
-        self, source: Tensor, direction: str | None = None, seed: int | None = None, use_ema: bool = True
-    ) -> Tensor:
-        """Outputs for ``source`` as :attr:`sample_mode` says, without gradients, without touching
-        the training RNG or G's buffers; dropout draws seeded with ``seed`` (default ``sample_seed``).
-        The contract of ``gan-lightning translate`` (:mod:`gan_lightning.commands.translate`)."""
-        if direction is not None:
-            raise ValueError(f"pix2pix translates one way (source → target); got direction={direction!r}.")
-        network = self.sampling_generator if use_ema else self.generator
-        expected = getattr(network, "in_channels", None)
-        if source.dim() != 4 or (expected is not None and source.shape[1] != expected):
-            raise ValueError(
-                f"pix2pix expects sources of shape (B, {expected or 'C'}, H, W), got {tuple(source.shape)}: "
-                f"the model was trained on {expected}-channel sources."
-            )
-        with looking_only(network, train_mode=self.sample_mode == "train"):
-            if self.sample_mode == "dropout":
-                for module in network.modules():
-                    if isinstance(module, nn.Dropout):
-                        module.train()
-            torch.manual_seed(self.sample_seed if seed is None else seed)
-            return network(source.to(self.device))
-
-    def _fixed_pairs(self) -> tuple[Tensor, Tensor]:
-        if not self.fixed_source.numel():
-            raise ValueError(
-                "Pix2Pix has no fixed held-out pairs yet: they are taken from the datamodule's val_set at set-up "
-                "(or from the first validation batch). Fit or validate with a datamodule that has held-out pairs."
-            )
-        return self.fixed_source, self.fixed_target
-
-    def sample_fixed(self) -> Tensor:
-        """Strips of the fixed held-out pairs, interleaved source, output, target (3N images):
-        with ``preview_nrow = 3`` each grid row is one pair."""
-        source, target = self._fixed_pairs()
-        output = self.translate(source)
-        channels = target.shape[1]
-        strips = torch.stack([as_channels(source, channels), output.to(target.dtype), target], dim=1)
-        return strips.flatten(0, 1)
-
-    def sample(self, num: int) -> Tensor:
-        """Outputs for the first ``num`` fixed held-out sources (a translator has no noise to sample)."""
-        source, _ = self._fixed_pairs()
-        if not 1 <= num <= len(source):
-            raise ValueError(f"num must be between 1 and num_fixed ({len(source)}), got {num}.")
-        return self.translate(source[:num])
-
-    def forward(self, source: Tensor) -> Tensor:
-        return self.sampling_generator(source)
 
     # ------------------------------------------------------------------ building blocks of the phases
     def score(self, source: Tensor, image: Tensor) -> Tensor:
         """D's logits for the pair (source, image), flattened to (B, patches): the objective
         then averages over patches as PatchGAN does (Sec. 3.2.2)."""
         return self.discriminator(torch.cat([source, image.to(source.dtype)], dim=1)).flatten(1)
-
-    def check_output(self, fake: Tensor, target: Tensor) -> None:
-        if fake.shape != target.shape:
-            raise ValueError(
-                f"The generator makes images of shape {tuple(fake.shape[1:])} but the targets have shape "
-                f"{tuple(target.shape[1:])}: set the generator's out_channels/image_size to the data's."
-            )
 
     # ------------------------------------------------------------------ the phases
     def discriminator_main(self, source: Tensor, target: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
@@ -258,18 +148,6 @@ class Pix2Pix(AdversarialTask):
         self.end_iteration(source.shape[0], stats)
         self.log_progress(source.shape[0], d_loss=stats["d_loss"], g_l1=stats["g_l1"])
         return stats
-
-    # ------------------------------------------------------------------ held-out outputs
-    def held_out_outputs(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
-        """``{"output": G(source)}``, dropout draws seeded per batch so the scores repeat. The
-        first held-out batch gives the strips' pairs when no datamodule gave a held-out set."""
-        if batch_idx == 0 and not self.fixed_source.numel():
-            self.remember_fixed_pairs(batch)
-        return {"output": self.translate(batch["source"], seed=self.sample_seed + batch_idx).float()}
-
-    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        """Translations of each batch's sources."""
-        return self.translate(batch["source"], seed=self.sample_seed + batch_idx)
 
 
 def check_conditional_discriminator(generator: nn.Module, discriminator: nn.Module) -> None:

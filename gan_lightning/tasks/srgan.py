@@ -235,14 +235,6 @@ class SRGAN(AdversarialTask):
         bicubic = bicubic_upscale(lr, hr.shape[-1] // lr.shape[-1]).to(sr.dtype)
         return torch.stack([bicubic, sr, hr.to(sr.dtype)], dim=1).flatten(0, 1)
 
-    def sample(self, num: int) -> Tensor:
-        """SR outputs of the first ``num`` fixed held-out LR images (a super-resolver has no
-        noise to sample)."""
-        lr, _ = self.fixed_batch()
-        if not 1 <= num <= len(lr):
-            raise ValueError(f"num must be between 1 and num_fixed ({len(lr)}), got {num}.")
-        return self.translate(lr[:num])
-
     def fixed_batch(self) -> tuple[Tensor, Tensor]:
         """The first ``num_fixed`` held-out (LR, HR) pairs, read once on a forked RNG
         (the latest training batch when there is no held-out data)."""
