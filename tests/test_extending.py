@@ -104,3 +104,34 @@ def test_example_classes_keep_their_contracts():
         stretch = GeneratorBatch(torch.nn.Identity(), lambda z, k=k: k * z, latent=torch.randn(4, 3))
         term, value = clamp(stretch)
         assert torch.isclose(value, torch.tensor(expected), atol=1e-5) and torch.isclose(term, 2.0 * value)
+
+
+PAPER_TASK = REPO_ROOT / "examples" / "perceptual_pix2pix"
+
+
+def test_a_new_image_to_image_task_is_one_file_and_one_config(tmp_path: Path):
+    """docs/extending.md's task example: ``perceptual_pix2pix.py`` (a PairedTranslation whose
+    largest part is its training_step) + a config, trained through the CLI from its folder."""
+    source = (PAPER_TASK / "perceptual_pix2pix.py").read_text()
+    body = source.split("class PerceptualPix2Pix", 1)[1]
+    methods = {name: len(block.splitlines()) for name, block in (m.split("(", 1) for m in body.split("\n    def ")[1:])}
+    assert max(methods, key=methods.get) == "training_step", methods
+    command = [
+        str(Path(sys.executable).with_name("lightning")), "fit", "--config", "perceptual_pix2pix.yaml",
+        "--trainer.max_steps=3", "--trainer.val_check_interval=3", "--trainer.limit_val_batches=1",
+        "--trainer.log_every_n_steps=1", "--trainer.enable_progress_bar=false", "--data.init_args.batch_size=8",
+        "--trainer.logger=lightning.pytorch.loggers.CSVLogger", f"--trainer.logger.init_args.save_dir={tmp_path}",
+        "--trainer.logger.init_args.name=paper", f"--trainer.default_root_dir={tmp_path}",
+    ]  # fmt: skip
+    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(command, cwd=PAPER_TASK, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run = tmp_path / "paper" / "version_0"
+    with open(run / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    logged = {key for row in rows for key, value in row.items() if value}
+    assert {"train/g_perceptual", "train/g_l1", "val/l1", "val/l1_identity", "val/digit_accuracy"} <= logged
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["class_path"] == "perceptual_pix2pix.PerceptualPix2Pix"
+    assert list((run / "samples").glob("step_*.png")), "the strips of the shared base were not drawn"
