@@ -13,7 +13,7 @@ D_V follows the authors' code (sergeytulyakov/mocogan): 4×4×4 kernels, stride 
 temporal padding, optional Gaussian noise before every strided layer. Deliberate
 differences: clips shorter than the authors' 16 frames shrink the temporal kernel to the
 steps left (:func:`temporal_kernels`); the noise is off in eval mode; convs that no batch
-norm follows keep their bias. Per-layer noise in D_I is not offered (D_I is any image
+norm follows (the first, the head) keep their bias. Per-layer noise in D_I is not offered (D_I is any image
 discriminator): the task's ``instance_noise`` adds noise at the input of both.
 """
 
