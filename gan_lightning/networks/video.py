@@ -11,10 +11,11 @@ Clips are (B, C, T, H, W), the layout of ``nn.Conv3d``.
 
 D_V follows the authors' code (sergeytulyakov/mocogan): 4×4×4 kernels, stride (1, 2, 2), no
 temporal padding, optional Gaussian noise before every strided layer. Deliberate
-differences: clips shorter than the authors' 16 frames shrink the temporal kernel to the
-steps left (:func:`temporal_kernels`); the noise is off in eval mode; convs that no batch
-norm follows (the first, the head) keep their bias. Per-layer noise in D_I is not offered (D_I is any image
-discriminator): the task's ``instance_noise`` adds noise at the input of both.
+differences: a clip too short to lose 3 steps per layer gets the temporal kernel of the
+steps left (:func:`temporal_kernels`); the noise is off in eval mode; the convs no batch
+norm follows (the first, the head) keep their bias. Per-layer noise in D_I is not offered
+(D_I is any image discriminator): the task's ``instance_noise`` adds noise at the input of
+both.
 """
 
 from __future__ import annotations
