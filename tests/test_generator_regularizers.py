@@ -60,6 +60,30 @@ def test_path_length_is_the_spread_of_the_jacobian_transpose_times_image_noise(n
     assert float(value) == pytest.approx(float((lengths - running_mean).square().mean()), rel=1e-5)
 
 
+def test_path_length_gradient_flows_through_the_fresh_running_mean() -> None:
+    """stylegan2-ada: ``pl_mean = pl_mean.lerp(lengths.mean(), decay)``, only the stored copy
+    detached. For G(z) = A z, lᵢ = ‖Aᵀyᵢ‖, ∂lᵢ/∂A = yᵢ (Aᵀyᵢ)ᵀ / lᵢ and the mean a carries
+    ``decay · mean_j ∂l_j/∂A``: ∂/∂A mean (lᵢ − a)² = 2/N Σᵢ (lᵢ − a)(∂lᵢ/∂A − ∂a/∂A)."""
+    generator = LinearGenerator()
+    penalty = PathLengthPenalty(interval=1, batch_shrink=1, mean_decay=0.25)
+    penalty.mean_length.fill_(0.5)
+    latent = torch.randn(4, LATENT)
+    torch.manual_seed(0)
+    value = penalty.penalty(generator_batch(generator, latent, None))
+    (gradient,) = torch.autograd.grad(value, generator.matrix)
+
+    torch.manual_seed(0)
+    noise = (torch.randn(4, 1, SIDE, SIDE) / math.sqrt(SIDE * SIDE)).flatten(1)  # yᵢ (4, 9)
+    matrix = generator.matrix.detach()
+    projected = noise @ matrix  # (Aᵀyᵢ)ᵀ, (4, 4)
+    lengths = projected.norm(dim=1)
+    mean = 0.5 + 0.25 * (lengths.mean() - 0.5)
+    per_sample = noise[:, :, None] * projected[:, None, :] / lengths[:, None, None]  # ∂lᵢ/∂A, (4, 9, 4)
+    expected = 2 / 4 * ((lengths - mean)[:, None, None] * (per_sample - 0.25 * per_sample.mean(0))).sum(0)
+    torch.testing.assert_close(gradient, expected)
+    assert float(penalty.mean_length) == pytest.approx(float(mean), rel=1e-6)
+
+
 def test_cutting_a_conditional_batch_without_a_way_to_cut_its_labels_is_a_clear_error() -> None:
     batch = GeneratorBatch(nn.Identity(), lambda z: z, torch.randn(4, 2), labels=torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="generate_with"):

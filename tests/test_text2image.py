@@ -284,6 +284,22 @@ def test_both_discriminator_heads_score_the_pair_and_share_the_image_pass(head: 
         MatchingDiscriminator(8, head="sum")
 
 
+def test_the_discriminators_text_compression_has_reeds_batch_norm_and_the_generators_has_none():
+    """reedscot/icml2016 main_cls_int.lua: fcD = Linear-BatchNormalization-LeakyReLU(0.2),
+    fcG = Linear-LeakyReLU(0.2)."""
+    torch.manual_seed(0)
+    discriminator = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4).train()
+    linear, norm = discriminator.condition[0], discriminator.condition[1]
+    assert isinstance(norm, nn.BatchNorm1d)
+    text = torch.randn(6, 8) * 3 + 1
+    expected = F.leaky_relu(F.batch_norm(linear(text), None, None, norm.weight, norm.bias, training=True), 0.2)
+    torch.testing.assert_close(discriminator.condition(text), expected)
+    generator = TextToImageGenerator(8, 8, condition_dim=4, image_size=SIZE, base_width=4)
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in generator.condition.modules())
+    unnormalised = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4, norm="none")
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in unnormalised.condition.modules())
+
+
 # ---------------------------------------------------------------------- the captioned canvases
 @pytest.fixture(scope="module")
 def canvases() -> MNISTCaptionsDataModule:

@@ -18,7 +18,9 @@ from gan_lightning.networks import (
     UNetGenerator,
     patch_receptive_field,
 )
+from gan_lightning.networks.layers import normalization_layer
 from gan_lightning.networks.patchgan import choose_num_layers
+from gan_lightning.networks.translator import ResidualBlock
 from gan_lightning.training import ImagePool
 
 
@@ -65,6 +67,27 @@ def test_unet_decoder_uses_every_skip_connection() -> None:
         assert not torch.allclose(generator.decode(zeroed), reference), f"skip {level} is not used"
 
 
+def test_unet_decoder_sees_relu_of_the_encoders_pre_activation_features() -> None:
+    """junyanz's UnetSkipConnectionBlock concatenates its input x (before any activation) and
+    starts the up path with ReLU: the decoder reads ReLU(e) of each skip, not LeakyReLU(e), and
+    ReLU of the bottleneck."""
+    torch.manual_seed(0)
+    generator = tiny_unet(16).eval()
+    encoded: list[torch.Tensor] = []
+    decoder_inputs: list[torch.Tensor] = []
+    for layer in generator.encoder:  # conv (and norm) output: the last module of each encoder layer
+        layer[-1].register_forward_hook(lambda module, inputs, output: encoded.append(output))
+    for layer in [*generator.decoder, generator.output]:
+        upconv = next(m for m in layer if isinstance(m, nn.ConvTranspose2d))
+        upconv.register_forward_pre_hook(lambda module, inputs: decoder_inputs.append(inputs[0]))
+    generator(torch.randn(2, 1, 16, 16))
+    assert all((e < 0).any() for e in encoded), "pre-activation features have negative values"
+    assert torch.equal(decoder_inputs[0], F.relu(encoded[-1]))  # the bottleneck
+    for j, joined in enumerate(decoder_inputs[1:], start=1):
+        skip = encoded[-1 - j]
+        assert torch.equal(joined[:, -skip.shape[1] :], F.relu(skip)), f"skip into decoder layer {j}"
+
+
 def test_unet_bottleneck_survives_instance_norm_at_batch_size_one() -> None:
     """Normalising a 1×1 map per sample zeroes it: the bottleneck must have no norm."""
     features = tiny_unet(16, norm="instance").train().encode(torch.randn(1, 1, 16, 16))
@@ -108,11 +131,29 @@ def test_patch_receptive_field_matches_the_gradient_of_one_logit(num_layers: int
     assert patch_receptive_field(num_layers) == field
 
 
-@pytest.mark.parametrize(("size", "layers", "out"), [(256, 3, 30), (32, 1, 14), (28, 1, 12), (128, 2, 30), (8, 1, 2)])
+@pytest.mark.parametrize(
+    ("size", "layers", "out"),
+    [(256, 3, 30), (32, 1, 14), (28, 1, 12), (64, 2, 14), (128, 3, 14), (512, 3, 62), (8, 1, 2)],
+)
 def test_patch_discriminator_chooses_layers_from_the_image_size(size: int, layers: int, out: int) -> None:
     discriminator = PatchDiscriminator(2, base_width=2, image_size=size)
     assert discriminator.num_layers == choose_num_layers(size) == layers
     assert discriminator(torch.randn(3, 2, size, size)).shape == (3, 1, out, out)
+
+
+def receptive_field_of(network: nn.Module) -> int:
+    """Walk back from one output pixel through every conv: a field r becomes (r − 1)·stride + kernel."""
+    field = 1
+    for conv in reversed([m for m in network.modules() if isinstance(m, nn.Conv2d)]):
+        field = (field - 1) * conv.stride[0] + conv.kernel_size[0]
+    return field
+
+
+@pytest.mark.parametrize(("size", "field"), [(16, 16), (32, 16), (64, 34), (128, 70), (256, 70), (512, 70)])
+def test_patch_discriminator_has_the_papers_70px_field_from_128px_up(size: int, field: int) -> None:
+    """CycleGAN trains the 70×70 PatchGAN on 128-px images, pix2pix on 256 (reference: n_layers=3)."""
+    discriminator = PatchDiscriminator(3, base_width=2, image_size=size, norm="instance")
+    assert receptive_field_of(discriminator) == field == discriminator.receptive_field
 
 
 def test_patch_discriminator_has_the_papers_size_for_70px_patches() -> None:
@@ -149,6 +190,37 @@ def test_resnet_translator_preserves_the_image_size(shape: tuple[int, int, int],
     out = translator(torch.randn(2, *shape) * 3)
     assert out.shape == (2, c_out, *shape[1:])
     assert out.abs().max() <= 1
+
+
+@pytest.mark.parametrize(("size", "blocks"), [(None, 9), (32, 6), (128, 6), (256, 9), (512, 9)])
+def test_resnet_translator_has_the_papers_blocks_for_the_image_size(size: int | None, blocks: int) -> None:
+    """Zhu et al. 2017, appendix 7.2: 6 residual blocks for 128-px images, 9 for 256 px and up."""
+    translator = ResNetTranslator(1, 1, base_width=2, image_size=size)
+    assert translator.num_blocks == blocks == sum(isinstance(m, ResidualBlock) for m in translator.modules())
+    explicit = ResNetTranslator(1, 1, base_width=2, num_blocks=4, image_size=256)
+    assert explicit.num_blocks == 4 == sum(isinstance(m, ResidualBlock) for m in explicit.modules())
+
+
+def test_instance_norm_has_no_parameters_nor_running_statistics() -> None:
+    """The reference's InstanceNorm2d(affine=False, track_running_stats=False): every map is
+    normalised to zero mean and unit variance alone, in train and eval mode alike."""
+    norm = normalization_layer("instance", 4)
+    assert list(norm.parameters()) == [] and list(norm.buffers()) == []
+    x = torch.randn(2, 4, 5, 5) * 3 + 2
+    for mode in (True, False):
+        out = norm.train(mode)(x)
+        torch.testing.assert_close(out.mean(dim=(2, 3)), torch.zeros(2, 4), atol=1e-5, rtol=0)
+        torch.testing.assert_close(out.var(dim=(2, 3), unbiased=False), torch.ones(2, 4), atol=1e-3, rtol=0)
+
+
+def test_resnet_translator_has_the_papers_size() -> None:
+    """junyanz/pytorch-CycleGAN-and-pix2pix prints 11.378 M parameters for resnet_9blocks with
+    instance norm: the same layers, less the conv biases we drop before a norm (a bias there is
+    cancelled by the norm's mean), and no norm parameters."""
+    with torch.device("meta"):
+        translator = ResNetTranslator(3, 3, num_blocks=9)
+    dropped_biases = 64 + 128 + 256 + 2 * 9 * 256 + 128 + 64
+    assert sum(p.numel() for p in translator.parameters()) + dropped_biases == 11_378_179
 
 
 def test_resnet_translator_rejects_sizes_it_cannot_restore() -> None:

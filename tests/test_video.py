@@ -30,6 +30,7 @@ from gan_lightning.mnist import ClipDigits, MovingMNISTDataModule, clip_statisti
 from gan_lightning.mnist.clip_reading import consistency, read_clip_digits
 from gan_lightning.mnist.moving import bounce
 from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
+from gan_lightning.networks.video import LayerNoise
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
 from tests.conftest import REPO_ROOT, with_optimization
@@ -199,6 +200,38 @@ def test_clip_shapes_through_generator_and_both_discriminators():
         VideoDiscriminator(6, 16, 3)(torch.zeros(1, 3, 5, 16, 16))
     with pytest.raises(ValueError, match=r"latents of shape \(B, 30\)"):
         generator(torch.randn(2, 10))
+
+
+def test_video_discriminator_has_the_authors_kernels_strides_and_padding():
+    """sergeytulyakov/mocogan's VideoDiscriminator at 64 px and 16 frames: four Conv3d with a
+    4×4×4 kernel, stride (1, 2, 2), padding (0, 1, 1) (16 → 13 → 10 → 7 → 4 steps), then a
+    4×4×4 conv to one score; short clips keep stride 1 and no padding in time."""
+    convs = [m for m in VideoDiscriminator(16, 64, 1, base_width=2).net if isinstance(m, torch.nn.Conv3d)]
+    layers = [(c.kernel_size, c.stride, c.padding) for c in convs]
+    assert layers == [((4, 4, 4), (1, 2, 2), (0, 1, 1))] * 4 + [((4, 4, 4), (1, 1, 1), (0, 0, 0))]
+    short = [m for m in VideoDiscriminator(6, 16, 1, base_width=2).net if isinstance(m, torch.nn.Conv3d)]
+    assert [c.kernel_size[0] for c in short] == [4, 3, 1] and all(c.padding[0] == 0 for c in short)
+
+
+def test_video_discriminator_adds_its_noise_before_every_strided_layer_in_training_only():
+    """MoCoGAN's D_V adds N(0, σ²) before each of its strided convs, not only at the input."""
+    discriminator = VideoDiscriminator(16, 32, 1, base_width=2, noise=0.5)
+    modules = list(discriminator.net)
+    noisy = [i for i, m in enumerate(modules) if isinstance(m, LayerNoise)]
+    strided = [i for i, m in enumerate(modules) if isinstance(m, torch.nn.Conv3d) and m.stride[1] == 2]
+    assert [i + 1 for i in noisy] == strided and len(strided) == 3
+    added: list[torch.Tensor] = []
+    for i in noisy:
+        modules[i].register_forward_hook(lambda module, inputs, output: added.append(output - inputs[0]))
+    clips = torch.rand(4, 1, 16, 32, 32) * 2 - 1
+    torch.manual_seed(0)
+    discriminator.train()(clips)
+    assert len(added) == 3 and all(abs(float(noise.std()) - 0.5) < 0.05 for noise in added)
+    added.clear()
+    discriminator.eval()(clips)
+    assert all(torch.equal(noise, torch.zeros_like(noise)) for noise in added)
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        VideoDiscriminator(noise=-0.1)
 
 
 def test_content_is_held_and_motion_varies_within_a_clip():

@@ -49,7 +49,7 @@ def dcgan_init(module: nn.Module) -> None:
         initialise_weight(module, lambda weight: nn.init.normal_(weight, 0.0, 0.02))
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)):
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)):
         if module.weight is not None:
             nn.init.normal_(module.weight, 1.0, 0.02)
         if module.bias is not None:

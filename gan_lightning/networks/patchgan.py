@@ -5,11 +5,16 @@ losses already capture low frequencies, so D only needs to model local texture, 
 parameters, on any image size. Conditioning (pix2pix) is the caller's: it concatenates
 (source, image) along channels, so ``in_channels = Cs + Ct``; CycleGAN uses it
 unconditionally (``in_channels = C``).
+
+Both papers use the 70×70 PatchGAN (3 stride-2 layers), CycleGAN at 128 px and pix2pix at
+256 px, and the reference code at every size; :func:`choose_num_layers` gives it from
+128 px up. Deliberately, smaller images (which the papers never train on) get fewer layers,
+so that the field stays a patch rather than the whole zero-padded image: 16 px up to 32 px,
+34 px at 64 px.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from torch import Tensor, nn
@@ -21,6 +26,8 @@ from gan_lightning.networks.layers import normalization_layer
 PatchNorm = Literal["batch", "instance", "none"]
 KERNEL = 4
 MIN_OUTPUT = 2  # the smallest logit map the automatic choice accepts: a grid of patches, not one logit
+PAPER_LAYERS = 3  # junyanz/pytorch-CycleGAN-and-pix2pix's n_layers=3: the 70×70 PatchGAN
+PAPER_FIELD_SHARE = 70 / 128  # CycleGAN's 70-px field on its 128-px images
 
 
 def patch_receptive_field(num_layers: int) -> int:
@@ -44,19 +51,20 @@ def patch_output_size(image_size: int, num_layers: int) -> int:
 
 
 def choose_num_layers(image_size: int) -> int:
-    """Layers whose receptive field is nearest (in log scale) to a quarter of the image, as the
-    paper's 70 px of 256 (≈0.27), among those with a logit map of at least 2×2 (patches, not one
-    logit for the whole image); ties go to fewer layers. 8-32 px → 1 layer (16 px field, the
-    smallest this architecture has; a 14×14 map at 32 px), 64 → 1 (16), 128 → 2 (34), 256 → 3
-    (70), 512 → 4 (142)."""
-    candidates = [n for n in range(1, 9) if patch_output_size(image_size, n) >= MIN_OUTPUT]
+    """The reference's 3 stride-2 layers (``n_layers=3``, the 70×70 PatchGAN of both papers:
+    pix2pix at 256 px, CycleGAN at 128 px) from 128 px up; on smaller images the most layers
+    whose field stays within the share of the image CycleGAN's 70 px take of 128 px (≈ 0.55),
+    among those with a logit map of at least 2×2 (patches, not one logit for the whole image),
+    one layer at the least. Receptive field per size: 8-32 px → 16 px (1 layer; a 14×14 map at
+    32 px), 64 → 34 (2), 128, 256, 512 … → 70 (3)."""
+    candidates = [n for n in range(1, PAPER_LAYERS + 1) if patch_output_size(image_size, n) >= MIN_OUTPUT]
     if not candidates:
         raise ValueError(
             f"PatchDiscriminator needs images of at least 8 px (one stride-2 layer and a 2x2 logit map), "
             f"got image_size {image_size}."
         )
-    target = math.log2(image_size / 4)
-    return min(candidates, key=lambda n: abs(math.log2(patch_receptive_field(n)) - target))
+    fitting = [n for n in candidates if patch_receptive_field(n) <= image_size * PAPER_FIELD_SHARE]
+    return max(fitting, default=candidates[0])
 
 
 class PatchDiscriminator(nn.Module):
@@ -70,7 +78,7 @@ class PatchDiscriminator(nn.Module):
         in_channels: channels of what D sees (``Cs + Ct`` for a conditional D).
         base_width: channels of the first layer (64 in the paper).
         num_layers: stride-2 layers (3 = 70×70 patches); ``None`` chooses it from ``image_size``
-            by :func:`choose_num_layers` (receptive field ≈ a quarter of the image).
+            by :func:`choose_num_layers` (3 from 128 px up, fewer on smaller images).
         image_size: side of the square input; required when ``num_layers`` is ``None``.
         norm: ``batch`` (pix2pix), ``instance`` (CycleGAN) or ``none``.
         spectral: spectral normalization (Miyato et al. 2018) of every conv.

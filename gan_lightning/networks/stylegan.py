@@ -12,9 +12,14 @@ Quality of StyleGAN"), sized for 28-64 px.
   ``w ← w_avg + ψ (w - w_avg)``. ψ = ``truncation_psi`` (1 = off).
 - Equalized learning rate (Karras et al. 2018, ProGAN Sec. 4.1) on every weight.
 
-Simplifications, for size: upsampling is bilinear interpolation before the conv (no
-transposed conv + blur filter); no path-length regularizer. Pair with R1 and lazy
-regularization (``R1Penalty(interval=16)``) and a ResNet discriminator with minibatch std.
+Simplification, for size: upsampling is bilinear interpolation before the conv (no
+transposed conv + blur filter). Path-length regularization (StyleGAN2 Sec. 3.2) is a
+generator regularizer, :class:`~gan_lightning.regularizers.PathLengthPenalty`, which
+differentiates through :meth:`StyleGAN2Generator.styles` and
+:meth:`StyleGAN2Generator.synthesis` (the w space, as the paper). Pair with R1 and lazy
+regularization (``R1Penalty(interval=16)``), the path-length penalty
+(``PathLengthPenalty(interval=4)``) and a ResNet discriminator with minibatch std
+(``configs/stylegan.yaml``).
 """
 
 from __future__ import annotations

@@ -69,10 +69,13 @@ class TextEncoder(nn.Module):
         return self.out(states.sum(dim=1) / lengths[:, None].to(states.dtype))
 
 
-def text_condition(text_dim: int, condition_dim: int) -> nn.Sequential:
+def text_condition(text_dim: int, condition_dim: int, batch_norm: bool = False) -> nn.Sequential:
     """Reed et al. 2016, Sec. 4.1: the embedding is "compressed using a fully-connected layer
-    to a small dimension followed by leaky-ReLU" before it meets the image or the noise."""
-    return nn.Sequential(nn.Linear(text_dim, condition_dim), nn.LeakyReLU(0.2))
+    to a small dimension followed by leaky-ReLU" before it meets the image or the noise. The
+    authors' GAN-INT-CLS code (reedscot/icml2016, ``main_cls_int.lua``) puts a batch norm
+    between the two in D (``fcD``) and none in G (``fcG``): ``batch_norm`` adds it."""
+    norm = nn.BatchNorm1d(condition_dim) if batch_norm else nn.Identity()
+    return nn.Sequential(nn.Linear(text_dim, condition_dim), norm, nn.LeakyReLU(0.2))
 
 
 class TextToImageGenerator(nn.Module):
@@ -107,11 +110,13 @@ class TextToImageGenerator(nn.Module):
 class MatchingDiscriminator(nn.Module):
     """(image, sentence embedding) → one logit: is this a real image matching the text?
 
-    DCGAN convolutions take the image to a 4×4 map. ``head="concat"`` (Reed et al. 2016,
-    Sec. 4.1): the compressed embedding is replicated spatially, concatenated depth-wise, and
-    a 1×1 conv + a 4×4 conv give the score. ``head="projection"`` (Miyato & Koyama 2018,
-    Eq. 3, with the whole map instead of its pooled vector so that *where* stays visible): an
-    unconditional 4×4 conv plus the inner product of the map with a text-dependent map,
+    DCGAN convolutions take the image to a 4×4 map; the text embedding is compressed by a
+    linear layer, a batch norm when ``norm="batch"`` (the authors' ``fcD``; other norms keep
+    the text path free of batch statistics too) and leaky ReLU. ``head="concat"`` (Reed et
+    al. 2016, Sec. 4.1): the compressed embedding is replicated spatially, concatenated
+    depth-wise, and a 1×1 conv + a 4×4 conv give the score. ``head="projection"`` (Miyato &
+    Koyama 2018, Eq. 3, with the whole map instead of its pooled vector so that *where* stays
+    visible): an unconditional 4×4 conv plus the inner product of the map with a text-dependent map,
     ``ψ(φ(x)) + ⟨V t, φ(x)⟩``. :meth:`image_features` and :meth:`judge` split the two halves,
     so one pass over real images serves both their right and their mismatched text.
     """
@@ -137,7 +142,7 @@ class MatchingDiscriminator(nn.Module):
         width = base_width * 2 ** (doublings - 1)
         self.body = DCGANDiscriminator(image_size, channels, base_width, norm)
         self.body.net = self.body.net[:-1]  # up to the (width, start, start) features
-        self.condition = text_condition(text_dim, condition_dim)
+        self.condition = text_condition(text_dim, condition_dim, batch_norm=norm == "batch")
         if head == "concat":
             self.head = nn.Sequential(
                 maybe_spectral(nn.Conv2d(width + condition_dim, width, 1, bias=norm in ("none", "spectral")), norm),

@@ -5,6 +5,10 @@ resolution with residual blocks, upsample back. Unlike the U-Net it has no skips
 bottleneck, so it can change shape and texture (horse → zebra) and not only colour; its
 convolutions are size-agnostic, so it runs on any image whose side divides by
 ``2^num_downsampling``. Reflection padding avoids border artifacts (Zhu et al. 2017, 7.2).
+Blocks: 6 below 256 px and 9 from 256 px up, as the paper, when ``image_size`` is given;
+without it, 9 (the reference code's ``resnet_9blocks``), since the network itself has no size.
+Instance norm without affine parameters, as the reference; the convs before a norm have no
+bias (the norm's mean subtraction would cancel it).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from gan_lightning.networks.init import dcgan_init
 from gan_lightning.networks.layers import normalization_layer
 
 TranslatorNorm = Literal["instance", "batch"]
+LARGE_IMAGES = 256  # Zhu et al. 2017, appendix 7.2: 6 blocks for 128 px, 9 for 256 px and up
+
+
+def default_num_blocks(image_size: int | None) -> int:
+    """Residual blocks for the training image size, as CycleGAN: 6 below 256 px, 9 from 256 px
+    up, and 9 (the reference code's ``resnet_9blocks`` default) when the size is not given."""
+    return 6 if image_size is not None and image_size < LARGE_IMAGES else 9
 
 
 def _conv_norm_relu(c_in: int, c_out: int, kernel: int, norm: TranslatorNorm) -> list[nn.Module]:
@@ -53,9 +64,12 @@ class ResNetTranslator(nn.Module):
         in_channels: channels of the input domain.
         out_channels: channels of the output domain.
         base_width: channels of the first layer (64); each downsampling doubles them.
-        num_blocks: residual blocks (9 for 256 px, 6 for 128 px in the paper).
+        num_blocks: residual blocks; ``None`` follows ``image_size`` as the paper does (6 below
+            256 px, 9 from 256 px up: :func:`default_num_blocks`); a number wins.
         num_downsampling: stride-2 convs (2 in the paper); the input side must divide by 2^this.
         norm: ``instance`` (CycleGAN, after Ulyanov et al. 2016) or ``batch``.
+        image_size: side of the training images, only to choose ``num_blocks``; the network
+            itself runs on any size divisible by ``2^num_downsampling``.
     """
 
     def __init__(
@@ -63,11 +77,14 @@ class ResNetTranslator(nn.Module):
         in_channels: int,
         out_channels: int,
         base_width: int = 64,
-        num_blocks: int = 9,
+        num_blocks: int | None = None,
         num_downsampling: int = 2,
         norm: TranslatorNorm = "instance",
+        image_size: int | None = None,
     ) -> None:
         super().__init__()
+        if num_blocks is None:
+            num_blocks = default_num_blocks(image_size)
         if min(in_channels, out_channels, base_width) < 1 or num_blocks < 0 or num_downsampling < 0:
             raise ValueError(
                 "in_channels, out_channels and base_width must be positive, num_blocks and num_downsampling >= 0."
@@ -77,6 +94,7 @@ class ResNetTranslator(nn.Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_downsampling = num_downsampling
+        self.num_blocks = num_blocks
         layers = _conv_norm_relu(in_channels, base_width, 7, norm)
         width = base_width
         for _ in range(num_downsampling):  # dk: 3×3 stride-2 Conv-Norm-ReLU

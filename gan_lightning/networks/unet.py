@@ -35,12 +35,17 @@ def unet_depth(image_size: int) -> int:
 class UNetGenerator(nn.Module):
     """Encoder C64-C128-C256-C512-…-C512 down to 1×1, mirrored decoder with skips, tanh output.
 
-    Encoder layers are Conv(4×4, stride 2)-Norm-LeakyReLU(0.2); the first has no norm (as in
-    the paper) and neither has the 1×1 bottleneck (batch norm of one value per sample at batch
-    size 1, or instance norm of a 1×1 map, would zero it: the reference code drops it too).
-    Decoder layers are ConvT(4×4, stride 2)-Norm-Dropout-ReLU on [decoder, encoder] features;
-    the ``min(3, depth - 1)`` innermost ones have dropout, the last one maps to
-    ``out_channels`` with tanh. Widths double from ``base_width`` and stop at ``max_width``.
+    Laid out as the reference code's ``UnetSkipConnectionBlock`` (junyanz/pytorch-CycleGAN-
+    and-pix2pix): an encoder layer is LeakyReLU(0.2)-Conv(4×4, stride 2)-Norm, the first
+    without the activation and the norm (the paper: no norm on C64), the 1×1 bottleneck
+    without the norm (batch norm of one value per sample at batch size 1, or instance norm of
+    a 1×1 map, would zero it: the reference drops it too). A decoder layer is ReLU-ConvT(4×4,
+    stride 2)-Norm-Dropout over [decoder, encoder] features, so each skip carries the
+    encoder's *pre-activation* features and the decoder sees ReLU of them (and of the
+    bottleneck), not the encoder's LeakyReLU. The ``min(3, depth - 1)`` innermost decoder
+    layers have dropout (the paper's CD512 × 3; the reference code starts one layer further
+    out); the last layer maps to ``out_channels`` with tanh. Widths double from
+    ``base_width`` and stop at ``max_width``.
 
     Args:
         in_channels: channels of the source image.
@@ -75,7 +80,7 @@ class UNetGenerator(nn.Module):
         depth = unet_depth(image_size)
         widths = [min(base_width * 2**level, max_width) for level in range(depth)]
         self.encoder = nn.ModuleList(
-            self._down(c_in, c_out, None if level in (0, depth - 1) else norm)
+            self._down(c_in, c_out, None if level in (0, depth - 1) else norm, outermost=level == 0)
             for level, (c_in, c_out) in enumerate(zip([in_channels, *widths[:-1]], widths, strict=True))
         )
         # decoder[0] is innermost: it sees the bottleneck alone, the others [decoder, skip].
@@ -85,29 +90,32 @@ class UNetGenerator(nn.Module):
             )
             for level in range(depth - 1, 0, -1)
         )
-        self.output = nn.Sequential(nn.ConvTranspose2d(2 * widths[0], out_channels, 4, 2, 1), nn.Tanh())
+        self.output = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * widths[0], out_channels, 4, 2, 1), nn.Tanh())
         self.apply(dcgan_init)  # Isola et al. 2017, appendix 6.2: weights ~ N(0, 0.02)
 
     @staticmethod
-    def _down(c_in: int, c_out: int, norm: UNetNorm | None) -> nn.Sequential:
+    def _down(c_in: int, c_out: int, norm: UNetNorm | None, outermost: bool) -> nn.Sequential:
+        """[LeakyReLU]-Conv-[Norm]; not in place: the input is also the skip of its level."""
         return nn.Sequential(
+            nn.Identity() if outermost else nn.LeakyReLU(0.2),
             nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm is None),
             normalization_layer(norm or "none", c_out),
-            nn.LeakyReLU(0.2, inplace=True),
         )
 
     @staticmethod
     def _up(c_in: int, c_out: int, norm: UNetNorm, dropout: float, from_inside: int) -> nn.Sequential:
+        """ReLU-ConvT-Norm-[Dropout] over [decoder, skip]; not in place: the input may be a skip."""
         noisy = from_inside < DROPOUT_LAYERS and dropout > 0
         return nn.Sequential(
+            nn.ReLU(),
             nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
             normalization_layer(norm, c_out),
             nn.Dropout(dropout) if noisy else nn.Identity(),
-            nn.ReLU(inplace=True),
         )
 
     def encode(self, x: Tensor) -> list[Tensor]:
-        """Encoder features, outermost first; the last is the 1×1 bottleneck."""
+        """Encoder features before their activation (the skips), outermost first; the last is
+        the 1×1 bottleneck."""
         if x.dim() != 4 or x.shape[1:] != (self.in_channels, self.image_size, self.image_size):
             raise ValueError(
                 f"UNetGenerator expects images of shape (B, {self.in_channels}, {self.image_size}, "

@@ -8,6 +8,14 @@ to [z_C, z_M(t)]. Two discriminators judge the result: D_I single frames (is eac
 real image?), D_V whole clips with 3D convolutions (is the motion real?).
 
 Clips are (B, C, T, H, W), the layout of ``nn.Conv3d``.
+
+D_V follows the authors' code (sergeytulyakov/mocogan): 4×4×4 kernels, stride (1, 2, 2), no
+temporal padding, optional Gaussian noise before every strided layer. Deliberate
+differences: a clip too short to lose 3 steps per layer gets the temporal kernel of the
+steps left (:func:`temporal_kernels`); the noise is off in eval mode; the convs no batch
+norm follows (the first, the head) keep their bias. Per-layer noise in D_I is not offered
+(D_I is any image discriminator): the task's ``instance_noise`` adds noise at the input of
+both.
 """
 
 from __future__ import annotations
@@ -150,29 +158,55 @@ class TranslatingGenerator(MoCoGANGenerator):
         return moved.view(batch, frames, *moved.shape[1:]).transpose(1, 2)
 
 
-def temporal_plan(num_frames: int, doublings: int) -> list[int]:
-    """Temporal stride (1 or 2) of each of ``doublings`` layers: halve T while it exceeds 4,
-    earliest layers first, so a 16-frame clip reaches 4 steps for the last convolution."""
-    strides, frames = [], num_frames
-    for _ in range(doublings):
-        stride = 2 if frames > 4 else 1
-        strides.append(stride)
-        frames = (frames + stride - 1) // stride
-    return strides
+TEMPORAL_KERNEL = 4  # MoCoGAN's D_V: 4×4×4 kernels, temporal stride 1, no temporal padding
+
+
+def temporal_kernels(num_frames: int, layers: int) -> list[int]:
+    """Temporal kernel of each of ``layers`` convolutions, stride 1 and no padding in time as
+    the authors' D_V (each layer takes 3 steps off: 16 → 13 → 10 → 7 → 4 at 64 px); a clip
+    too short for that gets the steps it has left (a 4-frame clip is all seen by the first)."""
+    kernels, frames = [], num_frames
+    for _ in range(layers):
+        kernel = min(TEMPORAL_KERNEL, frames)
+        kernels.append(kernel)
+        frames -= kernel - 1
+    return kernels
+
+
+class LayerNoise(nn.Module):
+    """Adds N(0, σ²) to its input in training (MoCoGAN's ``Noise`` module before each layer of
+    its discriminators; instance noise, Sønderby et al. 2016); the identity in eval mode, so
+    a discriminator that scores samples after training sees them as they are."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        if sigma < 0:
+            raise ValueError(f"noise must be >= 0 (a standard deviation), got {sigma}.")
+        self.sigma = sigma
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training and self.sigma > 0:
+            return x + self.sigma * torch.randn_like(x)
+        return x
 
 
 class VideoDiscriminator(nn.Module):
     """D_V: a clip (B, C, T, H, W) → one raw score per clip, with 3D convolutions
-    (spatio-temporal, as MoCoGAN's D_V, Tulyakov et al. 2018, Sec. 3 and App.).
+    (spatio-temporal, MoCoGAN's D_V, Tulyakov et al. 2018, Sec. 3, and the authors' code).
 
-    Each layer is Conv3d (kernel 3×4×4, spatial stride 2, temporal stride 2 while more than
-    4 steps remain), then the norm and LeakyReLU(0.2); a last Conv3d covers what remains
-    (T' × 4 × 4) with one score. Widths double per layer from ``base_width``.
+    Each layer is [noise]-Conv3d (kernel 4×4×4, stride (1, 2, 2), padding (0, 1, 1): the
+    spatial side halves, the clip loses 3 steps; see :func:`temporal_kernels` for short clips),
+    then the norm and LeakyReLU(0.2); a last Conv3d covers what remains (T' × 4 × 4) with one
+    score. Widths double per layer from ``base_width``. The authors' D_V has no biases; here
+    the convs without a following batch norm keep theirs.
 
     Args:
         num_frames, image_size, channels: the clips it judges.
         base_width: channels of the first layer.
         norm: ``batch`` (MoCoGAN), ``spectral`` or ``none`` (for gradient penalties).
+        noise: σ of the Gaussian noise added before every strided layer in training, as the
+            authors' ``--use_noise --noise_sigma`` (0: none). Use it *instead of* the task's
+            ``instance_noise``, which adds noise at the input only (and to D_I's frames too).
     """
 
     def __init__(
@@ -182,21 +216,24 @@ class VideoDiscriminator(nn.Module):
         channels: int = 1,
         base_width: int = 32,
         norm: VideoNormalization = "batch",
+        noise: float = 0.0,
     ) -> None:
         super().__init__()
         if norm not in ("batch", "spectral", "none"):
             raise ValueError(f"norm must be 'batch', 'spectral' or 'none', got {norm!r}.")
+        if num_frames < 1:
+            raise ValueError(f"num_frames must be a positive integer, got {num_frames}.")
         self.num_frames, self.image_size, self.channels = num_frames, image_size, channels
         start, doublings = upsampling_plan(image_size)
         layers: list[nn.Module] = []
         width, in_channels, frames = base_width, channels, num_frames
-        for i, stride in enumerate(temporal_plan(num_frames, doublings)):
-            conv = nn.Conv3d(in_channels, width, (3, 4, 4), (stride, 2, 2), (1, 1, 1), bias=norm != "batch" or i == 0)
-            layers.append(nn.utils.parametrizations.spectral_norm(conv) if norm == "spectral" else conv)
+        for i, kernel in enumerate(temporal_kernels(num_frames, doublings)):
+            conv = nn.Conv3d(in_channels, width, (kernel, 4, 4), (1, 2, 2), (0, 1, 1), bias=norm != "batch" or i == 0)
+            layers += [LayerNoise(noise), nn.utils.parametrizations.spectral_norm(conv) if norm == "spectral" else conv]
             if norm == "batch" and i > 0:  # no norm on the first layer (DCGAN, Radford et al. 2016)
                 layers.append(nn.BatchNorm3d(width))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
-            in_channels, width, frames = width, width * 2, (frames + stride - 1) // stride
+            in_channels, width, frames = width, width * 2, frames - kernel + 1
         head = nn.Conv3d(in_channels, 1, (frames, start, start))
         layers.append(nn.utils.parametrizations.spectral_norm(head) if norm == "spectral" else head)
         self.net = nn.Sequential(*layers)

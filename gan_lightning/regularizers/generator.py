@@ -18,7 +18,10 @@ class PathLengthPenalty(GeneratorRegularizer):
     Differentiates with respect to the intermediate latents ``w`` of a generator exposing
     ``styles(z)`` and ``synthesis(ws)`` (:class:`~gan_lightning.networks.StyleGAN2Generator`),
     otherwise with respect to ``z``. StyleGAN2 uses ``weight=2``, ``interval=4`` and half the
-    batch (``batch_shrink=2``). The running mean is a buffer: it is in the checkpoint.
+    batch (``batch_shrink=2``). The running mean is a buffer: it is in the checkpoint. As in
+    stylegan2-ada (``training/loss.py``), the penalty uses the mean *updated with this batch*
+    and differentiates through it: G also gets the small gradient (weight ``mean_decay``) of
+    the batch's own share of the mean; only the stored buffer is detached.
     """
 
     def __init__(self, weight: float = 2.0, interval: int = 4, batch_shrink: int = 2, mean_decay: float = 0.01) -> None:
@@ -48,9 +51,9 @@ class PathLengthPenalty(GeneratorRegularizer):
         if gradient.dim() == 3:  # (B, num_ws, w_dim): sum over w, mean over layers
             squared = gradient.square().sum(dim=2).mean(dim=1, keepdim=True)
         lengths = squared.sum(dim=1).sqrt()
-        with torch.no_grad():
-            self.mean_length.lerp_(lengths.mean().detach(), self.mean_decay)
-        return (lengths - self.mean_length).square().mean()
+        mean = self.mean_length.lerp(lengths.mean(), self.mean_decay)  # keeps the gradient through this batch's share
+        self.mean_length.copy_(mean.detach())
+        return (lengths - mean).square().mean()
 
 
 class ModeSeekingPenalty(GeneratorRegularizer):
