@@ -18,11 +18,11 @@ from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.commands.config_errors import ConfigurationError
 from gan_lightning.data.translation import TensorDictDataset, TranslationDataModule
+from gan_lightning.errors import CapabilityError
 from gan_lightning.metrics import TranslationScores
 from gan_lightning.mnist import DigitAccuracy, digit_accuracy, mnist5k_digits
 from gan_lightning.mnist.pairs import edge_map
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
-from gan_lightning.errors import CapabilityError
 from gan_lightning.tasks import Pix2Pix
 from tests.conftest import REPO_ROOT, with_optimization
 from tests.test_resume import assert_same_state
