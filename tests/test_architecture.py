@@ -21,6 +21,7 @@ PACKAGE = REPO_ROOT / "gan_lightning"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "batch": 0,
+    "seams": 0,  # the one module that touches private Lightning/torch API: imports no gan_lightning module
     "networks": 1,
     "objectives": 1,
     "regularizers": 1,
@@ -31,7 +32,6 @@ LAYERS: dict[str, int] = {
     "sampling": 2,
     "checkpoint": 2,
     "strategies": 2,
-    "seams": 2,
     "loggers": 2,
     "tasks": 3,
     "callbacks": 4,

@@ -14,6 +14,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
+from gan_lightning.seams import TopKCheckpointSeam, last_saved_step, save_last_checkpoint
+
 
 class PeriodicCheckpoint(ModelCheckpoint):
     """Lightning's ``ModelCheckpoint`` whose ``last.ckpt`` is the final state however fit ends.
@@ -26,14 +28,14 @@ class PeriodicCheckpoint(ModelCheckpoint):
     """
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        stale = self._last_global_step_saved != trainer.global_step
+        stale = last_saved_step(self) != trainer.global_step
         if self.save_last and trainer.global_step > 0 and stale:
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            save_last_checkpoint(self, trainer)
             return
         super().on_train_end(trainer, pl_module)
 
 
-class BestCheckpoint(ModelCheckpoint):
+class BestCheckpoint(TopKCheckpointSeam, ModelCheckpoint):
     """Keeps the ``save_top_k`` best checkpoints by ``monitor``, checked after each validation.
 
     When ``monitor`` is not logged (metrics off, a different metric name) it warns once and
@@ -65,7 +67,8 @@ class BestCheckpoint(ModelCheckpoint):
         )
         self._warned_missing = False
 
-    def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Tensor]) -> None:
+    def skips_top_k(self, monitor_candidates: dict[str, Tensor]) -> bool:
+        """No top-k save when ``monitor`` is not logged: warn once instead of failing the run."""
         if self.monitor is not None and self.monitor not in monitor_candidates:
             if not self._warned_missing:
                 rank_zero_warn(
@@ -74,8 +77,8 @@ class BestCheckpoint(ModelCheckpoint):
                     "Set --best.monitor to a logged metric, or --best.monitor=null."
                 )
                 self._warned_missing = True
-            return
-        super()._save_topk_checkpoint(trainer, monitor_candidates)
+            return True
+        return False
 
     @property
     def state_key(self) -> str:

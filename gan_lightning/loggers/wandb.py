@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_info
 
+from gan_lightning.seams import wandb_init_arguments
+
 _DEFAULT_BASE_URL = "https://api.wandb.ai"
 
 
@@ -87,5 +89,6 @@ class WandbLogger(_LightningWandbLogger):
         if kwargs["settings"] is None:
             kwargs.pop("settings")
         super().__init__(*args, offline=offline, **kwargs)
-        if self._wandb_init.get("anonymous") is None:  # wandb warns about the key even when unset
-            self._wandb_init.pop("anonymous", None)
+        init_arguments = wandb_init_arguments(self)
+        if init_arguments.get("anonymous") is None:  # wandb warns about the key even when unset
+            init_arguments.pop("anonymous", None)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.errors import WeightsNotFoundError
+from gan_lightning.seams import inception_features_and_logits
 
 INCEPTION_WEIGHTS_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
@@ -143,7 +144,7 @@ class InceptionFeatures(FeatureNetwork):
         if images.shape[1] != 3:
             raise ValueError(f"Inception features need 1- or 3-channel images, got {images.shape[1]} channels.")
         pixels = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-        features, logits = self.network._torch_fidelity_forward(pixels)
+        features, logits = inception_features_and_logits(self.network, pixels)
         return features.reshape(len(images), -1), logits
 
 

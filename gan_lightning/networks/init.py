@@ -16,6 +16,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from gan_lightning.seams import refresh_spectral_norm
+
 _POWER_ITERATIONS = 15  # what spectral_norm itself runs when it wraps a layer
 
 
@@ -36,9 +38,7 @@ def initialise_weight(module: nn.Module, init: Callable[[Tensor], Any]) -> None:
     if not parametrize.is_parametrized(module, "weight"):
         return
     for parametrization in module.parametrizations.weight:
-        if hasattr(parametrization, "_power_method"):  # torch's _SpectralNorm
-            matrix = parametrization._reshape_weight_to_matrix(weight)
-            parametrization._power_method(matrix, _POWER_ITERATIONS)
+        refresh_spectral_norm(parametrization, weight, _POWER_ITERATIONS)
 
 
 def dcgan_init(module: nn.Module) -> None:
