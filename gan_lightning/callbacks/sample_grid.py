@@ -13,6 +13,7 @@ from torchvision.utils import make_grid, save_image
 from gan_lightning.callbacks.scatter import scatter_image
 from gan_lightning.loggers.clips import film_strip, grid_frames, save_gif
 from gan_lightning.loggers.images import log_image, log_video, run_directory
+from gan_lightning.seams import attached_trainer
 from gan_lightning.tasks.base import AdversarialTask
 
 
@@ -54,7 +55,7 @@ class SampleGrid(Callback):
     def grid(self, pl_module: pl.LightningModule, samples: torch.Tensor | None = None) -> torch.Tensor:
         samples = (pl_module.sample_fixed() if samples is None else samples).float().cpu()
         if samples.dim() == 2 and samples.shape[1] == 2:  # 2D toy data: a scatter plot, modes as crosses
-            datamodule = getattr(pl_module.trainer, "datamodule", None) if pl_module._trainer else None
+            datamodule = getattr(attached_trainer(pl_module), "datamodule", None)
             return scatter_image(samples, getattr(datamodule, "modes", None))
         preview_nrow = pl_module.preview_nrow if isinstance(pl_module, AdversarialTask) else None
         nrow = self.nrow or preview_nrow or max(1, int(math.sqrt(samples.shape[0])))
