@@ -25,7 +25,7 @@ from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, RunSumma
 from gan_lightning.checkpoint import load_checkpoint_file
 from gan_lightning.commands.config_errors import ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.config.compose import EXTENDS, expand_config_arguments
-from gan_lightning.errors import GanLightningError, one_line
+from gan_lightning.errors import DataSetupError, GanLightningError, is_user_error, one_line
 from gan_lightning.loggers.images import run_directory
 from gan_lightning.seams import CheckpointHyperparametersSeam
 from gan_lightning.strategies import register_gan_ddp
@@ -102,13 +102,16 @@ class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
         )
 
     def instantiate_classes(self) -> None:
-        """A constructor's ValueError/TypeError becomes one readable :class:`ConfigurationError`."""
+        """A constructor's ValueError/TypeError becomes one readable :class:`ConfigurationError`;
+        the data module's set-up reports any failure as a :class:`DataSetupError`."""
         try:
             super().instantiate_classes()
         except (ValueError, TypeError) as error:
             if isinstance(error, GanLightningError):
                 raise
             raise summarize_instantiation_error(error) from error
+        if isinstance(self.datamodule, LightningDataModule):
+            report_setup_failures(self.datamodule)
 
     def merge_checkpoint_hyperparameters(self) -> None:
         """LightningCLI merges the ``--ckpt_path`` checkpoint's hyper-parameters into the
@@ -186,6 +189,25 @@ def with_extended_configs(args: Any) -> Any:
     return expanded
 
 
+def report_setup_failures(datamodule: LightningDataModule) -> None:
+    """Any exception of ``datamodule.prepare_data``/``setup`` -- a missing folder, an unreadable
+    file, a bad split -- becomes a one-line :class:`DataSetupError` naming the data module:
+    whatever its class, the cause is the data the user pointed at."""
+    name = type(datamodule).__name__
+    for hook in ("prepare_data", "setup"):
+        original = getattr(datamodule, hook)
+
+        def reporting(*args: Any, _original: Any = original, _hook: str = hook, **kwargs: Any) -> Any:
+            try:
+                return _original(*args, **kwargs)
+            except GanLightningError:
+                raise
+            except Exception as error:
+                raise DataSetupError(f"{name}.{_hook} failed: {one_line(error)}") from error
+
+        setattr(datamodule, hook, reporting)
+
+
 def importable_working_directory() -> None:
     """Put the current folder on ``sys.path``, as ``python -m`` does, so a config can name
     a user's own file (``class_path: my_paper.MyLoss`` next to ``my_paper.py``) with no
@@ -207,13 +229,13 @@ def main(args: list[str] | None = None) -> None:
             run(argv)
             return
         GANLightningCLI(args=args)  # None: LightningCLI reads sys.argv itself (no "args and argv" warning)
-    except GanLightningError as error:  # raised before, inside or after trainer.fit: Lightning re-raises it as is
-        if os.environ.get("GAN_LIGHTNING_TRACEBACK"):  # for whoever debugs the package itself
+    except Exception as error:  # raised before, inside or after trainer.fit: Lightning re-raises it as is
+        if not is_user_error(error) or os.environ.get("GAN_LIGHTNING_TRACEBACK"):  # a bug, or debugging
             raise
         exit_with(error)
 
 
-def exit_with(error: GanLightningError) -> NoReturn:
+def exit_with(error: BaseException) -> NoReturn:
     """Print ``error: <message>`` as one line on stderr and exit with status 1: the message
     says what to fix, a traceback would only point at our code (``GAN_LIGHTNING_TRACEBACK=1``
     shows it)."""

@@ -11,6 +11,7 @@ and keeps its traceback.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 
 class GanLightningError(Exception):
@@ -33,6 +34,35 @@ class WeightsNotFoundError(GanLightningError, FileNotFoundError):
 # torch re-raises an error from a DataLoader worker as the same type with the worker's
 # traceback in the message ("Caught X in DataLoader worker process 0. Original Traceback ...").
 _WORKER_TRACEBACK = re.compile(r"Original Traceback \(most recent call last\):.*\n(?:[\w.]+: )?(.+)\s*$", re.S)
+
+
+class DataSetupError(GanLightningError, RuntimeError):
+    """A data module failed to prepare or set up its data: the user's path, files or settings."""
+
+
+#: Built-in errors that our own code raises on purpose, with a message for the user.
+DELIBERATE = (ValueError, TypeError, LookupError, OSError, RuntimeError, NotImplementedError)
+PACKAGE_ROOT = str(Path(__file__).resolve().parent)
+
+
+def raised_by_the_package(error: BaseException) -> bool:
+    """Whether ``error`` was raised by a line of gan_lightning itself (not by torch, Lightning
+    or an assert): our raise sites are checks of the user's input, with a message saying what
+    to fix. An error raised deeper, inside a library, is a bug report and keeps its traceback."""
+    if not isinstance(error, DELIBERATE) or isinstance(error, AssertionError):
+        return False
+    traceback = error.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return str(Path(traceback.tb_frame.f_code.co_filename).resolve()).startswith(PACKAGE_ROOT)
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Caused by the user's input or configuration, whatever its class: the project's own
+    errors, a data module's failure to set up, or a check raised by the package itself."""
+    return isinstance(error, GanLightningError) or raised_by_the_package(error)
 
 
 def one_line(error: BaseException) -> str:
