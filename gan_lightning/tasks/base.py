@@ -72,17 +72,28 @@ def is_plain(value: Any) -> bool:
 
 def plain_init_arguments(frame: types.FrameType | None, task: type) -> dict[str, Any]:
     """The plain-valued init arguments of every ``__init__`` on the stack from ``frame`` out
-    (the task's own and its bases'): saved once, by the base, for every task."""
+    (the task's own and its bases'): saved once, by the base, for every task. An argument left
+    at a default of ``None`` (an unset network or loss) is not saved: loading gets it anyway."""
     arguments: dict[str, Any] = {}
     while frame is not None and frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), task):
         info = inspect.getargvalues(frame)
-        names = [name for name in info.args if name != "self"]
-        local = {name: info.locals[name] for name in names}
+        defaults = init_defaults(task, frame.f_code)
+        local = {name: info.locals[name] for name in info.args if name != "self"}
         if info.keywords:
             local.update(info.locals[info.keywords])
+        local = {name: value for name, value in local.items() if not (value is None and defaults.get(name, 0) is None)}
         arguments = {**arguments, **local}  # frames run base → subclass: the most specific wins
         frame = frame.f_back
     return {name: value for name, value in arguments.items() if is_plain(value) and not name.startswith("_")}
+
+
+def init_defaults(task: type, code: types.CodeType) -> dict[str, Any]:
+    """The default values of the ``__init__`` (of ``task`` or a base) whose code is ``code``."""
+    for klass in task.__mro__:
+        init = klass.__dict__.get("__init__")
+        if getattr(init, "__code__", None) is code:
+            return {name: p.default for name, p in inspect.signature(init).parameters.items()}
+    return {}
 
 
 #: What a task may offer beyond training, each a method of :class:`AdversarialTask`.
