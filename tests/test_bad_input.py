@@ -21,7 +21,7 @@ from gan_lightning.tasks import GAN
 from tests.conftest import REPO_ROOT, tiny_gan
 
 WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
-TINY = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
+TINY = str(REPO_ROOT / "tests" / "fixtures" / "ddp_tiny.yaml")
 
 
 def parse(args: list[str]) -> GANLightningCLI:

@@ -14,9 +14,9 @@ import pytest
 
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import REPO_ROOT
-from tests.fake_datasets import make_cifar_root
+from tests.helpers.fake_datasets import make_cifar_root
+from tests.helpers.weights_lock import check_against_lock
 from tests.test_configs import LOCK_FILE, tiny_run
-from tests.weights_lock import check_against_lock
 
 CONFIGS = sorted((REPO_ROOT / "configs" / "cifar10").glob("*.yaml"))
 

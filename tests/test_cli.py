@@ -15,7 +15,7 @@ import yaml
 from gan_lightning.checkpoint import AtomicCheckpointIO
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import REPO_ROOT
-from tests.wandb_records import config_keys, history_keys
+from tests.helpers.wandb_records import config_keys, history_keys
 
 WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
 TINY_OVERRIDES = [

@@ -14,9 +14,9 @@ import yaml
 
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import REPO_ROOT
-from tests.weights_lock import check_against_lock
+from tests.helpers.weights_lock import check_against_lock
 
-LOCK_FILE = REPO_ROOT / "tests" / "data" / "config_weights_lock.json"
+LOCK_FILE = REPO_ROOT / "tests" / "fixtures" / "config_weights_lock.json"
 
 
 def is_fit_config(path: Path) -> bool:

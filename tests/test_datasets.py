@@ -26,7 +26,7 @@ from gan_lightning.data import (
     MNISTDataModule,
 )
 from tests.conftest import REPO_ROOT
-from tests.fake_datasets import make_cifar_root, md5
+from tests.helpers.fake_datasets import make_cifar_root, md5
 
 # ----------------------------------------------------------------------------- fakes
 

@@ -27,7 +27,7 @@ from gan_lightning.strategies import GANDDPStrategy, average_gradients, use_gan_
 from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
 from tests.conftest import REPO_ROOT, TinyData, tiny_gan
 
-TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
+TINY_DDP = str(REPO_ROOT / "tests" / "fixtures" / "ddp_tiny.yaml")
 
 
 def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
@@ -42,7 +42,7 @@ def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> 
         "--config",
         config,
         f"--trainer.default_root_dir={folder}",
-        "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordTraining",
         f"--trainer.callbacks.directory={folder / records}",
         *extra,
     ]

@@ -16,7 +16,7 @@ from gan_lightning.strategies import broadcast_buffers, broadcast_module, broadc
 from tests.conftest import REPO_ROOT
 from tests.test_ddp import run_cli
 
-BATCHNORM_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_batchnorm.yaml")
+BATCHNORM_DDP = str(REPO_ROOT / "tests" / "fixtures" / "ddp_batchnorm.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def batchnorm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_cli(
         folder,
         "records",
-        "--trainer.callbacks+=tests.ddp_recorder.RecordBuffers",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordBuffers",
         f"--trainer.callbacks.directory={folder / 'records'}",
         "--checkpoint.every_n_train_steps=1",
         "--checkpoint.save_top_k=-1",

@@ -17,7 +17,7 @@ from torchvision.utils import save_image
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.loggers import WandbLogger, to_pil, to_uint8
 from tests.conftest import TinyData, tiny_gan, tiny_trainer
-from tests.wandb_records import read_records
+from tests.helpers.wandb_records import read_records
 
 
 def test_sample_grid_png_with_csv_logger(tmp_path: Path):

@@ -34,8 +34,8 @@ from gan_lightning.networks.video import LayerNoise
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
 from tests.conftest import REPO_ROOT, with_optimization
+from tests.helpers.wandb_records import read_records
 from tests.test_resume import assert_same_state
-from tests.wandb_records import read_records
 
 CONFIG = REPO_ROOT / "configs" / "video.yaml"
 CANVAS, DIGIT, FRAMES = 16, 12, 4
