@@ -1,8 +1,11 @@
-"""Shared test set-up: offline W&B, few threads, tiny networks and data."""
+"""Shared test set-up: offline W&B, few threads, and the tiny models, data, trainers and run
+arguments that test modules share (imported as ``from tests.conftest import ...``)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +13,13 @@ from typing import Any
 import lightning.pytorch as pl
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+CONFIG_WEIGHTS_LOCK = FIXTURES / "config_weights_lock.json"
+WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
 
 
 @pytest.fixture(autouse=True)
@@ -106,21 +113,94 @@ def tiny_gan(**overrides: Any):
     return GAN(**with_optimization(kwargs))
 
 
-def tiny_trainer(tmp_path: Path, **overrides: Any) -> pl.Trainer:
-    kwargs: dict[str, Any] = {
+def tiny_trainer(
+    folder: Path, max_steps: int = 2, callbacks: list[pl.Callback] | None = None, **overrides: Any
+) -> pl.Trainer:
+    """A one-device CPU trainer with nothing around the loop: no logger, progress bar, model
+    summary or sanity check, one validation batch, and checkpointing only when a
+    ``ModelCheckpoint`` is among ``callbacks``. ``overrides`` go to ``pl.Trainer`` as given."""
+    callbacks = callbacks or []
+    options: dict[str, Any] = {
         "accelerator": "cpu",
         "devices": 1,
-        "max_steps": 2,
+        "max_steps": max_steps,
         "logger": False,
-        "enable_checkpointing": False,
+        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks),
         "enable_progress_bar": False,
         "enable_model_summary": False,
         "num_sanity_val_steps": 0,
         "limit_val_batches": 1,
-        "default_root_dir": str(tmp_path),
+        "callbacks": callbacks,
+        "default_root_dir": str(folder),
     }
-    kwargs.update(overrides)
-    return pl.Trainer(**kwargs)
+    options.update(overrides)
+    return pl.Trainer(**options)
+
+
+def tiny_run(config: Path, root: Path) -> list[str]:
+    """``lightning fit`` arguments that shrink a shipped config's run (two iterations, batch 8,
+    one validation batch, no logger or periodic checkpoints) but never its model."""
+    return [
+        "fit",
+        "--config",
+        str(config),
+        "--trainer.max_steps=2",
+        "--trainer.accelerator=cpu",
+        "--trainer.logger=false",
+        "--trainer.limit_val_batches=1",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        f"--trainer.default_root_dir={root}",
+        "--data.init_args.batch_size=8",
+        "--checkpoint.every_n_train_steps=null",
+    ]
+
+
+# configs/wgan.yaml shrunk to 8-px digits and a few iterations, for CLI runs
+TINY_OVERRIDES = [
+    "--data=gan_lightning.data.Digits8x8DataModule",
+    "--data.init_args.batch_size=16",
+    "--data.init_args.image_size=8",
+    "--model.init_args.generator.init_args.base_width=4",
+    "--model.init_args.discriminator.init_args.base_width=4",
+    "--model.init_args.n_critic=2",
+    "--trainer.limit_val_batches=1",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.log_every_n_steps=1",
+]
+
+
+def run_cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
+    """``python -m gan_lightning ARGS`` in a child process, as a user runs it (W&B offline, not disabled)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "WANDB_SILENT": "true"}
+    env.pop("WANDB_MODE", None)
+    env.pop("WANDB_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "gan_lightning", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_same_state(a: Any, b: Any, where: str = "") -> None:
+    """Bit-equal nested state (tensors, dicts, lists, plain values); ``where`` names the first
+    difference, e.g. ``model.generator.0.weight``."""
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            assert_same_state(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_state(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
 
 
 @pytest.fixture

@@ -50,8 +50,7 @@ from gan_lightning.objectives import (
     WassersteinLoss,
 )
 from gan_lightning.objectives.base import AdversarialObjective
-from tests.conftest import TinyData, tiny_gan
-from tests.test_resume import assert_same_state
+from tests.conftest import TinyData, assert_same_state, tiny_gan, tiny_trainer
 
 ALL_OPERATIONS = sorted(OPERATION_NAMES)
 
@@ -504,20 +503,7 @@ def ada_run(folder: Path, ckpt_every: int | None = None) -> tuple[pl.Trainer, An
         callbacks.append(
             ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=ckpt_every, save_top_k=-1)
         )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=MAX_STEPS,
-        logger=False,
-        enable_checkpointing=bool(ckpt_every),
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=1,
-        num_sanity_val_steps=0,
-        callbacks=callbacks,
-        default_root_dir=folder,
-    )
-    return trainer, model, ada
+    return tiny_trainer(folder, MAX_STEPS, callbacks), model, ada
 
 
 def test_resumed_ada_run_ends_bit_identical(tmp_path: Path):

@@ -13,10 +13,8 @@ import torch
 import yaml
 
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import REPO_ROOT
+from tests.conftest import CONFIG_WEIGHTS_LOCK, REPO_ROOT, tiny_run
 from tests.helpers.weights_lock import check_against_lock
-
-LOCK_FILE = REPO_ROOT / "tests" / "fixtures" / "config_weights_lock.json"
 
 
 def is_fit_config(path: Path) -> bool:
@@ -27,24 +25,6 @@ def is_fit_config(path: Path) -> bool:
 
 
 CONFIGS = sorted(path for path in (REPO_ROOT / "configs").glob("*.yaml") if is_fit_config(path))
-
-
-def tiny_run(config: Path, root: Path) -> list[str]:
-    return [
-        "fit",
-        "--config",
-        str(config),
-        "--trainer.max_steps=2",
-        "--trainer.accelerator=cpu",
-        "--trainer.logger=false",
-        "--trainer.limit_val_batches=1",
-        "--trainer.num_sanity_val_steps=0",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        f"--trainer.default_root_dir={root}",
-        "--data.init_args.batch_size=8",
-        "--checkpoint.every_n_train_steps=null",
-    ]
 
 
 def test_every_model_of_the_family_has_a_config():
@@ -70,7 +50,7 @@ def test_every_model_of_the_family_has_a_config():
 def test_config_trains_two_iterations(config: Path, tmp_path: Path):
     cli = GANLightningCLI(args=tiny_run(config, tmp_path))
     assert cli.trainer.global_step == 2
-    check_against_lock(LOCK_FILE, config.stem, cli.model)  # refactors keep every recipe's weights
+    check_against_lock(CONFIG_WEIGHTS_LOCK, config.stem, cli.model)  # refactors keep every recipe's weights
     samples = cli.model.sample_fixed()  # what the sample grids draw, for every task
     assert torch.isfinite(samples).all()
     assert list((tmp_path / "samples").glob("step_*.png")), "no sample grid written"

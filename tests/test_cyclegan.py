@@ -22,9 +22,7 @@ from gan_lightning.mnist import MNISTStylesDataModule, StyleScores, apply_style,
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.tasks import CycleGAN
 from gan_lightning.tasks.cyclegan import POOLS_KEY, ConstantThenLinearDecay
-from tests.conftest import REPO_ROOT, with_optimization
-from tests.test_configs import tiny_run
-from tests.test_resume import assert_same_state
+from tests.conftest import REPO_ROOT, assert_same_state, tiny_run, tiny_trainer, with_optimization
 
 CONFIG = REPO_ROOT / "configs" / "cyclegan.yaml"
 SIZE = 16
@@ -48,24 +46,6 @@ def styles(style: str = "thick", batch_size: int = 4) -> MNISTStylesDataModule:
     return MNISTStylesDataModule(style=style, image_size=SIZE, batch_size=batch_size, val_size=8)
 
 
-def trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks or []),
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-        "limit_val_batches": 1,
-        "callbacks": callbacks or [],
-        "default_root_dir": folder,
-        **kwargs,
-    }
-    return pl.Trainer(**options)
-
-
 def batch(size: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     return {
@@ -78,7 +58,7 @@ def batch(size: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
 def test_strips_show_both_directions_and_their_cycles_one_row_per_pair(tmp_path: Path):
     model = tiny_cyclegan()
     data = styles()
-    trainer(tmp_path, 1).fit(model, datamodule=data)
+    tiny_trainer(tmp_path, 1).fit(model, datamodule=data)
     strips = model.sample_fixed()
     assert strips.shape == (3 * CycleGAN.preview_nrow, 1, SIZE, SIZE)
     held_out = data.val_set[0]
@@ -230,7 +210,7 @@ def test_readable_digits_undoes_inversion_and_thins_thick_strokes():
 # ---------------------------------------------------------------------- training and resume
 def test_two_iterations_fill_the_pools_and_log_every_term(tmp_path: Path):
     model = tiny_cyclegan(metrics=StyleScores())
-    run = trainer(tmp_path, 2, val_check_interval=2, check_val_every_n_epoch=None)
+    run = tiny_trainer(tmp_path, 2, val_check_interval=2, check_val_every_n_epoch=None)
     before = {k: v.clone() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
     run.fit(model, datamodule=styles())
     assert run.global_step == 2  # iterations, not the 4 optimizer steps
@@ -266,7 +246,7 @@ def resume_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, CycleGAN]:
     callbacks: list[pl.Callback] = [SampleGrid(every_n_steps=2)]
     if checkpoints:
         callbacks.append(ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1))
-    return trainer(folder, MAX_STEPS, callbacks, val_check_interval=2, check_val_every_n_epoch=None), model
+    return tiny_trainer(folder, MAX_STEPS, callbacks, val_check_interval=2, check_val_every_n_epoch=None), model
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,9 @@
 One run checks everything that needs processes: `--trainer.strategy=ddp` builds
 GANDDPStrategy, the run finishes with `global_step == max_steps` (generator updates, not
 double counted), the ranks end with identical weights, draw different noise and different
-real samples, and the result equals one process training on both ranks' batches.
+real samples, and the result equals one process training on both ranks' batches. A second
+run with BatchNorm networks checks the buffers: each rank computes batch statistics from its
+own batch, so GANDDPStrategy broadcasts rank 0's after every training step.
 """
 
 from __future__ import annotations
@@ -257,3 +259,58 @@ def test_ddp_config_composes_with_an_experiment():
     )
     assert type(cli.trainer.strategy) is GANDDPStrategy
     assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
+
+
+BATCHNORM_DDP = str(REPO_ROOT / "tests" / "fixtures" / "ddp_batchnorm.yaml")
+
+
+@pytest.fixture(scope="module")
+def batchnorm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 iterations, 2 per epoch, a validation after each epoch, a checkpoint after each step."""
+    folder = tmp_path_factory.mktemp("ddp_batchnorm")
+    run_cli(
+        folder,
+        "records",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordBuffers",
+        f"--trainer.callbacks.directory={folder / 'records'}",
+        "--checkpoint.every_n_train_steps=1",
+        "--checkpoint.save_top_k=-1",
+        f"--checkpoint.dirpath={folder / 'checkpoints'}",
+        config=BATCHNORM_DDP,
+    )
+    return folder
+
+
+def snapshots(folder: Path, rank: int) -> list[tuple[str, int, dict[str, torch.Tensor]]]:
+    return torch.load(folder / "records" / f"buffers_rank{rank}.pt")
+
+
+@pytest.mark.slow
+def test_every_rank_sees_the_same_buffers_wherever_the_model_is_looked_at(batchnorm_run: Path):
+    first, second = snapshots(batchnorm_run, 0), snapshots(batchnorm_run, 1)
+    events = [(event, step) for event, step, _ in first]
+    assert events == [(event, step) for event, step, _ in second]
+    assert {"validation_start", "train_epoch_end", "train_end"} <= {event for event, _ in events}
+    *_, final = first[-1]
+    for network in ("generator", "discriminator", "generator_ema"):
+        statistics = [name for name in final if name.startswith(f"{network}.") and name.endswith("running_mean")]
+        assert statistics, f"the test needs BatchNorm in the {network}"
+        assert all(final[name].abs().sum() > 0 for name in statistics), "running statistics never updated"
+    for (event, step, buffers), (_, _, other) in zip(first, second, strict=True):
+        for name, buffer in buffers.items():
+            assert torch.equal(buffer, other[name]), f"{name} differs between ranks at {event} (step {step})"
+
+
+@pytest.mark.slow
+def test_checkpoints_hold_the_buffers_every_rank_has(batchnorm_run: Path):
+    seen = {step: buffers for event, step, buffers in snapshots(batchnorm_run, 1) if event == "validation_start"}
+    assert sorted(seen) == [2, 4]
+    for step, buffers in seen.items():
+        (path,) = (batchnorm_run / "checkpoints").glob(f"*{step:07d}.ckpt")
+        state = torch.load(path, weights_only=True)["state_dict"]
+        for name, buffer in buffers.items():
+            assert torch.equal(state[name], buffer), f"step {step}: {name}"
+    *_, (_, _, final) = snapshots(batchnorm_run, 1)
+    state = torch.load(batchnorm_run / "records" / "final.ckpt", weights_only=True)["state_dict"]
+    for name, buffer in final.items():
+        assert torch.equal(state[name], buffer), name

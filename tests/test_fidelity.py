@@ -17,32 +17,13 @@ from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, StyleGAN2Generator
 from gan_lightning.regularizers import GradientPenalty, ModeSeekingPenalty, PathLengthPenalty, R1Penalty
 from gan_lightning.tasks import GAN
-from tests.conftest import tiny_gan, with_optimization
-from tests.test_resume import assert_same_state
+from tests.conftest import assert_same_state, tiny_gan, tiny_trainer, with_optimization
 
 TRAIN = 64  # training digits: Digits8x8 with the rest held out
 
 
 def digits(batch_size: int = 16) -> Digits8x8DataModule:
     return Digits8x8DataModule(batch_size=batch_size, val_size=1797 - TRAIN)
-
-
-def trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks or []),
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-        "limit_val_batches": 1,
-        "callbacks": callbacks or [],
-        "default_root_dir": folder,
-    }
-    options.update(kwargs)
-    return pl.Trainer(**options)
 
 
 class RealBatches(pl.Callback):
@@ -60,7 +41,7 @@ class RealBatches(pl.Callback):
 def test_each_critic_update_sees_a_fresh_real_batch(tmp_path: Path) -> None:
     seen = RealBatches()
     model = tiny_gan(n_critic=2)
-    run = trainer(tmp_path, max_steps=2, callbacks=[seen])
+    run = tiny_trainer(tmp_path, max_steps=2, callbacks=[seen])
     run.fit(model, datamodule=digits(batch_size=16))
     assert len(seen.chunks) == 2 and all(len(chunks) == 2 for chunks in seen.chunks)
     flat = [s for chunks in seen.chunks for s in chunks]
@@ -71,7 +52,7 @@ def test_each_critic_update_sees_a_fresh_real_batch(tmp_path: Path) -> None:
 
 def test_reuse_shows_one_real_batch_to_all_critic_updates(tmp_path: Path) -> None:
     seen = RealBatches()
-    run = trainer(tmp_path, max_steps=1, callbacks=[seen])
+    run = tiny_trainer(tmp_path, max_steps=1, callbacks=[seen])
     run.fit(tiny_gan(n_critic=3, real_batches="reuse"), datamodule=digits())
     assert len(set(seen.chunks[0])) == 1 and len(seen.chunks[0]) == 3
     assert run.num_training_batches == TRAIN // 16
@@ -79,7 +60,7 @@ def test_reuse_shows_one_real_batch_to_all_critic_updates(tmp_path: Path) -> Non
 
 def test_fresh_batches_that_do_not_fit_the_data_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="n_critic fresh batches"):
-        trainer(tmp_path, max_steps=1).fit(tiny_gan(n_critic=5), datamodule=digits(batch_size=16))
+        tiny_trainer(tmp_path, max_steps=1).fit(tiny_gan(n_critic=5), datamodule=digits(batch_size=16))
 
 
 # ---------------------------------------------------------------------- lazy regularization
@@ -93,7 +74,7 @@ def test_lazy_regularizer_gets_its_own_step_and_the_optimizer_correction(tmp_pat
 
     steps: list[int] = []
     model.on_before_optimizer_step = lambda opt: steps.append(model._pending_step.role[0])  # type: ignore[method-assign]
-    trainer(tmp_path, max_steps=5).fit(model, datamodule=digits())
+    tiny_trainer(tmp_path, max_steps=5).fit(model, datamodule=digits())
     # D updates 0 and 4 are followed by a D-reg step of their own; G reg absent
     assert steps == ["d", "d", "g"] + ["d", "g"] * 3 + ["d", "d", "g"]
 
@@ -125,7 +106,7 @@ def test_path_length_penalty_runs_lazily_and_keeps_its_mean_in_the_checkpoint(tm
     model = tiny_stylegan(generator_regularizers=[penalty])
     steps: list[str] = []
     model.on_before_optimizer_step = lambda opt: steps.append(model._pending_step.role[0])  # type: ignore[method-assign]
-    run = trainer(tmp_path, max_steps=3)
+    run = tiny_trainer(tmp_path, max_steps=3)
     run.fit(model, datamodule=digits())
     assert steps == ["d", "g", "g", "d", "g", "d", "g", "g"]  # G reg after iterations 0 and 2
     assert run.global_step == 3, "the G-reg step must not count as an iteration"
@@ -159,7 +140,7 @@ def test_mode_seeking_is_a_generator_phase_term(tmp_path: Path) -> None:
     model = tiny_gan(generator_regularizers=[ModeSeekingPenalty(weight=0.5)])
     logged: dict[str, Any] = {}
     model.log_dict = lambda values, **kw: logged.update(values)  # type: ignore[method-assign]
-    trainer(tmp_path, max_steps=1).fit(model, datamodule=digits())
+    tiny_trainer(tmp_path, max_steps=1).fit(model, datamodule=digits())
     assert "train/ModeSeekingPenalty" in logged
 
 
@@ -177,11 +158,11 @@ def test_held_out_scores_use_training_mode_and_change_nothing(tmp_path: Path) ->
         ),
         num_fixed=4,
     )
-    run = trainer(tmp_path, max_steps=2, limit_val_batches=0)
+    run = tiny_trainer(tmp_path, max_steps=2, limit_val_batches=0)
     run.fit(model, datamodule=digits())
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rng = torch.get_rng_state()
-    results = trainer(tmp_path, max_steps=2).validate(model, datamodule=digits(), verbose=False)[0]
+    results = tiny_trainer(tmp_path, max_steps=2).validate(model, datamodule=digits(), verbose=False)[0]
     assert_same_state(model.state_dict(), before, "validation changed the model")
     assert torch.equal(torch.get_rng_state(), rng)
     assert {"val/D(x)", "val/D(x_train)", "val/D(x)_gap"} <= results.keys()
@@ -229,7 +210,7 @@ def stylegan_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, GAN]:
             ModelCheckpoint(dirpath=folder, filename="val-{step}", monitor="val/d_loss", save_top_k=-1),
         ]
     # validation (and the monitored checkpoint) every 2 iterations, across epochs, as the CLI's defaults do
-    run = trainer(folder, MAX_STEPS, callbacks, val_check_interval=2, check_val_every_n_epoch=None)
+    run = tiny_trainer(folder, MAX_STEPS, callbacks, val_check_interval=2, check_val_every_n_epoch=None)
     return run, model
 
 
@@ -256,7 +237,7 @@ def test_sample_grids_do_not_change_the_training_trajectory(tmp_path: Path) -> N
     for every in (1, None):
         pl.seed_everything(0)
         model = tiny_stylegan()
-        trainer(tmp_path / str(every), 5, [SampleGrid(every_n_epochs=every)], limit_val_batches=0).fit(
+        tiny_trainer(tmp_path / str(every), 5, [SampleGrid(every_n_epochs=every)], limit_val_batches=0).fit(
             model, datamodule=digits()
         )
         states.append(model.state_dict())

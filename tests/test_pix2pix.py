@@ -24,8 +24,7 @@ from gan_lightning.mnist import DigitAccuracy, digit_accuracy, mnist5k_digits
 from gan_lightning.mnist.pairs import edge_map
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
 from gan_lightning.tasks import Pix2Pix
-from tests.conftest import REPO_ROOT, with_optimization
-from tests.test_resume import assert_same_state
+from tests.conftest import REPO_ROOT, assert_same_state, tiny_trainer, with_optimization
 
 CONFIG = REPO_ROOT / "configs" / "pix2pix.yaml"
 SIZE = 8
@@ -59,23 +58,6 @@ def tiny_pix2pix(**overrides: Any) -> Pix2Pix:
     }
     kwargs.update(overrides)
     return Pix2Pix(**with_optimization(kwargs))
-
-
-def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks or []),
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-        "callbacks": callbacks or [],
-        "default_root_dir": folder,
-    }
-    options.update(kwargs)
-    return pl.Trainer(**options)
 
 
 def pairs(batch: int = 4, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -169,7 +151,7 @@ def test_held_out_l1_and_its_baselines_are_what_they_say(tmp_path: Path):
     baselines equal their definitions computed here over the whole held-out set."""
     data = TinyPairs(batch_size=5)  # 16 held-out pairs: batches of 5, 5, 5, 1
     model = tiny_pix2pix(generator=Identity(), sample_mode="eval", metrics=[TranslationScores(), DigitAccuracy()])
-    metrics = tiny_trainer(tmp_path, 1).validate(model, datamodule=data, verbose=False)[0]
+    metrics = tiny_trainer(tmp_path, 1, limit_val_batches=None).validate(model, datamodule=data, verbose=False)[0]
     held_out, train = data.val_set.tensors, data.train_set.tensors
     identity = (held_out["source"] - held_out["target"]).abs().mean()
     mean_image = (train["target"].mean(0) - held_out["target"]).abs().mean()
@@ -189,7 +171,9 @@ def test_the_digit_reader_reads_real_digits_and_stays_out_of_checkpoints():
 
 def test_without_metrics_validation_logs_nothing_and_digit_accuracy_needs_labels(tmp_path: Path):
     data = TinyPairs()
-    assert tiny_trainer(tmp_path, 1).validate(tiny_pix2pix(), datamodule=data, verbose=False) == [{}]
+    assert tiny_trainer(tmp_path, 1, limit_val_batches=None).validate(
+        tiny_pix2pix(), datamodule=data, verbose=False
+    ) == [{}]
     unlabelled = {"source": torch.zeros(2, 1, SIZE, SIZE), "target": torch.zeros(2, 1, SIZE, SIZE)}
     with pytest.raises(ValueError, match="'label'"):
         DigitAccuracy().update(tiny_pix2pix(), unlabelled, {"output": unlabelled["target"]})
@@ -198,7 +182,7 @@ def test_without_metrics_validation_logs_nothing_and_digit_accuracy_needs_labels
 def test_strips_are_source_output_target_of_the_first_held_out_pairs_and_leave_training_alone(tmp_path: Path):
     data = TinyPairs()
     model = tiny_pix2pix()
-    tiny_trainer(tmp_path, 1).validate(model, datamodule=data, verbose=False)
+    tiny_trainer(tmp_path, 1, limit_val_batches=None).validate(model, datamodule=data, verbose=False)
     state, rng = {k: v.clone() for k, v in model.state_dict().items()}, torch.get_rng_state()
     strips = model.sample_fixed()
     held_out = data.val_set.tensors

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from gan_lightning.checkpoint import AtomicCheckpointIO, CheckpointLoadError, atomic_torch_save, load_checkpoint_file
 from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.regularizers import GradientPenalty
-from tests.conftest import tiny_gan
+from tests.conftest import assert_same_state, tiny_gan, tiny_trainer
 
 MAX_STEPS = 10  # 4 batches per epoch: crosses two epoch boundaries
 
@@ -49,20 +49,7 @@ def make_run(folder: Path, ckpt_every: int | None = None) -> tuple[pl.Trainer, A
         callbacks.append(
             ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=ckpt_every, save_top_k=-1)
         )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=MAX_STEPS,
-        logger=False,
-        enable_checkpointing=bool(ckpt_every),
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=1,
-        num_sanity_val_steps=1,
-        callbacks=callbacks,
-        default_root_dir=folder,
-    )
-    return trainer, model, data, order
+    return tiny_trainer(folder, MAX_STEPS, callbacks, num_sanity_val_steps=1), model, data, order
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +66,6 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "rng": torch.get_rng_state(),
         "order": order.sums,
     }
-
-
-def assert_same_state(a: Any, b: Any, where: str = "") -> None:
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            assert_same_state(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same_state(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, where
 
 
 @pytest.mark.parametrize("resume_step", [5, 4], ids=["mid-epoch", "epoch-end"])

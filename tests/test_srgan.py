@@ -20,10 +20,7 @@ from gan_lightning.mnist import DigitAccuracy, MNISTFeatures, MNISTSuperResoluti
 from gan_lightning.networks import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import LeastSquaresLoss
 from gan_lightning.tasks import SRGAN
-from tests.conftest import REPO_ROOT, with_optimization
-from tests.test_configs import tiny_run
-from tests.test_fidelity import trainer
-from tests.test_resume import assert_same_state
+from tests.conftest import REPO_ROOT, assert_same_state, tiny_run, tiny_trainer, with_optimization
 
 HR, SCALE = 16, 4
 
@@ -50,7 +47,7 @@ def test_translate_upscales_and_sample_fixed_interleaves_bicubic_sr_hr(tmp_path:
     lr = batch()["source"]
     assert model.translate(lr).shape == (4, 1, HR, HR)
     assert model.preview_nrow == 3
-    run = trainer(tmp_path, 1)
+    run = tiny_trainer(tmp_path, 1)
     run.fit(model, datamodule=data())
     strips = model.sample_fixed()
     assert strips.shape == (12, 1, HR, HR)
@@ -122,14 +119,14 @@ def test_warm_up_trains_only_the_generator_and_counts_in_global_step(tmp_path: P
     model = tiny_srgan(pretrain_steps=2)
     d_before = [p.detach().clone() for p in model.discriminator.parameters()]
     g_before = [p.detach().clone() for p in model.generator.parameters()]
-    run = trainer(tmp_path / "a", 2, limit_val_batches=0)
+    run = tiny_trainer(tmp_path / "a", 2, limit_val_batches=0)
     run.fit(model, datamodule=data())
     assert run.global_step == 2
     assert all(torch.equal(a, b) for a, b in zip(d_before, model.discriminator.parameters(), strict=True))
     assert not all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
     assert "train/d_loss" not in run.callback_metrics
     # a new run of 3 iterations: 2 warm-up, then one adversarial iteration moves D
-    run = trainer(tmp_path / "b", 3, limit_val_batches=0)
+    run = tiny_trainer(tmp_path / "b", 3, limit_val_batches=0)
     run.fit(model, datamodule=data())
     assert run.global_step == 3
     assert not all(torch.equal(a, b) for a, b in zip(d_before, model.discriminator.parameters(), strict=True))
@@ -141,7 +138,7 @@ def test_generator_learns_from_the_adversarial_loss_alone(tmp_path: Path) -> Non
     pl.seed_everything(0)
     model = tiny_srgan(pixel_weight=0.0, adversarial_weight=1.0)
     g_before = [p.detach().clone() for p in model.generator.parameters()]
-    run = trainer(tmp_path, 1, limit_val_batches=0)
+    run = tiny_trainer(tmp_path, 1, limit_val_batches=0)
     run.fit(model, datamodule=data())
     assert run.callback_metrics["train/grad_norm_g"] > 0
     assert not all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
@@ -150,7 +147,7 @@ def test_generator_learns_from_the_adversarial_loss_alone(tmp_path: Path) -> Non
 def test_validation_logs_psnr_ssim_beside_bicubic_and_digit_accuracy(tmp_path: Path) -> None:
     model = tiny_srgan(metrics=[RestorationScores(), DigitAccuracy(bicubic=True)])
     datamodule = data(batch_size=16)
-    (metrics,) = trainer(tmp_path, 1).validate(model, datamodule=datamodule, verbose=False)
+    (metrics,) = tiny_trainer(tmp_path, 1).validate(model, datamodule=datamodule, verbose=False)
     assert {
         "val/psnr",
         "val/ssim",
@@ -193,7 +190,7 @@ def resumable_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, SRGAN]:
     callbacks: list[pl.Callback] = [SampleGrid(every_n_steps=1, every_n_epochs=None)]
     if checkpoints:
         callbacks.append(ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1))
-    return trainer(folder, 4, callbacks, val_check_interval=2, check_val_every_n_epoch=None), model
+    return tiny_trainer(folder, 4, callbacks, val_check_interval=2, check_val_every_n_epoch=None), model
 
 
 def test_resume_from_a_mid_run_checkpoint_is_bit_exact(tmp_path: Path) -> None:
@@ -216,7 +213,7 @@ def test_strips_do_not_change_the_training_trajectory(tmp_path: Path) -> None:
         pl.seed_everything(0)
         model = tiny_srgan()
         grids = [SampleGrid(every_n_steps=every, every_n_epochs=None)] if every else []
-        trainer(tmp_path / str(every), 3, grids, limit_val_batches=0).fit(model, datamodule=data())
+        tiny_trainer(tmp_path / str(every), 3, grids, limit_val_batches=0).fit(model, datamodule=data())
         states.append(model.state_dict())
     assert_same_state(states[0], states[1])
 
@@ -234,7 +231,7 @@ def test_config_trains_through_the_cli_and_keeps_the_best_psnr_checkpoint(tmp_pa
 def test_bf16_mixed_precision_trains_and_validates(tmp_path: Path) -> None:
     pl.seed_everything(0)
     model = tiny_srgan(pretrain_steps=1, metrics=RestorationScores())
-    run = trainer(tmp_path, 2, precision="bf16-mixed", val_check_interval=2, check_val_every_n_epoch=None)
+    run = tiny_trainer(tmp_path, 2, precision="bf16-mixed", val_check_interval=2, check_val_every_n_epoch=None)
     run.fit(model, datamodule=data())
     assert run.global_step == 2
     assert all(torch.isfinite(run.callback_metrics[k]) for k in ("val/psnr", "val/ssim", "train/g_loss"))

@@ -13,8 +13,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from gan_lightning.callbacks import RunSummary
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import TinyData, tiny_gan, tiny_trainer
-from tests.test_cli import TINY_OVERRIDES, WGAN, run_cli
+from tests.conftest import TINY_OVERRIDES, WGAN, TinyData, run_cli, tiny_gan, tiny_trainer
 
 
 def field(output: str, label: str) -> str:

@@ -30,8 +30,7 @@ from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToIma
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
 from gan_lightning.tasks.text2image import contrastive_matching, interpolated, matching_aware_loss, mismatched
-from tests.conftest import REPO_ROOT, with_optimization
-from tests.test_resume import assert_same_state
+from tests.conftest import REPO_ROOT, assert_same_state, tiny_trainer, with_optimization
 
 CONFIG = REPO_ROOT / "configs" / "text2image.yaml"
 SIZE = 16
@@ -55,23 +54,6 @@ def tiny_model(**overrides: Any) -> TextToImage:
     }
     kwargs.update(overrides)
     return TextToImage(**with_optimization(kwargs))
-
-
-def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks or []),
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-        "callbacks": callbacks or [],
-        "default_root_dir": folder,
-    }
-    options.update(kwargs)
-    return pl.Trainer(**options)
 
 
 # ---------------------------------------------------------------------- tokenizer

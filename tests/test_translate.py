@@ -17,8 +17,7 @@ from gan_lightning.commands.loading import load_module
 from gan_lightning.commands.translate import TranslateError, build_parser, read, translate_folder
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.tasks import GAN
-from tests.conftest import REPO_ROOT
-from tests.test_configs import tiny_run
+from tests.conftest import REPO_ROOT, tiny_run
 
 
 @pytest.fixture(scope="module")

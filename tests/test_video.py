@@ -33,9 +33,8 @@ from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, Transla
 from gan_lightning.networks.video import LayerNoise
 from gan_lightning.tasks import VideoGAN
 from gan_lightning.tasks.video import sample_frames
-from tests.conftest import REPO_ROOT, with_optimization
+from tests.conftest import REPO_ROOT, assert_same_state, tiny_trainer, with_optimization
 from tests.helpers.wandb_records import read_records
-from tests.test_resume import assert_same_state
 
 CONFIG = REPO_ROOT / "configs" / "video.yaml"
 CANVAS, DIGIT, FRAMES = 16, 12, 4
@@ -65,24 +64,6 @@ def tiny_video_gan(**overrides: Any) -> VideoGAN:
     }
     kwargs.update(overrides)
     return VideoGAN(**with_optimization(kwargs))
-
-
-def tiny_trainer(folder: Path, max_steps: int, callbacks: list[pl.Callback] | None = None, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": any(isinstance(c, ModelCheckpoint) for c in callbacks or []),
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-        "limit_val_batches": 0,
-        "callbacks": callbacks or [],
-        "default_root_dir": folder,
-    }
-    options.update(kwargs)
-    return pl.Trainer(**options)
 
 
 def moving_square(frames: int = 6, size: int = 16, step: int = 1) -> torch.Tensor:
@@ -370,7 +351,7 @@ def test_validation_and_gifs_do_not_change_the_training_trajectory(tmp_path: Pat
         pl.seed_everything(0)
         model = tiny_video_gan()
         callbacks = [SampleGrid(every_n_steps=1)] if looking else []
-        options = {"val_check_interval": 2, "limit_val_batches": 2} if looking else {}
+        options = {"val_check_interval": 2, "limit_val_batches": 2} if looking else {"limit_val_batches": 0}
         tiny_trainer(tmp_path / str(looking), 4, callbacks, **options).fit(model, datamodule=tiny_data())
         states.append(model.state_dict())
     assert_same_state(states[0], states[1], "looking at the model moved its weights")
@@ -410,7 +391,7 @@ def test_sample_grid_writes_a_gif_and_a_strip_and_wandb_holds_the_video(tmp_path
     torch.manual_seed(0)
     tensorboard = TensorBoardLogger(tmp_path, name="tb")
     wandb = WandbLogger(project="p", save_dir=str(tmp_path), offline=True)
-    trainer = tiny_trainer(tmp_path, 2, [SampleGrid(every_n_steps=2)], logger=[tensorboard, wandb])
+    trainer = tiny_trainer(tmp_path, 2, [SampleGrid(every_n_steps=2)], logger=[tensorboard, wandb], limit_val_batches=0)
     trainer.fit(tiny_video_gan(), datamodule=tiny_data())
     run_folder = Path(wandb.experiment.settings.sync_dir)
     wandb.experiment.finish()
