@@ -18,10 +18,10 @@ from gan_lightning.checkpoint import ArchitectureMismatchError
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.commands.config_errors import ConfigurationError, explain_config_error
 from gan_lightning.tasks import GAN
-from tests.conftest import REPO_ROOT, tiny_gan
+from tests.conftest import FIXTURES, REPO_ROOT, tiny_gan
 
 WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
-TINY = str(REPO_ROOT / "tests" / "fixtures" / "ddp_tiny.yaml")
+TINY = str(FIXTURES / "ddp_tiny.yaml")
 
 
 def parse(args: list[str]) -> GANLightningCLI:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
@@ -26,9 +25,9 @@ from gan_lightning.networks import LabelConcatGenerator, MLPDiscriminator, MLPGe
 from gan_lightning.objectives import HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
-from tests.conftest import with_optimization
+from tests.conftest import FIXTURES, with_optimization
 
-LOCK_FILE = Path(__file__).parent / "fixtures" / "behaviour_lock.json"
+LOCK_FILE = FIXTURES / "behaviour_lock.json"
 SHAPE = (1, 8, 8)
 
 

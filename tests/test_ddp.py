@@ -27,9 +27,9 @@ from torch.utils.data import DataLoader
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.strategies import GANDDPStrategy, average_gradients, use_gan_ddp
 from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
-from tests.conftest import REPO_ROOT, TinyData, tiny_gan
+from tests.conftest import FIXTURES, REPO_ROOT, TinyData, tiny_gan
 
-TINY_DDP = str(REPO_ROOT / "tests" / "fixtures" / "ddp_tiny.yaml")
+TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
 
 
 def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
@@ -261,7 +261,7 @@ def test_ddp_config_composes_with_an_experiment():
     assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
 
 
-BATCHNORM_DDP = str(REPO_ROOT / "tests" / "fixtures" / "ddp_batchnorm.yaml")
+BATCHNORM_DDP = str(FIXTURES / "ddp_batchnorm.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""A callback for DDP tests: records what each rank trained on (real batches and every
-noise draw) plus the weights before and after, into ``<dir>/rank<r>.pt``."""
+"""Callbacks for DDP tests, named on the command line (``--trainer.callbacks+=tests.helpers.ddp_recorder.X``):
+what each rank trained on (real batches, every noise draw, weights before and after), its buffers,
+or its final state, written to ``<directory>/rank<r>.pt``."""
 
 from __future__ import annotations
 
@@ -60,3 +61,15 @@ class RecordBuffers(pl.Callback):
         self._snapshot("train_end", trainer, pl_module)
         self.directory.mkdir(parents=True, exist_ok=True)
         torch.save(self.snapshots, self.directory / f"buffers_rank{trainer.global_rank}.pt")
+
+
+class RecordState(pl.Callback):
+    """Writes each rank's final state (weights and image pools) to ``<directory>/rank<r>.pt``."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        record = {"state": pl_module.state_dict(), "strategy": type(trainer.strategy).__name__}
+        torch.save({**record, "global_step": trainer.global_step}, self.directory / f"rank{trainer.global_rank}.pt")

@@ -292,18 +292,6 @@ def test_config_trains_two_iterations_through_the_cli(tmp_path: Path):
     assert isinstance(schedule, ConstantThenLinearDecay) and schedule.total_steps == 2
 
 
-class RecordState(pl.Callback):
-    """Writes each rank's final state (weights and image pools) to ``<directory>/rank<r>.pt``."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = Path(directory)
-
-    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        record = {"state": pl_module.state_dict(), "strategy": type(trainer.strategy).__name__}
-        torch.save({**record, "global_step": trainer.global_step}, self.directory / f"rank{trainer.global_rank}.pt")
-
-
 def run_ddp(folder: Path, records: str, *extra: str) -> dict[int, dict]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     env.pop("WORLD_SIZE", None)
@@ -331,7 +319,7 @@ def run_ddp(folder: Path, records: str, *extra: str) -> dict[int, dict]:
         "--checkpoint.every_n_train_steps=1",
         "--checkpoint.save_top_k=-1",
         f"--checkpoint.dirpath={folder / 'checkpoints'}",
-        "--trainer.callbacks+=tests.test_cyclegan.RecordState",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordState",
         f"--trainer.callbacks.directory={folder / records}",
         *extra,
     ]
