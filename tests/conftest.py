@@ -67,6 +67,18 @@ class TinyData(pl.LightningDataModule):
         return self.val_dataloader()
 
 
+def first_batch(module: pl.LightningDataModule, train: bool = True) -> Any:
+    """The first training (or held-out) batch of a data module, prepared and set up as fit does."""
+    module.prepare_data()
+    module.setup("fit")
+    return next(iter(module.train_dataloader() if train else module.val_dataloader()))
+
+
+def in_range(*images: torch.Tensor) -> bool:
+    """float32 images in [-1, 1], as every data module hands them out."""
+    return all(image.dtype == torch.float32 and image.min() >= -1 and image.max() <= 1 for image in images)
+
+
 FLAT_OPTIMIZATION = {
     "generator_optimizer": ("generator", "optimizer"),
     "discriminator_optimizer": ("discriminator", "optimizer"),
@@ -186,6 +198,52 @@ def run_cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.Comple
     )
 
 
+# configs/wgan.yaml at 8 px with the MNIST feature network: FID and its floor in a few seconds
+TINY_WGAN_WITH_METRICS = [
+    "--data=gan_lightning.data.Digits8x8DataModule",
+    "--data.init_args.val_size=500",
+    "--data.init_args.batch_size=16",
+    "--data.init_args.image_size=8",
+    "--model.init_args.generator.init_args.base_width=4",
+    "--model.init_args.discriminator.init_args.base_width=4",
+    "--model.init_args.n_critic=1",
+    "--model.init_args.num_fixed=4",
+    "--model.init_args.metrics.init_args.features=gan_lightning.mnist.MNISTFeatures",
+    "--model.init_args.metrics.init_args.features.init_args.digit_box=20",
+    "--model.init_args.metrics.init_args.num_samples=64",
+    "--trainer.limit_val_batches=2",
+    "--trainer.val_check_interval=2",
+    "--trainer.num_sanity_val_steps=0",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+    "--trainer.log_every_n_steps=1",
+]
+
+
+@pytest.fixture(scope="session")
+def wgan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4-iteration CLI run of configs/wgan.yaml at 8×8 with CSV logs: its run folder (one per session)."""
+    from gan_lightning.cli import GANLightningCLI
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("run")
+    GANLightningCLI(
+        args=[
+            "fit",
+            "--config",
+            WGAN,
+            *TINY_WGAN_WITH_METRICS,
+            "--trainer.max_steps=4",
+            "--trainer.logger=lightning.pytorch.loggers.CSVLogger",
+            f"--trainer.logger.init_args.save_dir={root}",
+            "--trainer.logger.init_args.name=tiny",
+            f"--trainer.default_root_dir={root}",
+        ]
+    )
+    (run,) = (root / "tiny").iterdir()
+    return run
+
+
 def assert_same_state(a: Any, b: Any, where: str = "") -> None:
     """Bit-equal nested state (tensors, dicts, lists, plain values); ``where`` names the first
     difference, e.g. ``model.generator.0.weight``."""
@@ -216,6 +274,22 @@ def make_trainer(tmp_path: Path) -> Callable[..., pl.Trainer]:
 @pytest.fixture
 def tiny_data() -> TinyData:
     return TinyData()
+
+
+@pytest.fixture
+def wide_checkpoint(make_trainer, tiny_data, tmp_path: Path) -> Path:
+    """A checkpoint of a tiny GAN twice as wide as ``tiny_gan()``: another architecture."""
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+
+    model = tiny_gan(
+        generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
+        discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
+    )
+    trainer = make_trainer(max_steps=1)
+    trainer.fit(model, datamodule=tiny_data)
+    path = tmp_path / "wide.ckpt"
+    trainer.save_checkpoint(path)
+    return path
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,14 +6,25 @@ so a config that names a wrong class or a mismatched shape fails here.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import CONFIG_WEIGHTS_LOCK, REPO_ROOT, tiny_run
+from gan_lightning.strategies import GANDDPStrategy
+from tests.conftest import CONFIG_WEIGHTS_LOCK, REPO_ROOT, in_range, tiny_run
+from tests.helpers.fake_datasets import (
+    make_celeba_root,
+    make_cifar_root,
+    make_mnist_root,
+    make_side_by_side,
+    make_unpaired,
+    noise_image,
+)
 from tests.helpers.weights_lock import check_against_lock
 
 
@@ -87,3 +98,145 @@ def test_training_aids_are_command_line_switches():
         "--config", str(family / "sngan.yaml"), "--model.init_args.discriminator.init_args.minibatch_std_group=4"
     )
     assert type(cli.model.discriminator.minibatch_std).__name__ == "MinibatchStdDev"
+
+
+def test_ddp_config_composes_with_an_experiment():
+    cli = GANLightningCLI(
+        args=[
+            "--config",
+            str(REPO_ROOT / "configs" / "wgan.yaml"),
+            "--config",
+            str(REPO_ROOT / "configs" / "trainer" / "ddp.yaml"),
+            "--trainer.accelerator=cpu",
+            "--trainer.devices=2",
+        ],
+        run=False,
+    )
+    assert type(cli.trainer.strategy) is GANDDPStrategy
+    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
+
+
+@pytest.mark.parametrize(("config", "precision"), [("bf16.yaml", "bf16-mixed"), ("fp16.yaml", "16-mixed")])
+def test_precision_configs_compose_with_an_experiment(config, precision):
+    from gan_lightning.cli import GANLightningCLI
+    from tests.conftest import REPO_ROOT
+
+    cli = GANLightningCLI(
+        args=[
+            "--config",
+            str(REPO_ROOT / "configs/wgan.yaml"),
+            "--config",
+            str(REPO_ROOT / "configs/trainer" / config),
+        ],
+        run=False,
+    )
+    assert cli.config.trainer.precision == precision  # (on CPU Lightning turns 16-mixed into bf16-mixed)
+
+
+def cli_args(data_config: str, root: Path) -> list[str]:
+    args = ["--config", str(REPO_ROOT / "configs/wgan.yaml"), "--config", str(REPO_ROOT / "configs/data" / data_config)]
+    args += ["--trainer.logger=false", "--data.init_args.batch_size=2"]
+    if data_config not in ("mnist5k.yaml", "digits8x8.yaml"):
+        args.append(f"--data.init_args.root={root}")
+    return args
+
+
+def _cli_with(data_config: str, root: Path) -> GANLightningCLI:
+    return GANLightningCLI(args=cli_args(data_config, root), run=False)
+
+
+# Image-to-image data (dict batches) feeds the translation tasks, not wgan: tests/test_translation_data.py;
+# (image, caption) data feeds text-to-image: tests/test_text2image.py.
+IMAGE_TO_IMAGE_DATA_CONFIGS = {"pix2pix_folder.yaml", "cyclegan_folder.yaml", "sr_folder.yaml", "captions.yaml"}
+
+
+@pytest.mark.parametrize(
+    "data_config",
+    sorted(
+        path.name
+        for path in (REPO_ROOT / "configs/data").glob("*.yaml")
+        if path.name not in IMAGE_TO_IMAGE_DATA_CONFIGS
+    ),
+)
+def test_every_data_config_composes_with_wgan_and_feeds_its_networks(tmp_path, monkeypatch, data_config):
+    """`--config configs/wgan.yaml --config configs/data/X.yaml`: the networks follow the
+    data's image_size and channels, and a real batch goes through D and matches G's output."""
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    if data_config == "mnist.yaml":
+        make_mnist_root(tmp_path)
+    elif data_config == "fashion_mnist.yaml":
+        make_mnist_root(tmp_path, "FashionMNIST")
+    elif data_config == "cifar10.yaml":
+        make_cifar_root(tmp_path, monkeypatch)
+    elif data_config == "celeba.yaml":
+        make_celeba_root(tmp_path, monkeypatch)
+    elif data_config == "image_folder.yaml":
+        for i in range(4):
+            Image.new("RGB", (70, 80), (i, 0, 0)).save(tmp_path / f"{i}.png")
+    cli = _cli_with(data_config, tmp_path)
+    data, model = cli.datamodule, cli.model
+    if data_config == "image_folder.yaml":
+        data.val_size = 0
+    data.prepare_data()
+    data.setup("fit")
+    images, labels = next(iter(data.train_dataloader()))
+    assert images.shape[1:] == (data.channels, data.image_size, data.image_size)
+    assert model.discriminator(images).shape == (2,)
+    assert model.sample(2).shape == images.shape
+    assert labels.shape == (2,)
+
+
+def test_wgan_with_cifar10_config_trains_a_step(tmp_path, monkeypatch):
+    """The documented composition trains: `--config configs/wgan.yaml --config configs/data/cifar10.yaml`
+    (3-channel 32-px networks, validation with the config's metrics), on a fake CIFAR root."""
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    root = tmp_path / "data"
+    make_cifar_root(root, monkeypatch, per_batch=4)
+    overrides = [
+        "--trainer.max_steps=1",
+        "--trainer.limit_val_batches=1",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.val_check_interval=1",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={tmp_path / 'runs'}",
+        "--model.init_args.n_critic=1",
+        "--model.init_args.metrics.init_args.num_samples=8",
+        "--data.init_args.val_size=4",
+    ]
+    cli = GANLightningCLI(args=[*cli_args("cifar10.yaml", root), *overrides], run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    assert cli.trainer.global_step == 1
+    assert cli.model.sample(2).shape == (2, 3, 32, 32)
+    assert "val/fid" in cli.trainer.callback_metrics
+
+
+def test_cli_reports_missing_data_in_one_line(tmp_path, monkeypatch):
+    """`lightning fit` with no data: one `error: ...` line naming the fix, not a traceback."""
+    from gan_lightning.cli import main
+
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    args = ["fit", *cli_args("cifar10.yaml", tmp_path / "nowhere"), "--trainer.max_steps=1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    message = str(exit_info.value.code)
+    assert message.startswith("error: CIFAR-10 not found under root=") and "download: true" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("config", ["pix2pix_folder.yaml", "cyclegan_folder.yaml", "sr_folder.yaml"])
+def test_data_configs_build_their_module(tmp_path, config):
+    section = yaml.safe_load((REPO_ROOT / "configs" / "data" / config).read_text())["data"]
+    module_name, class_name = section["class_path"].rsplit(".", 1)
+    if config == "pix2pix_folder.yaml":
+        make_side_by_side(tmp_path, {"train": 2, "val": 1})
+    elif config == "cyclegan_folder.yaml":
+        make_unpaired(tmp_path, {"trainA": 2, "trainB": 2, "testA": 1, "testB": 1}, size=300)
+    else:
+        for i in range(3):
+            noise_image(i, (100, 100)).save(tmp_path / f"{i}.png")
+    module = getattr(importlib.import_module(module_name), class_name)(
+        **{**section["init_args"], "root": tmp_path, "batch_size": 1}
+    )
+    module.setup()
+    batch = next(iter(module.train_dataloader()))
+    assert all(in_range(image) for image in batch.values())

@@ -18,16 +18,10 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
-import torch.distributed as dist
-from lightning.pytorch.demos.boring_classes import BoringModel
-from lightning.pytorch.strategies import StrategyRegistry
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.strategies import GANDDPStrategy, average_gradients, use_gan_ddp
-from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
-from tests.conftest import FIXTURES, REPO_ROOT, TinyData, tiny_gan
+from tests.conftest import FIXTURES, REPO_ROOT
 
 TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
 
@@ -167,98 +161,6 @@ def test_resumed_ddp_run_equals_the_uninterrupted_one(ddp_run, ddp_folder: Path)
         assert torch.equal(resumed[rank]["latent"][0], ddp_run[rank]["latent"][len(ddp_run[rank]["latent"]) // 2])
         for name, tensor in ddp_run[rank]["final"].items():
             assert torch.equal(resumed[rank]["final"][name], tensor), f"rank {rank}: {name}"
-
-
-@pytest.mark.parametrize("name", list(REGISTERED_NAMES))
-def test_strategy_names_build_gan_ddp_with_lightnings_start_method(name: str):
-    trainer = pl.Trainer(accelerator="cpu", devices=1, strategy=name, logger=False)
-    assert type(trainer.strategy) is GANDDPStrategy
-    lightnings = type(StrategyRegistry)()
-    pl.strategies.DDPStrategy.register_strategies(lightnings)
-    lightning_name = name.removeprefix("gan_")
-    assert StrategyRegistry[name]["init_params"] == lightnings[lightning_name]["init_params"]
-
-
-def test_several_devices_choose_gan_ddp_and_explicit_ddp_options_keep_lightning_ddp():
-    assert type(pl.Trainer(accelerator="cpu", devices=2, logger=False).strategy) is GANDDPStrategy
-    named = pl.Trainer(accelerator="cpu", devices=1, strategy="ddp_find_unused_parameters_true", logger=False)
-    assert type(named.strategy) is pl.strategies.DDPStrategy
-    trainer = pl.Trainer(
-        accelerator="cpu", devices=1, strategy=pl.strategies.DDPStrategy(find_unused_parameters=True), logger=False
-    )
-    use_gan_ddp(trainer)
-    assert type(trainer.strategy) is pl.strategies.DDPStrategy
-
-
-@pytest.fixture
-def one_process_group():
-    """For a DDP fit inside the test process: Lightning starts a process group of one (gloo)
-    and sets MASTER_ADDR, LOCAL_RANK ...; both are undone afterwards."""
-    environment = dict(os.environ)
-    yield
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    os.environ.clear()
-    os.environ.update(environment)
-
-
-class _WrapperInTraining(pl.Callback):
-    """Records what the strategy trains: the module itself, or a DistributedDataParallel around it."""
-
-    wrapper: type | None = None
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.wrapper = type(trainer.strategy.model)
-
-
-def test_gan_syncs_per_optimizer_and_a_classifier_keeps_distributed_data_parallel(one_process_group, tmp_path: Path):
-    """One process: ``strategy="ddp"`` leaves a GAN unwrapped (per-optimizer all-reduce) but
-    wraps an automatically optimized module in DistributedDataParallel, as Lightning does; a
-    ``DDPStrategy`` object around a GAN becomes GANDDPStrategy in the task's setup."""
-    common = {"accelerator": "cpu", "devices": 1, "max_steps": 2, "logger": False, "enable_checkpointing": False}
-    common |= {"enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
-    common |= {"default_root_dir": tmp_path}
-    for strategy in ("ddp", pl.strategies.DDPStrategy(process_group_backend="gloo")):
-        gan, recorder = tiny_gan(), _WrapperInTraining()
-        trainer = pl.Trainer(strategy=strategy, callbacks=[recorder], **common)
-        trainer.fit(gan, TinyData())
-        assert type(trainer.strategy) is GANDDPStrategy and recorder.wrapper is type(gan)
-        assert trainer.global_step == 2
-    recorder = _WrapperInTraining()
-    trainer = pl.Trainer(strategy="ddp", callbacks=[recorder], **common)
-    trainer.fit(BoringModel())
-    assert recorder.wrapper is DistributedDataParallel
-    assert trainer.global_step == 2
-
-
-def test_average_gradients_in_one_process_group(tmp_path: Path):
-    """With world size 1 averaging is the identity, and a parameter without a gradient
-    keeps none (an optimizer must skip it, not apply a zero-gradient step)."""
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    try:
-        with_grad, without_grad = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
-        with_grad.grad = torch.tensor([1.0, 2.0, 3.0])
-        average_gradients([with_grad, without_grad])
-        assert torch.equal(with_grad.grad, torch.tensor([1.0, 2.0, 3.0]))
-        assert without_grad.grad is None
-    finally:
-        dist.destroy_process_group()
-
-
-def test_ddp_config_composes_with_an_experiment():
-    cli = GANLightningCLI(
-        args=[
-            "--config",
-            str(REPO_ROOT / "configs" / "wgan.yaml"),
-            "--config",
-            str(REPO_ROOT / "configs" / "trainer" / "ddp.yaml"),
-            "--trainer.accelerator=cpu",
-            "--trainer.devices=2",
-        ],
-        run=False,
-    )
-    assert type(cli.trainer.strategy) is GANDDPStrategy
-    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
 
 
 BATCHNORM_DDP = str(FIXTURES / "ddp_batchnorm.yaml")

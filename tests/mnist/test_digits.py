@@ -1,11 +1,11 @@
-"""The embedded data sets: offline, scaled to [-1, 1], split the same way every time."""
+"""MNIST-5k, the embedded digits of the demos: offline, scaled to [-1, 1], split the same way
+every time, a seeded training subset and a labelled subset of k digits per class."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.mnist import MNIST5kDataModule
 
 
@@ -38,34 +38,6 @@ def test_resize_for_power_of_two_architectures():
     assert images.min() >= -1.0 and images.max() <= 1.0
 
 
-def test_digits8x8():
-    data = Digits8x8DataModule(batch_size=16)
-    assert data.sample_shape == (1, 8, 8)
-    assert len(data.train_set) + len(data.val_set) == 1797
-    assert data.train_set.tensors[0].min() == -1.0 and data.train_set.tensors[0].max() == 1.0
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"batch_size": 0}, "batch_size"),
-        ({"batch_size": -4}, "batch_size"),
-        ({"val_size": -1}, "val_size"),
-        ({"num_workers": -1}, "num_workers"),
-    ],
-)
-def test_impossible_settings_fail_at_construction(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        Digits8x8DataModule(**kwargs)
-
-
-def test_split_that_leaves_too_little_data_is_explained():
-    with pytest.raises(ValueError, match="leaves no training data"):
-        Digits8x8DataModule(val_size=5000).setup()
-    with pytest.raises(ValueError, match="larger than the training set"):
-        Digits8x8DataModule(batch_size=4000).setup()
-
-
 def test_mnist5k_train_size_keeps_a_seeded_subset_and_the_same_validation_set():
     full, small, again, smaller = (MNIST5kDataModule(train_size=n) for n in (None, 500, 500, 100))
     for data in (full, small, again, smaller):
@@ -85,3 +57,43 @@ def test_mnist5k_train_size_beyond_the_split_is_explained():
         MNIST5kDataModule(train_size=32, batch_size=64).setup()
     with pytest.raises(ValueError, match="train_size must be a positive"):
         MNIST5kDataModule(train_size=0)
+
+
+def rows_of(images: torch.Tensor) -> set[bytes]:
+    return {image.numpy().tobytes() for image in images}
+
+
+# ---------------------------------------------------------------- the labelled subset
+def test_labelled_subset_has_k_per_class_from_the_training_split_only():
+    full, subset = MNIST5kDataModule(), MNIST5kDataModule(labels_per_class=20, labels_seed=3)
+    full.setup()
+    subset.setup()
+    images, labels = subset.train_set.tensors
+    assert torch.bincount(labels, minlength=10).tolist() == [20] * 10
+    assert torch.equal(subset.val_set.tensors[0], full.val_set.tensors[0]), "the held-out split must not change"
+    assert rows_of(images) <= rows_of(full.train_set.tensors[0])
+    assert not rows_of(images) & rows_of(full.val_set.tensors[0])
+    # each kept image keeps its own label
+    train_images, train_labels = full.train_set.tensors
+    lookup = {image.numpy().tobytes(): int(label) for image, label in zip(train_images, train_labels, strict=True)}
+    assert all(lookup[image.numpy().tobytes()] == int(label) for image, label in zip(images, labels, strict=True))
+
+
+def test_labelled_subset_is_seeded_and_nested():
+    def subset(k: int, seed: int) -> set[bytes]:
+        datamodule = MNIST5kDataModule(labels_per_class=k, labels_seed=seed)
+        datamodule.setup()
+        return rows_of(datamodule.train_set.tensors[0])
+
+    assert subset(10, 0) == subset(10, 0)
+    assert subset(10, 0) != subset(10, 1)
+    assert subset(10, 1) < subset(30, 1), "more labels add to the same digits"
+
+
+def test_labelled_subset_bad_values_are_explained():
+    with pytest.raises(ValueError, match="rarest class"):
+        MNIST5kDataModule(labels_per_class=450).setup()
+    with pytest.raises(ValueError, match="not both"):
+        MNIST5kDataModule(labels_per_class=10, train_size=100)
+    with pytest.raises(ValueError, match="labels_per_class must be a positive"):
+        MNIST5kDataModule(labels_per_class=0)

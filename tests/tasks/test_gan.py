@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gan_lightning.objectives import WassersteinLoss
-from gan_lightning.regularizers import GradientPenalty
+from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
 from gan_lightning.training.ema import ema_beta, update_ema
 from tests.conftest import TinyData, tiny_gan, with_optimization
@@ -216,3 +216,16 @@ def test_validate_and_test_log_held_out_scores_under_their_own_prefix(make_train
     trainer.fit(model, data)
     assert {"val/d_loss", "val/D(x)", "val/D(G(z))"} <= set(trainer.validate(model, data)[0])
     assert {"test/d_loss", "test/D(x)", "test/D(G(z))"} <= set(trainer.test(model, data)[0])
+
+
+def test_bf16_mixed_training_with_penalties(make_gan, make_trainer, tiny_data):
+    model = make_gan(objective=WassersteinLoss(), regularizers=[GradientPenalty(), R1Penalty(interval=2)], n_critic=2)
+    before = [p.detach().clone() for p in model.parameters()]
+    trainer = make_trainer(max_steps=2, precision="bf16-mixed")
+    trainer.fit(model, datamodule=tiny_data)
+    metrics = trainer.callback_metrics
+    assert trainer.global_step == 2
+    for name in ("train/d_loss", "train/g_loss", "train/GradientPenalty"):
+        assert torch.isfinite(metrics[name]), name
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
