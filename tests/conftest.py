@@ -276,6 +276,16 @@ def tiny_data() -> TinyData:
     return TinyData()
 
 
+@pytest.fixture(scope="session")
+def mnist_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """MNIST-5k as the GAN configs split it: (train images, train labels, held-out images, labels)."""
+    from gan_lightning.mnist import MNIST5kDataModule
+
+    data = MNIST5kDataModule(val_size=500)
+    data.setup()
+    return (*data.train_set.tensors, *data.val_set.tensors)
+
+
 @pytest.fixture
 def wide_checkpoint(make_trainer, tiny_data, tmp_path: Path) -> Path:
     """A checkpoint of a tiny GAN twice as wide as ``tiny_gan()``: another architecture."""

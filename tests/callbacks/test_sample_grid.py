@@ -8,14 +8,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from PIL import Image
-from torchvision.utils import save_image
 
 from gan_lightning.callbacks import SampleGrid
-from gan_lightning.loggers import WandbLogger, to_pil, to_uint8
+from gan_lightning.loggers import WandbLogger
 from tests.conftest import TinyData, tiny_gan, tiny_trainer
 from tests.helpers.wandb_records import read_records
 
@@ -96,17 +94,3 @@ def test_wandb_tensorboard_and_png_show_the_same_picture(tmp_path: Path):
         first_sample = on_disk[2:10, 2:10]  # inside the 2 px white padding
         assert len(np.unique(first_sample)) >= 3, "the generated pixels are one constant value"
         assert on_disk.std() > 10 and on_disk.min() < 200, "the grid is blank: padding only"
-
-
-def test_images_are_quantised_like_save_image(tmp_path: Path):
-    """``to_uint8`` rounds as torchvision's PNG writer does, so files and loggers agree exactly."""
-    image = torch.rand(3, 5, 7, generator=torch.Generator().manual_seed(0))
-    save_image(image, tmp_path / "x.png")
-    assert torch.equal(to_uint8(image), torch.from_numpy(np.asarray(Image.open(tmp_path / "x.png"))).permute(2, 0, 1))
-    grey = to_pil(torch.full((1, 2, 2), 0.5))
-    assert grey.mode == "L" and np.asarray(grey).tolist() == [[128, 128], [128, 128]]
-
-
-def test_log_image_refuses_a_batch():
-    with pytest.raises(ValueError, match=r"one \(C, H, W\) image"):
-        to_uint8(torch.rand(2, 3, 4, 4))

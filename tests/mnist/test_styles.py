@@ -12,8 +12,12 @@ from gan_lightning.mnist import (
     MNISTStylesDataModule,
     apply_style,
     in_style,
+    readable_digits,
 )
-from tests.conftest import first_batch, in_range
+from tests.conftest import (
+    first_batch,
+    in_range,
+)
 
 
 def test_mnist_styles_halves_are_disjoint_and_styled():
@@ -40,3 +44,13 @@ def test_style_statistic_separates_the_domains(style):
     accuracy = (in_style(plain, "plain").float().mean() + in_style(styled, style).float().mean()) / 2
     assert accuracy >= 0.99
     assert (~in_style(plain, style)).float().mean() >= 0.99 and (~in_style(styled, "plain")).float().mean() >= 0.99
+
+
+def test_readable_digits_undoes_inversion_and_thins_thick_strokes():
+    digits = MNISTStylesDataModule(image_size=32, val_size=10)
+    digits.setup()
+    a = digits.val_set.tensors["a"]
+    assert torch.equal(readable_digits(apply_style(a, "inverted"), "inverted"), a)
+    thinned = readable_digits(apply_style(a, "thick"), "thick")
+    assert (thinned > 0).sum() < (apply_style(a, "thick") > 0).sum()
+    assert (thinned >= a - 1e-6).all()  # an opening of a dilation keeps everything the digit had

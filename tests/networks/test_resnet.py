@@ -1,5 +1,6 @@
-"""Networks as their papers define them: DCGAN's init under spectral norm (Radford et al.
-2016, Sec. 4) and SNGAN's ResNet discriminator (Miyato et al. 2018, Table 4)."""
+"""The ResNet networks: SNGAN's discriminator as the paper defines it (Miyato et al. 2018,
+Table 4: blocks, shortcuts, sizes, parameter count, reference init), the pair's shapes, and
+class conditioning through the generator and the projection discriminator."""
 
 from __future__ import annotations
 
@@ -8,57 +9,14 @@ import math
 import pytest
 import torch
 from torch import nn
-from torch.nn.utils import parametrize
 
-from gan_lightning.networks import DCGANDiscriminator, ResNetDiscriminator, dcgan_init
+from gan_lightning.networks import (
+    ConditionalBatchNorm2d,
+    ResNetDiscriminator,
+    ResNetGenerator,
+)
 from gan_lightning.networks.resnet import DiscriminatorBlock, OptimizedBlock
-
-
-def weighted_layers(network: nn.Module) -> list[nn.Module]:
-    return [m for m in network.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
-
-
-def raw_weight(layer: nn.Module) -> torch.Tensor:
-    """The stored weight, read without the package's helper (so the test holds on its own)."""
-    if parametrize.is_parametrized(layer, "weight"):
-        return layer.parametrizations.weight.original
-    return layer.weight
-
-
-def largest_singular_value(weight: torch.Tensor) -> float:
-    return torch.linalg.matrix_norm(weight.flatten(start_dim=1), ord=2).item()
-
-
-# ---------------------------------------------------------------- DCGAN init under spectral norm
-def test_dcgan_init_reaches_the_stored_weights_of_spectrally_normalised_layers():
-    torch.manual_seed(0)
-    critic = DCGANDiscriminator(image_size=32, channels=3, base_width=8, norm="spectral")
-    layers = weighted_layers(critic)
-    assert layers and all(parametrize.is_parametrized(layer, "weight") for layer in layers)
-    stored = torch.cat([raw_weight(layer).flatten() for layer in layers])
-    assert stored.std().item() == pytest.approx(0.02, rel=0.05)  # PyTorch's default init: ≈ 0.05 here
-    for layer in layers:
-        if raw_weight(layer).numel() >= 1000:
-            assert raw_weight(layer).std().item() == pytest.approx(0.02, rel=0.15)
-
-
-def test_spectral_norm_estimate_is_refreshed_after_the_init():
-    """σ is estimated by power iteration on the weight it wrapped; after re-initialising, the
-    normalised weight must still have spectral norm ≈ 1, not the old weight's estimate."""
-    torch.manual_seed(0)
-    layer = nn.utils.parametrizations.spectral_norm(nn.Conv2d(8, 16, 3))
-    dcgan_init(layer)
-    layer.eval()  # no power iteration on access: the estimate made by the init is what counts
-    assert largest_singular_value(layer.weight.detach()) == pytest.approx(1.0, rel=0.02)
-
-
-def test_dcgan_init_on_plain_layers_is_unchanged():
-    torch.manual_seed(0)
-    layer, norm = nn.Linear(400, 300), nn.BatchNorm2d(500)
-    layer.apply(dcgan_init)
-    norm.apply(dcgan_init)
-    assert layer.weight.std().item() == pytest.approx(0.02, rel=0.05) and not layer.bias.any()
-    assert norm.weight.mean().item() == pytest.approx(1.0, abs=0.01) and not norm.bias.any()
+from tests.networks.conftest import largest_singular_value, raw_weight
 
 
 # ---------------------------------------------------------------- SNGAN discriminator
@@ -138,3 +96,36 @@ def test_sngan_discriminator_starts_from_the_reference_init():
     shortcut = raw_weight(discriminator.blocks[1].shortcut)
     assert shortcut.std().item() == pytest.approx(math.sqrt(2 / (2 * width)), rel=0.05)
     assert largest_singular_value(discriminator.blocks[2].conv1.weight.detach()) == pytest.approx(1.0, rel=0.02)
+
+
+# ---------------------------------------------------------------- shapes and class conditioning
+@pytest.mark.parametrize(("size", "channels"), [(28, 1), (32, 3)])
+def test_resnet_pair_shapes(size, channels):
+    generator = ResNetGenerator(latent_dim=8, image_size=size, channels=channels, width=8)
+    discriminator = ResNetDiscriminator(image_size=size, channels=channels, width=8)
+    images = generator(torch.randn(4, 8))
+    assert images.shape == (4, channels, size, size) and images.abs().max() <= 1
+    assert discriminator(images).shape == (4,)
+    spectral = [m for m in discriminator.modules() if hasattr(m, "parametrizations")]
+    assert spectral and all("weight" in m.parametrizations for m in spectral)
+
+
+def test_resnet_discriminator_explains_a_shape_mismatch():
+    with pytest.raises(ValueError, match="channels/image_size"):
+        ResNetDiscriminator(image_size=28, channels=1, width=8)(torch.randn(2, 3, 28, 28))
+
+
+def test_conditional_resnet_uses_labels_in_generator_and_projection_discriminator():
+    generator = ResNetGenerator(latent_dim=8, image_size=8, channels=1, width=8, num_classes=3)
+    discriminator = ResNetDiscriminator(image_size=8, channels=1, width=8, num_classes=3)
+    with torch.no_grad():
+        for norm in (m for m in generator.modules() if isinstance(m, ConditionalBatchNorm2d)):
+            norm.scale.weight.normal_(1.0, 0.5)
+    z = torch.randn(4, 8)
+    generator.eval()
+    zeros, twos = torch.zeros(4, dtype=torch.long), torch.full((4,), 2)
+    assert not torch.allclose(generator(z, zeros), generator(z, twos))
+    images = torch.randn(4, 1, 8, 8)
+    assert not torch.allclose(discriminator(images, zeros), discriminator(images, twos))
+    with pytest.raises(ValueError, match="labels"):
+        discriminator(images)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from torch import Tensor, nn
 
 from gan_lightning.networks.base import conditional_call
 from gan_lightning.regularizers import GeneratorBatch, ModeSeekingPenalty, PathLengthPenalty
+from gan_lightning.tasks import GAN
 
 SIDE, LATENT = 3, 4
 
@@ -121,10 +123,8 @@ def test_mode_seeking_without_labels_pairs_the_two_halves() -> None:
 
 def test_path_length_reaches_a_conditional_gan_through_its_training_step(tmp_path) -> None:
     """The crash this fixes: a conditional ResNet generator with batch_shrink 2 (8 latents, 4 rows)."""
-    import lightning.pytorch as pl
 
     from gan_lightning.networks import ResNetDiscriminator, ResNetGenerator
-    from gan_lightning.tasks import GAN
     from tests.conftest import TinyData
 
     model = GAN(
@@ -139,3 +139,13 @@ def test_path_length_reaches_a_conditional_gan_through_its_training_step(tmp_pat
     )  # fmt: skip
     trainer.fit(model, TinyData(num=32, batch_size=8))
     assert trainer.global_step == 2 and float(model.generator_regularizers[0].mean_length) > 0
+
+
+def test_mode_seeking_rewards_different_images_for_different_latents() -> None:
+    from gan_lightning.regularizers import GeneratorBatch
+
+    latent = torch.randn(8, 4)
+    same = GeneratorBatch(torch.nn.Identity(), lambda z: z, latent, images=torch.zeros(8, 1, 4, 4))
+    varied = GeneratorBatch(torch.nn.Identity(), lambda z: z, latent, images=torch.randn(8, 1, 4, 4))
+    penalty = ModeSeekingPenalty()
+    assert penalty.penalty(same) > 1e4 > penalty.penalty(varied)

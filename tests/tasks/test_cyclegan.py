@@ -18,7 +18,7 @@ from torch import nn
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.mnist import MNISTStylesDataModule, StyleScores, apply_style, readable_digits
+from gan_lightning.mnist import MNISTStylesDataModule, StyleScores
 from gan_lightning.networks import PatchDiscriminator, ResNetTranslator
 from gan_lightning.tasks import CycleGAN
 from gan_lightning.tasks.cyclegan import POOLS_KEY, ConstantThenLinearDecay
@@ -195,16 +195,6 @@ def test_style_scores_need_the_style_of_domain_b():
         StyleScores().update(model, batch, model.held_out_outputs(batch, 0))
     with pytest.raises(ValueError, match="style must be one of"):
         StyleScores("wavy")
-
-
-def test_readable_digits_undoes_inversion_and_thins_thick_strokes():
-    digits = MNISTStylesDataModule(image_size=32, val_size=10)
-    digits.setup()
-    a = digits.val_set.tensors["a"]
-    assert torch.equal(readable_digits(apply_style(a, "inverted"), "inverted"), a)
-    thinned = readable_digits(apply_style(a, "thick"), "thick")
-    assert (thinned > 0).sum() < (apply_style(a, "thick") > 0).sum()
-    assert (thinned >= a - 1e-6).all()  # an opening of a dilation keeps everything the digit had
 
 
 # ---------------------------------------------------------------------- training and resume

@@ -1,8 +1,7 @@
-"""The GAN LightningModule: phases, n_critic, global_step semantics, EMA, clipping."""
+"""The GAN LightningModule: phases, n_critic, global_step semantics, EMA, clipping, schedulers,
+held-out scores and bf16 mixed precision with penalties."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 import torch
@@ -11,7 +10,6 @@ from torch import nn
 from gan_lightning.objectives import WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
-from gan_lightning.training.ema import ema_beta, update_ema
 from tests.conftest import TinyData, tiny_gan, with_optimization
 
 
@@ -128,30 +126,6 @@ def test_plateau_scheduler_is_rejected_with_a_reason(make_trainer):
     model = tiny_gan(generator_scheduler=lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt))
     with pytest.raises(ValueError, match="ReduceLROnPlateau"):
         make_trainer(max_steps=1).fit(model, TinyData())
-
-
-def test_ema_update_rule():
-    model, average = nn.Linear(3, 3), nn.Linear(3, 3)
-    expected = 0.25 * average.weight.detach() + 0.75 * model.weight.detach()
-    update_ema(average, model, beta=0.25)
-    assert torch.allclose(average.weight, expected)
-
-
-def half_life_steps(beta: float) -> float:
-    """Updates after which an average with decay ``beta`` has forgotten half of its past."""
-    return math.log(0.5) / math.log(beta)
-
-
-def test_ema_half_life_is_in_images_whatever_the_batch_size():
-    # 10 kimg half-life: 10,000 images halve an update's weight at batch 32, 64 or 4 GPUs × 64.
-    for batch in (32, 64, 256):
-        beta = ema_beta(images_seen=10**7, images_per_step=batch, ema_kimg=10.0)
-        assert half_life_steps(beta) * batch == pytest.approx(10_000, rel=1e-4)
-    # the ramp-up caps the half-life at ema_rampup × images seen early in training ...
-    young = ema_beta(images_seen=6_400, images_per_step=64, ema_kimg=10.0, ema_rampup=0.05)
-    assert half_life_steps(young) * 64 == pytest.approx(320, rel=1e-4)
-    # ... and no longer once ema_kimg is the smaller of the two
-    assert ema_beta(10**7, 64, 10.0, ema_rampup=0.05) == ema_beta(10**7, 64, 10.0)
 
 
 def test_ema_beta_of_a_run_depends_on_images_per_iteration(make_trainer):
