@@ -7,6 +7,7 @@ so a config that names a wrong class or a mismatched shape fails here.
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,14 @@ import torch
 import yaml
 from PIL import Image
 
-from gan_lightning.cli import GANLightningCLI
+from gan_lightning.cli import GANLightningCLI, main
 from gan_lightning.strategies import GANDDPStrategy
-from tests.conftest import CONFIG_WEIGHTS_LOCK, REPO_ROOT, in_range, tiny_run
+from tests.conftest import (
+    CONFIG_WEIGHTS_LOCK,
+    REPO_ROOT,
+    in_range,
+    tiny_run,
+)
 from tests.helpers.fake_datasets import (
     make_celeba_root,
     make_cifar_root,
@@ -24,6 +30,7 @@ from tests.helpers.fake_datasets import (
     make_side_by_side,
     make_unpaired,
     noise_image,
+    write_images,
 )
 from tests.helpers.weights_lock import check_against_lock
 
@@ -212,7 +219,6 @@ def test_wgan_with_cifar10_config_trains_a_step(tmp_path, monkeypatch):
 
 def test_cli_reports_missing_data_in_one_line(tmp_path, monkeypatch):
     """`lightning fit` with no data: one `error: ...` line naming the fix, not a traceback."""
-    from gan_lightning.cli import main
 
     monkeypatch.setattr("sys.argv", ["lightning"])
     args = ["fit", *cli_args("cifar10.yaml", tmp_path / "nowhere"), "--trainer.max_steps=1"]
@@ -240,3 +246,21 @@ def test_data_configs_build_their_module(tmp_path, config):
     module.setup()
     batch = next(iter(module.train_dataloader()))
     assert all(in_range(image) for image in batch.values())
+
+
+def test_the_captions_data_config_trains_text2image_on_a_jsonl_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`--config configs/text2image.yaml --config configs/data/captions.yaml`: the user's path."""
+    paths = write_images(tmp_path / "images", 24)
+    lines = [{"image": f"images/{p.name}", "caption": f"a square of colour {i % 3}"} for i, p in enumerate(paths)]
+    (tmp_path / "captions.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    args = ["fit", "--config", str(REPO_ROOT / "configs" / "text2image.yaml")]
+    args += ["--config", str(REPO_ROOT / "configs" / "data" / "captions.yaml")]
+    args += [f"--data.init_args.path={tmp_path / 'captions.jsonl'}", "--data.init_args.batch_size=4"]
+    args += ["--trainer.max_steps=1", "--trainer.accelerator=cpu", "--trainer.logger=false"]
+    args += ["--trainer.limit_val_batches=1", "--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
+    args += [f"--trainer.default_root_dir={tmp_path / 'run'}", "--checkpoint.every_n_train_steps=null"]
+    cli = GANLightningCLI(args=args)
+    assert cli.trainer.global_step == 1
+    assert cli.model.sample_fixed().shape[1:] == (3, 64, 64)
+    assert "colour" in cli.datamodule.vocabulary.ids

@@ -118,3 +118,13 @@ def make_unpaired(root: Path, counts: dict[str, int], size: int = 10) -> None:
         for i in range(count):
             colour = (20 * i, 0, 0) if name.endswith("A") else (0, 20 * i, 0)
             Image.new("RGB", (size, size), colour).save(root / name / f"{i}.png")
+
+
+def write_images(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"{i:03d}.png"
+        Image.new("RGB", (20, 12), (20 * i, 100, 200)).save(path)
+        paths.append(path)
+    return paths

@@ -1,11 +1,10 @@
-"""Text-to-image, GAN-INT-CLS (Reed et al. 2016): the tokenizer and the vocabulary in
-checkpoints, the matching-aware loss and the INT term against the paper's formulas, the
-captioned MNIST canvases against what they show, a short fit, exact resume, the
-``sample --prompt`` command and the JSONL/folder caption data."""
+"""Text-to-image, GAN-INT-CLS (Reed et al. 2016): the vocabulary in checkpoints, the
+matching-aware loss and the INT term against the paper's formulas, caption reading as an
+evaluation part, a short fit, exact resume, the config and the ``sample --prompt`` command.
+(The tokenizer, the networks, the captioned canvases and the caption data: data/, networks/, mnist/.)"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,9 @@ from torch import Tensor, nn
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI, main
 from gan_lightning.commands.loading import load_module
-from gan_lightning.data import CaptionDataModule, CaptionFileError, DataNotFoundError
-from gan_lightning.data.tokenizer import Tokenizer, UnknownWordsError, Vocabulary
+from gan_lightning.data.tokenizer import Tokenizer, Vocabulary
 from gan_lightning.errors import CommandLineError
-from gan_lightning.mnist import CaptionReading, MNISTCaptionsDataModule, mnist5k_pixels
-from gan_lightning.mnist.caption_reading import caption_scores, ink_extent, ink_mass, read_position
-from gan_lightning.mnist.captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
+from gan_lightning.mnist import CaptionReading, MNISTCaptionsDataModule
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
@@ -54,48 +50,6 @@ def tiny_model(**overrides: Any) -> TextToImage:
     }
     kwargs.update(overrides)
     return TextToImage(**with_optimization(kwargs))
-
-
-# ---------------------------------------------------------------------- tokenizer
-def test_tokenizer_splits_lowercases_and_round_trips():
-    tokenizer = Tokenizer.from_captions(["A thick seven, on the LEFT!", "a thin 7 on the right"])
-    assert tokenizer.words[:2] == ["<pad>", "<unk>"]
-    ids = tokenizer.encode("a THICK 7, on the left")
-    assert tokenizer.decode(ids) == "a thick 7 , on the left"
-    assert tokenizer.words[2:5] == ["a", "on", "the"]  # most frequent first, ties alphabetical
-    assert Tokenizer.from_captions(["b a", "a"]) == Tokenizer.from_captions(["a", "b a"])  # order-free
-
-
-def test_batches_are_right_padded_with_lengths_and_cut_at_max_length():
-    tokenizer = Tokenizer.from_captions(["one two three", "one"])
-    ids, lengths = tokenizer.batch(["one two three", "one", ""])
-    assert ids.shape == (3, 3) and lengths.tolist() == [3, 1, 1]
-    assert ids[1, 1:].tolist() == [0, 0] and ids[2, 0] == 1  # padding, and an empty caption is one <unk>
-    ids, lengths = tokenizer.batch(["one two three"], max_length=2)
-    assert ids.shape == (1, 2) and lengths.tolist() == [2]
-    ids, _ = tokenizer.batch(["one"], max_length=5)
-    assert ids.shape == (1, 5)
-
-
-def test_unknown_words_are_unk_in_data_and_one_clear_error_in_prompts():
-    tokenizer = Tokenizer.from_captions(["a thick seven on the left"])
-    assert tokenizer.encode("a purple seven") == [tokenizer.ids["a"], 1, tokenizer.ids["seven"]]
-    with pytest.raises(UnknownWordsError) as caught:
-        tokenizer.encode("a thikc seven in purple", strict=True)
-    message = str(caught.value)
-    assert "'thikc' (did you mean 'thick'?)" in message and "'purple'" in message and "'in'" in message
-    assert "Known words: a left on seven the thick." in message
-    assert "\n" not in message
-
-
-def test_vocabulary_caps_and_rejects_bad_word_lists():
-    tokenizer = Tokenizer.from_captions(["a a a b b c"], max_size=4)
-    assert tokenizer.words == ["<pad>", "<unk>", "a", "b"]
-    assert tokenizer.encode("c") == [1]
-    with pytest.raises(ValueError, match="starts with"):
-        Tokenizer(["a", "b"])
-    with pytest.raises(ValueError, match="No words"):
-        Tokenizer.from_captions(["", "  "])
 
 
 def test_vocabulary_is_state_dict_extra_state_and_loads_without_pickle(tmp_path: Path):
@@ -239,129 +193,6 @@ def test_bad_settings_are_clear_errors(bad: dict[str, Any]):
 def test_an_encoder_of_another_embedding_size_is_refused():
     with pytest.raises(ValueError, match="16-d sentence embeddings but the generator reads text_dim=8"):
         tiny_model(text_encoder=TextEncoder(48, embedding_dim=16))
-
-
-@pytest.mark.parametrize("pooling", ["mean", "last"])
-def test_text_encoder_ignores_padding_and_reads_word_order(pooling: str):
-    torch.manual_seed(0)
-    encoder = TextEncoder(10, word_dim=4, hidden_dim=4, embedding_dim=4, pooling=pooling)
-    ids = torch.tensor([[2, 3, 4, 0, 0], [2, 3, 4, 5, 6]])
-    short = encoder(ids[:1, :3], torch.tensor([3]))
-    torch.testing.assert_close(encoder(ids, torch.tensor([3, 5]))[:1], short)  # padding changes nothing
-    assert not torch.allclose(encoder(torch.tensor([[4, 3, 2]]), torch.tensor([3])), short)
-    with pytest.raises(ValueError, match="vocab_size=10"):
-        encoder(torch.tensor([[12]]), torch.tensor([1]))
-
-
-@pytest.mark.parametrize("head", ["concat", "projection"])
-def test_both_discriminator_heads_score_the_pair_and_share_the_image_pass(head: str):
-    torch.manual_seed(0)
-    discriminator = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4, head=head, norm="none")
-    images, text = torch.rand(3, 1, SIZE, SIZE) * 2 - 1, torch.randn(3, 8)
-    logits = discriminator(images, text)
-    assert logits.shape == (3,)
-    torch.testing.assert_close(discriminator.judge(discriminator.image_features(images), text), logits)
-    assert not torch.allclose(discriminator(images, text.flip(0)), logits), "the text changes nothing"
-    with pytest.raises(ValueError, match="head must be"):
-        MatchingDiscriminator(8, head="sum")
-
-
-def test_the_discriminators_text_compression_has_reeds_batch_norm_and_the_generators_has_none():
-    """reedscot/icml2016 main_cls_int.lua: fcD = Linear-BatchNormalization-LeakyReLU(0.2),
-    fcG = Linear-LeakyReLU(0.2)."""
-    torch.manual_seed(0)
-    discriminator = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4).train()
-    linear, norm = discriminator.condition[0], discriminator.condition[1]
-    assert isinstance(norm, nn.BatchNorm1d)
-    text = torch.randn(6, 8) * 3 + 1
-    expected = F.leaky_relu(F.batch_norm(linear(text), None, None, norm.weight, norm.bias, training=True), 0.2)
-    torch.testing.assert_close(discriminator.condition(text), expected)
-    generator = TextToImageGenerator(8, 8, condition_dim=4, image_size=SIZE, base_width=4)
-    assert not any(isinstance(m, nn.BatchNorm1d) for m in generator.condition.modules())
-    unnormalised = MatchingDiscriminator(8, condition_dim=4, image_size=SIZE, base_width=4, norm="none")
-    assert not any(isinstance(m, nn.BatchNorm1d) for m in unnormalised.condition.modules())
-
-
-# ---------------------------------------------------------------------- the captioned canvases
-@pytest.fixture(scope="module")
-def canvases() -> MNISTCaptionsDataModule:
-    data = MNISTCaptionsDataModule(batch_size=100, val_size=200)
-    data.setup()
-    return data
-
-
-def test_captions_describe_the_composed_canvas(canvases: MNISTCaptionsDataModule):
-    batch = next(iter(canvases.val_dataloader()))
-    images = batch["image"]
-    assert images.shape == (100, 1, 32, 32) and images.min() >= -1 and images.max() <= 1
-    assert batch["tokens"].shape == (100, 12) and batch["tokens"].dtype == torch.long
-    ink = (images[:, 0] + 1) / 2
-    half = 16
-    for i in range(100):
-        caption = canvases.tokenizer.decode(batch["tokens"][i])
-        digit, position = int(batch["digit"][i]), POSITIONS[int(batch["position"][i])]
-        assert DIGIT_WORDS[digit] in caption.split() or str(digit) in caption.split(), caption
-        assert position in caption, caption
-        side_ink = {
-            "left": (ink[i, :, :half].sum(), ink[i, :, half:].sum()),
-            "right": (ink[i, :, half:].sum(), ink[i, :, :half].sum()),
-            "top": (ink[i, :half].sum(), ink[i, half:].sum()),
-            "bottom": (ink[i, half:].sum(), ink[i, :half].sum()),
-        }[position]
-        assert side_ink[0] > side_ink[1], f"{caption!r} but most ink is elsewhere"
-        size = int(batch["size"][i])
-        if size >= 0:
-            assert ("small" in caption or "tiny" in caption) == (size == 0), caption
-            assert (ink_extent(images[i : i + 1]).item() > canvases.layout.size_threshold) == (size == 1), caption
-        thickness = int(batch["thickness"][i])
-        said = {"thick", "bold"} & set(caption.split()), "thin" in caption.split()
-        assert (bool(said[0]), said[1]) == (thickness == 1, thickness == 0), caption
-
-
-def test_thickness_is_relative_to_the_class_and_read_back_from_ink(canvases: MNISTCaptionsDataModule):
-    pixels, labels = mnist5k_pixels()
-    digits = boxed_digits(pixels)
-    marks = thickness_labels(digits, labels)
-    ink = ink_mass(digits)
-    for digit in range(10):
-        members = labels == digit
-        thick, thin = ink[members & (marks == 1)], ink[members & (marks == 0)]
-        assert thick.min() > thin.max(), digit  # within a class, thick digits have more ink
-        assert 0.35 < len(thick) / members.sum() < 0.45 and 0.35 < len(thin) / members.sum() < 0.45
-    thick_ones, thin_eights = ink[(labels == 1) & (marks == 1)], ink[(labels == 8) & (marks == 0)]
-    assert thick_ones.median() < thin_eights.median()  # relative to the class, not absolute
-    thresholds = canvases.thickness_thresholds()
-    assert thresholds.shape == (10, 2) and (thresholds[:, 1] > thresholds[:, 0]).all()  # more ink when large
-
-
-def test_items_are_fixed_per_index_held_out_and_recomposed_per_training_epoch(canvases: MNISTCaptionsDataModule):
-    held_out, train = canvases.val_set, canvases.train_set
-    assert torch.equal(held_out[3]["image"], held_out[3]["image"])
-    first = [train[i]["image"] for i in range(8)]
-    train.set_epoch(1)
-    again = [train[i]["image"] for i in range(8)]
-    train.set_epoch(0)
-    assert any(not torch.equal(a, b) for a, b in zip(first, again, strict=True))
-    assert all(torch.equal(a, train[i]["image"]) for i, a in enumerate(first))
-    same_seed = MNISTCaptionsDataModule(val_size=200)
-    same_seed.setup()
-    assert torch.equal(same_seed.val_set[5]["tokens"], held_out[5]["tokens"])
-
-
-def test_the_reader_reads_real_canvases_and_rejects_wrong_captions(canvases: MNISTCaptionsDataModule):
-    batch = next(iter(canvases.val_dataloader()))
-    thresholds = canvases.thickness_thresholds()
-    scores, features = caption_scores(batch["image"], batch, canvases.layout, thresholds)
-    assert features.shape == (100, 64)
-    assert scores["digit"].mean() > 0.85 and scores["position"].mean() > 0.97
-    assert scores["size"].nanmean() > 0.97 and scores["thickness"].nanmean() > 0.9
-    assert scores["size"].isnan().sum() == (batch["size"] < 0).sum()
-    wrong_digit = dict(batch, digit=(batch["digit"] + 1) % 10)
-    assert caption_scores(batch["image"], wrong_digit, canvases.layout, thresholds)[0]["digit"].mean() < 0.05
-    wrong_place = dict(batch, position=batch["position"] ^ 1)  # left <-> right, top <-> bottom
-    scores, _ = caption_scores(batch["image"], wrong_place, canvases.layout, thresholds)
-    assert scores["position"].mean() < 0.05 and scores["digit"].mean() < 0.5  # an empty window reads badly
-    assert (read_position(batch["image"]) == batch["position"]).float().mean() > 0.97
 
 
 def test_caption_reading_needs_the_mnist_canvas_and_the_stated_attributes():
@@ -511,85 +342,3 @@ def test_prompt_on_a_model_without_text_is_a_clear_error(tmp_path: Path, monkeyp
     args = sample_command.build_parser().parse_args(["x.ckpt", "--out", str(tmp_path), "--prompt", "a seven"])
     with pytest.raises(CommandLineError, match=r"--prompt needs a text-to-image model.*GAN"):
         sample_command.write_samples(args)
-
-
-# ---------------------------------------------------------------------- your own captions
-def write_images(folder: Path, count: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"{i:03d}.png"
-        Image.new("RGB", (20, 12), (20 * i, 100, 200)).save(path)
-        paths.append(path)
-    return paths
-
-
-def test_jsonl_captions_give_image_token_batches_and_a_vocabulary_of_the_training_captions(tmp_path: Path):
-    paths = write_images(tmp_path / "images", 6)
-    lines = [{"image": f"images/{p.name}", "caption": f"a blue square number {i}"} for i, p in enumerate(paths)]
-    lines[0]["caption"] = ["first caption", "second caption"]
-    (tmp_path / "captions.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
-    data = CaptionDataModule(
-        tmp_path / "captions.jsonl", image_size=8, channels=3, max_words=6, val_size=2, batch_size=2
-    )
-    batch = next(iter(data.train_dataloader()))
-    assert batch["image"].shape == (2, 3, 8, 8) and batch["tokens"].shape == (2, 6)
-    assert len(data.train_set) == 4 and len(data.val_set) == 2
-    assert "blue" in data.vocabulary.ids
-    decoded = data.vocabulary.decode(data.val_set[0]["tokens"])
-    assert decoded.startswith("a blue square number") or decoded == "first caption"
-
-
-@pytest.mark.parametrize(
-    ("line", "error", "match"),
-    [
-        (
-            '{"image": "images/missing.png", "caption": "x"}',
-            DataNotFoundError,
-            r"line 1: image .*missing.png not found",
-        ),
-        ("{not json", CaptionFileError, "line 1 is not valid JSON"),
-        ('{"image": "images/000.png"}', CaptionFileError, 'line 1 needs an object with "image" and "caption"'),
-        ('{"image": "images/000.png", "caption": "  "}', CaptionFileError, "line 1 has an empty caption"),
-    ],
-)
-def test_bad_jsonl_lines_are_one_line_errors_naming_the_line(tmp_path: Path, line: str, error: type, match: str):
-    write_images(tmp_path / "images", 1)
-    (tmp_path / "captions.jsonl").write_text(line + "\n")
-    with pytest.raises(error, match=match):
-        CaptionDataModule(tmp_path / "captions.jsonl", val_size=0, batch_size=1).setup()
-
-
-def test_a_folder_of_images_with_txt_captions(tmp_path: Path):
-    paths = write_images(tmp_path / "data", 3)
-    for i, path in enumerate(paths):
-        path.with_suffix(".txt").write_text(f"picture {i}\nanother view {i}\n")
-    (tmp_path / "data" / "notes.md").write_text("not an image")
-    with pytest.warns(UserWarning, match=r"Skipped 1 file\(s\) .* neither images nor captions: .*notes.md"):
-        data = CaptionDataModule(tmp_path / "data", image_size=8, channels=1, val_size=0, batch_size=3)
-        data.setup()
-    batch = next(iter(data.train_dataloader()))
-    assert batch["image"].shape == (3, 1, 8, 8)
-    assert {"picture", "another", "view", "0"} <= set(data.vocabulary.ids)
-    paths[1].with_suffix(".txt").unlink()
-    with pytest.raises(DataNotFoundError, match=r"1 image\(s\) .* no caption file: .*001.txt"):
-        CaptionDataModule(tmp_path / "data", val_size=0, batch_size=1).setup()
-    with pytest.raises(DataNotFoundError, match="does not exist"):
-        CaptionDataModule(tmp_path / "nowhere.jsonl").setup()
-
-
-def test_the_captions_data_config_trains_text2image_on_a_jsonl_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """`--config configs/text2image.yaml --config configs/data/captions.yaml`: the user's path."""
-    paths = write_images(tmp_path / "images", 24)
-    lines = [{"image": f"images/{p.name}", "caption": f"a square of colour {i % 3}"} for i, p in enumerate(paths)]
-    (tmp_path / "captions.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    monkeypatch.setattr("sys.argv", ["lightning"])
-    args = ["fit", "--config", str(CONFIG), "--config", str(REPO_ROOT / "configs" / "data" / "captions.yaml")]
-    args += [f"--data.init_args.path={tmp_path / 'captions.jsonl'}", "--data.init_args.batch_size=4"]
-    args += ["--trainer.max_steps=1", "--trainer.accelerator=cpu", "--trainer.logger=false"]
-    args += ["--trainer.limit_val_batches=1", "--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
-    args += [f"--trainer.default_root_dir={tmp_path / 'run'}", "--checkpoint.every_n_train_steps=null"]
-    cli = GANLightningCLI(args=args)
-    assert cli.trainer.global_step == 1
-    assert cli.model.sample_fixed().shape[1:] == (3, 64, 64)
-    assert "colour" in cli.datamodule.vocabulary.ids
