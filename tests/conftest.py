@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from PIL import Image, ImageSequence
 from torch.utils.data import DataLoader, TensorDataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 CONFIG_WEIGHTS_LOCK = FIXTURES / "config_weights_lock.json"
 WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
+CLIP_CANVAS, CLIP_DIGIT, CLIP_FRAMES = 16, 12, 4  # tiny_moving_mnist's clips: size, digit size, frames
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +80,42 @@ def first_batch(module: pl.LightningDataModule, train: bool = True) -> Any:
 def in_range(*images: torch.Tensor) -> bool:
     """float32 images in [-1, 1], as every data module hands them out."""
     return all(image.dtype == torch.float32 and image.min() >= -1 and image.max() <= 1 for image in images)
+
+
+def tiny_moving_mnist(**overrides: Any) -> Any:
+    """Moving MNIST at the CLIP_* sizes: 48 training clips (six batches of 8: short runs cross an
+    epoch) and 16 held-out ones."""
+    from gan_lightning.mnist import MovingMNISTDataModule
+
+    kwargs: dict[str, Any] = {
+        "canvas": CLIP_CANVAS,
+        "digit_size": CLIP_DIGIT,
+        "num_frames": CLIP_FRAMES,
+        "train_clips": 48,
+        "val_clips": 16,
+        "batch_size": 8,
+    }
+    kwargs.update(overrides)
+    return MovingMNISTDataModule(**kwargs)
+
+
+def moving_square(frames: int = 6, size: int = 16, step: int = 1) -> torch.Tensor:
+    """One (1, 1, T, size, size) clip: a 3-px white square moving ``step`` px right per frame."""
+    clip = torch.full((1, 1, frames, size, size), -1.0)
+    for t in range(frames):
+        clip[0, 0, t, 5:8, 2 + t * step : 5 + t * step] = 1.0
+    return clip
+
+
+def gif_pixels(path: Path) -> list[np.ndarray]:
+    """The frames of a GIF file as grey arrays."""
+    with Image.open(path) as gif:
+        return [np.asarray(frame.convert("L")) for frame in ImageSequence.Iterator(gif)]
+
+
+def same_frames(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    """Equal frame by frame (and as many frames)."""
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 FLAT_OPTIMIZATION = {
