@@ -1,5 +1,6 @@
 """Sample grids reach every logger: PNG on disk always, TensorBoard events, W&B media, CSV runs,
-and every logger shows the same picture as the PNG, checked by its pixels."""
+and every logger shows the same picture as the PNG, checked by its pixels; 2D data is drawn
+as a scatter plot."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from PIL import Image
 
 from gan_lightning.callbacks import SampleGrid
+from gan_lightning.data import Ring2DDataModule
 from gan_lightning.loggers import WandbLogger
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.tasks import GAN
 from tests.conftest import TinyData, tiny_gan, tiny_trainer
 from tests.helpers.wandb_records import read_records
 
@@ -94,3 +98,17 @@ def test_wandb_tensorboard_and_png_show_the_same_picture(tmp_path: Path):
         first_sample = on_disk[2:10, 2:10]  # inside the 2 px white padding
         assert len(np.unique(first_sample)) >= 3, "the generated pixels are one constant value"
         assert on_disk.std() > 10 and on_disk.min() < 200, "the grid is blank: padding only"
+
+
+def test_sample_grid_writes_a_scatter_plot_for_2d_data(make_trainer, tmp_path):
+    model = GAN(
+        MLPGenerator(data_shape=[2], latent_dim=4, hidden_dims=[16], output="linear"),
+        MLPDiscriminator(data_shape=[2], hidden_dims=[16]),
+        num_fixed=32,
+    )
+    grid = SampleGrid()
+    trainer = make_trainer(max_steps=2, callbacks=[grid])
+    trainer.fit(model, Ring2DDataModule(num_samples=600, batch_size=32, val_size=64))
+    assert grid.last_path is not None and grid.last_path.exists()
+    image = Image.open(grid.last_path)
+    assert image.mode == "RGB" and min(image.size) > 100  # a plot, not an 8×8 grid of 2-vectors
