@@ -1,4 +1,5 @@
-"""Every config in configs/ parses, builds, and trains two iterations with tiny overrides.
+"""Every config in configs/ parses, builds, and trains two iterations with tiny overrides, with
+weights equal to the recorded lock; the trainer and data configs compose with a model config.
 
 The overrides shrink only the run (steps, batch, validation, logging), never the model,
 so a config that names a wrong class or a mismatched shape fails here.
@@ -107,6 +108,7 @@ def test_training_aids_are_command_line_switches():
     assert type(cli.model.discriminator.minibatch_std).__name__ == "MinibatchStdDev"
 
 
+# ---------------------------------------------------------------- trainer and data configs compose
 def test_ddp_config_composes_with_an_experiment():
     cli = GANLightningCLI(
         args=[
@@ -152,8 +154,8 @@ def _cli_with(data_config: str, root: Path) -> GANLightningCLI:
     return GANLightningCLI(args=cli_args(data_config, root), run=False)
 
 
-# Image-to-image data (dict batches) feeds the translation tasks, not wgan: tests/test_translation_data.py;
-# (image, caption) data feeds text-to-image: tests/test_text2image.py.
+# Image-to-image data (dict batches) feeds the translation tasks, not wgan, and (image, caption) data
+# feeds text-to-image: test_data_configs_build_their_module and the captions test below.
 IMAGE_TO_IMAGE_DATA_CONFIGS = {"pix2pix_folder.yaml", "cyclegan_folder.yaml", "sr_folder.yaml", "captions.yaml"}
 
 

@@ -18,7 +18,6 @@ from gan_lightning.augment.geometric import (
 )
 
 
-# ------------------------------------------------------------------ the geometric group
 def test_a_quarter_turn_through_the_warp_is_rot90():
     for size in (5, 6):
         x = torch.rand(2, 3, size, size)

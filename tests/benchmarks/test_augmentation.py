@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-# ---------------------------------------------------------------- the benchmark's aggregation
 def test_benchmark_aggregates_mean_and_standard_error():
     from benchmarks.augmentation import markdown_table, summarize
 

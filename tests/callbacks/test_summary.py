@@ -58,7 +58,7 @@ def test_cli_fit_prints_a_summary_whose_paths_exist(tmp_path: Path, monkeypatch:
     assert grids and (tmp_path / grids.group(1) / grids.group(2)).is_file()
 
     sync = re.fullmatch(r"offline; upload with: wandb sync (\S+)", field(output, "W&B"))
-    # the printed folder is the offline run's (its records are tested in test_wandb/test_loggers)
+    # the printed folder is the offline run's (its records are tested in loggers/test_wandb.py and test_sample_grid.py)
     assert sync and (tmp_path / sync.group(1)).is_dir() and sync.group(1).split("-")[-1] in output
 
     evaluate = field(output, "next")

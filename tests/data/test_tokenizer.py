@@ -8,7 +8,6 @@ import pytest
 from gan_lightning.data.tokenizer import Tokenizer, UnknownWordsError
 
 
-# ---------------------------------------------------------------------- tokenizer
 def test_tokenizer_splits_lowercases_and_round_trips():
     tokenizer = Tokenizer.from_captions(["A thick seven, on the LEFT!", "a thin 7 on the right"])
     assert tokenizer.words[:2] == ["<pad>", "<unk>"]

@@ -51,7 +51,7 @@ def test_inception_features_load_a_local_weights_file(tmp_path: Path, monkeypatc
     assert metrics.feature_name == "inception" and not any(True for _ in metrics.parameters())
 
 
-# ---------------------------------------------------------------------- feature networks by name, scores passed in
+# ---------------------------------------------------------------------- feature networks by name
 def test_feature_networks_by_name_are_imported_through_the_table():
     for name in FEATURE_NETWORKS:
         network_class = feature_network_class(name)

@@ -11,7 +11,6 @@ import torch
 from gan_lightning.metrics import functional as MF
 
 
-# ---------------------------------------------------------------- functional, constructed inputs
 def test_knn_radii_on_a_line() -> None:
     points = torch.arange(6.0).unsqueeze(1)  # 0, 1, ..., 5
     assert torch.equal(MF.knn_radii(points, k=1), torch.ones(6))

@@ -8,7 +8,6 @@ import torch
 from gan_lightning.mnist import MNISTFeatures
 
 
-# ---------------------------------------------------------------- MNIST features on real digits
 def test_mnist_classifier_recognises_held_out_digits(mnist_split) -> None:
     _, _, images, labels = mnist_split
     features, logits = MNISTFeatures().extract(images[:200])

@@ -10,7 +10,6 @@ from gan_lightning.networks import (
 )
 
 
-# ---------------------------------------------------------------- minibatch stddev
 def test_minibatch_std_appends_the_group_standard_deviation():
     x = torch.tensor([[1.0, 2.0], [3.0, 6.0], [5.0, 2.0], [7.0, 6.0]])  # groups of 2: rows (0, 2) and (1, 3)
     out = MinibatchStdDev(group_size=2, eps=0.0)(x)

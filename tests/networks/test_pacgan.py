@@ -11,7 +11,6 @@ from gan_lightning.networks import (
 )
 
 
-# ---------------------------------------------------------------- PacGAN
 class _Recorder(nn.Module):
     def forward(self, x):
         self.seen = x

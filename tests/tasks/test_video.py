@@ -62,7 +62,6 @@ def test_sampled_frames_are_distinct_frames_of_their_own_clip():
         assert len(set(chosen.tolist())) == 3 and all(5 * clip <= v < 5 * clip + 5 for v in chosen.tolist())
 
 
-# ---------------------------------------------------------------------- the task
 def test_a_short_fit_updates_all_three_networks_and_logs_the_metrics(tmp_path: Path):
     pl.seed_everything(0)
     model = tiny_video_gan(metrics=[ClipScores(num_clips=16), ClipDigits(digit_size=DIGIT, num_clips=16)])
