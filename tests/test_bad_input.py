@@ -64,6 +64,7 @@ def test_fit_with_a_checkpoint_of_another_architecture_prints_one_line(wide_chec
     assert_one_line_error(result, "error: The checkpoint was written by a different architecture", "config.yaml")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["evaluate", "fit"])
 def test_a_truncated_checkpoint_prints_one_line(wide_checkpoint, tmp_path: Path, command: str):
     """``evaluate CKPT`` and ``fit --ckpt_path CKPT`` (LightningCLI reads the file's
@@ -77,6 +78,7 @@ def test_a_truncated_checkpoint_prints_one_line(wide_checkpoint, tmp_path: Path,
     assert_one_line_error(run_command(args, tmp_path), f"error: {truncated} (2000 bytes) is truncated or corrupt")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -54,6 +54,7 @@ def test_config_round_trip(tmp_path: Path):
     assert again.model.n_critic == 3
 
 
+@pytest.mark.slow
 def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_path: Path):
     result = run_cli(
         [
@@ -90,6 +91,7 @@ def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_
     assert {"model", "data", "trainer"} <= config_keys(wandb_files[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["gan-lightning"], ["lightning"], [sys.executable, "-m", "gan_lightning"]])
 def test_entry_points_print_help(command):
     executable = Path(sys.executable).parent / command[0] if not command[0].startswith("/") else None
@@ -101,6 +103,7 @@ def test_entry_points_print_help(command):
     assert "--model" in result.stdout and "--checkpoint.every_n_train_steps" in result.stdout
 
 
+@pytest.mark.slow
 def test_enable_checkpointing_false_turns_off_the_checkpoint_callbacks(tmp_path: Path):
     """Lightning raises on ``enable_checkpointing=False`` with a ModelCheckpoint present; ours
     are always present, so the flag has to remove them rather than fail."""

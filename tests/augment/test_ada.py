@@ -440,6 +440,7 @@ def _ddp_worker(rank: int, init_file: str, results: Any) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ranks_agree_on_p_from_all_reduced_signs(tmp_path: Path):
     results = mp.Manager().dict()
     mp.spawn(_ddp_worker, args=(str(tmp_path / "init"), results), nprocs=2, join=True)

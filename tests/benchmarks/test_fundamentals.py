@@ -85,6 +85,7 @@ def test_report_leaves_out_experiments_without_results():
     assert markdown.count("### ") == 1 and "critic_loss.png" not in markdown
 
 
+@pytest.mark.slow
 def test_instability_experiment_runs_end_to_end_and_scores_every_seed():
     """The quick experiment, as `python -m benchmarks.run --quick` runs it: every recipe trains
     and each of its seeds gets the protocol's statistics (a broken call into the 2D benchmark

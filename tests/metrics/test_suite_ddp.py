@@ -55,6 +55,7 @@ def _worker(rank: int, world: int, folder: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_single_process_numbers(tmp_path: Path) -> None:
     single = evaluate(GenerativeMetrics(**{**OPTIONS, "batch_size": 100}), rank=0, world=1)
     mp.spawn(_worker, args=(WORLD, str(tmp_path)), nprocs=WORLD, join=True)
