@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,12 @@ WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
 CLIP_CANVAS, CLIP_DIGIT, CLIP_FRAMES = 16, 12, 4  # tiny_moving_mnist's clips: size, digit size, frames
 
 
+# ----------------------------------------------------------- the environment every test runs in
 @pytest.fixture(autouse=True)
-def _offline_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test may reach the network or a user's W&B account."""
+def _offline_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test may reach the network or a user's W&B account, nor inherit another test's W&B
+    service: an in-process run leaves ``WANDB_SERVICE`` in ``os.environ``, and a CLI run in a
+    child process would then log to that service instead of its own offline run."""
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -35,8 +38,15 @@ def _offline_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     monkeypatch.setenv("HOME", str(tmp_path))
     torch.set_num_threads(1)
+    yield
+    os.environ.pop("WANDB_SERVICE", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+# --------------------------------------------------------------- tiny models, data and trainers
 def tiny_batches(
     num: int = 64, shape: tuple[int, ...] = (1, 8, 8), num_classes: int = 10, seed: int = 0
 ) -> TensorDataset:
@@ -68,54 +78,6 @@ class TinyData(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
-
-
-def first_batch(module: pl.LightningDataModule, train: bool = True) -> Any:
-    """The first training (or held-out) batch of a data module, prepared and set up as fit does."""
-    module.prepare_data()
-    module.setup("fit")
-    return next(iter(module.train_dataloader() if train else module.val_dataloader()))
-
-
-def in_range(*images: torch.Tensor) -> bool:
-    """float32 images in [-1, 1], as every data module hands them out."""
-    return all(image.dtype == torch.float32 and image.min() >= -1 and image.max() <= 1 for image in images)
-
-
-def tiny_moving_mnist(**overrides: Any) -> Any:
-    """Moving MNIST at the CLIP_* sizes: 48 training clips (six batches of 8: short runs cross an
-    epoch) and 16 held-out ones."""
-    from gan_lightning.mnist import MovingMNISTDataModule
-
-    kwargs: dict[str, Any] = {
-        "canvas": CLIP_CANVAS,
-        "digit_size": CLIP_DIGIT,
-        "num_frames": CLIP_FRAMES,
-        "train_clips": 48,
-        "val_clips": 16,
-        "batch_size": 8,
-    }
-    kwargs.update(overrides)
-    return MovingMNISTDataModule(**kwargs)
-
-
-def moving_square(frames: int = 6, size: int = 16, step: int = 1) -> torch.Tensor:
-    """One (1, 1, T, size, size) clip: a 3-px white square moving ``step`` px right per frame."""
-    clip = torch.full((1, 1, frames, size, size), -1.0)
-    for t in range(frames):
-        clip[0, 0, t, 5:8, 2 + t * step : 5 + t * step] = 1.0
-    return clip
-
-
-def gif_pixels(path: Path) -> list[np.ndarray]:
-    """The frames of a GIF file as grey arrays."""
-    with Image.open(path) as gif:
-        return [np.asarray(frame.convert("L")) for frame in ImageSequence.Iterator(gif)]
-
-
-def same_frames(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
-    """Equal frame by frame (and as many frames)."""
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 FLAT_OPTIMIZATION = {
@@ -188,6 +150,114 @@ def tiny_trainer(
     return pl.Trainer(**options)
 
 
+def tiny_moving_mnist(**overrides: Any) -> Any:
+    """Moving MNIST at the CLIP_* sizes: 48 training clips (six batches of 8: short runs cross an
+    epoch) and 16 held-out ones."""
+    from gan_lightning.mnist import MovingMNISTDataModule
+
+    kwargs: dict[str, Any] = {
+        "canvas": CLIP_CANVAS,
+        "digit_size": CLIP_DIGIT,
+        "num_frames": CLIP_FRAMES,
+        "train_clips": 48,
+        "val_clips": 16,
+        "batch_size": 8,
+    }
+    kwargs.update(overrides)
+    return MovingMNISTDataModule(**kwargs)
+
+
+@pytest.fixture
+def make_gan() -> Callable[..., Any]:
+    return tiny_gan
+
+
+@pytest.fixture
+def make_trainer(tmp_path: Path) -> Callable[..., pl.Trainer]:
+    return lambda **kw: tiny_trainer(tmp_path, **kw)
+
+
+@pytest.fixture
+def tiny_data() -> TinyData:
+    return TinyData()
+
+
+@pytest.fixture(scope="session")
+def mnist_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """MNIST-5k as the GAN configs split it: (train images, train labels, held-out images, labels)."""
+    from gan_lightning.mnist import MNIST5kDataModule
+
+    data = MNIST5kDataModule(val_size=500)
+    data.setup()
+    return (*data.train_set.tensors, *data.val_set.tensors)
+
+
+@pytest.fixture
+def wide_checkpoint(make_trainer, tiny_data, tmp_path: Path) -> Path:
+    """A checkpoint of a tiny GAN twice as wide as ``tiny_gan()``: another architecture."""
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+
+    model = tiny_gan(
+        generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
+        discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
+    )
+    trainer = make_trainer(max_steps=1)
+    trainer.fit(model, datamodule=tiny_data)
+    path = tmp_path / "wide.ckpt"
+    trainer.save_checkpoint(path)
+    return path
+
+
+# ---------------------------------------------------- batches, clips and state, for assertions
+def first_batch(module: pl.LightningDataModule, train: bool = True) -> Any:
+    """The first training (or held-out) batch of a data module, prepared and set up as fit does."""
+    module.prepare_data()
+    module.setup("fit")
+    return next(iter(module.train_dataloader() if train else module.val_dataloader()))
+
+
+def in_range(*images: torch.Tensor) -> bool:
+    """float32 images in [-1, 1], as every data module hands them out."""
+    return all(image.dtype == torch.float32 and image.min() >= -1 and image.max() <= 1 for image in images)
+
+
+def moving_square(frames: int = 6, size: int = 16, step: int = 1) -> torch.Tensor:
+    """One (1, 1, T, size, size) clip: a 3-px white square moving ``step`` px right per frame."""
+    clip = torch.full((1, 1, frames, size, size), -1.0)
+    for t in range(frames):
+        clip[0, 0, t, 5:8, 2 + t * step : 5 + t * step] = 1.0
+    return clip
+
+
+def gif_pixels(path: Path) -> list[np.ndarray]:
+    """The frames of a GIF file as grey arrays."""
+    with Image.open(path) as gif:
+        return [np.asarray(frame.convert("L")) for frame in ImageSequence.Iterator(gif)]
+
+
+def same_frames(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    """Equal frame by frame (and as many frames)."""
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def assert_same_state(a: Any, b: Any, where: str = "") -> None:
+    """Bit-equal nested state (tensors, dicts, lists, plain values); ``where`` names the first
+    difference, e.g. ``model.generator.0.weight``."""
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            assert_same_state(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_state(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+# ---------------------------------------------------------------- runs through the command line
 def tiny_run(config: Path, root: Path) -> list[str]:
     """``lightning fit`` arguments that shrink a shipped config's run (two iterations, batch 8,
     one validation batch, no logger or periodic checkpoints) but never its model."""
@@ -281,65 +351,3 @@ def wgan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (run,) = (root / "tiny").iterdir()
     return run
-
-
-def assert_same_state(a: Any, b: Any, where: str = "") -> None:
-    """Bit-equal nested state (tensors, dicts, lists, plain values); ``where`` names the first
-    difference, e.g. ``model.generator.0.weight``."""
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            assert_same_state(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same_state(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, where
-
-
-@pytest.fixture
-def make_gan() -> Callable[..., Any]:
-    return tiny_gan
-
-
-@pytest.fixture
-def make_trainer(tmp_path: Path) -> Callable[..., pl.Trainer]:
-    return lambda **kw: tiny_trainer(tmp_path, **kw)
-
-
-@pytest.fixture
-def tiny_data() -> TinyData:
-    return TinyData()
-
-
-@pytest.fixture(scope="session")
-def mnist_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """MNIST-5k as the GAN configs split it: (train images, train labels, held-out images, labels)."""
-    from gan_lightning.mnist import MNIST5kDataModule
-
-    data = MNIST5kDataModule(val_size=500)
-    data.setup()
-    return (*data.train_set.tensors, *data.val_set.tensors)
-
-
-@pytest.fixture
-def wide_checkpoint(make_trainer, tiny_data, tmp_path: Path) -> Path:
-    """A checkpoint of a tiny GAN twice as wide as ``tiny_gan()``: another architecture."""
-    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
-
-    model = tiny_gan(
-        generator=DCGANGenerator(latent_dim=8, image_size=8, channels=1, base_width=8),
-        discriminator=DCGANDiscriminator(image_size=8, channels=1, base_width=8, norm="none"),
-    )
-    trainer = make_trainer(max_steps=1)
-    trainer.fit(model, datamodule=tiny_data)
-    path = tmp_path / "wide.ckpt"
-    trainer.save_checkpoint(path)
-    return path
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("PYTHONHASHSEED", "0")
