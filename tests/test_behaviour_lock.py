@@ -1,7 +1,7 @@
 """The task-base refactor changes no behaviour: a few iterations of several GAN recipes
 give bit-identical generator and discriminator weights to the ones recorded before it.
 
-``tests/data/behaviour_lock.json`` was written by this file's :func:`train_and_hash` on the
+``tests/fixtures/behaviour_lock.json`` was written by this file's :func:`train_and_hash` on the
 code *before* ``gan_lightning.tasks`` was split into a task base and its tasks (same
 machine kind, torch 2.14.1, one thread). The critic reuses its real batch (the
 pre-refactor behaviour, ``real_batches="reuse"``) and the EMA, which does not feed back
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
@@ -26,9 +25,9 @@ from gan_lightning.networks import LabelConcatGenerator, MLPDiscriminator, MLPGe
 from gan_lightning.objectives import HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
 from gan_lightning.regularizers import GradientPenalty, R1Penalty
 from gan_lightning.tasks import GAN
-from tests.conftest import with_optimization
+from tests.conftest import FIXTURES, with_optimization
 
-LOCK_FILE = Path(__file__).parent / "data" / "behaviour_lock.json"
+LOCK_FILE = FIXTURES / "behaviour_lock.json"
 SHAPE = (1, 8, 8)
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import REPO_ROOT
-from tests.fake_datasets import make_cifar_root
-from tests.test_configs import LOCK_FILE, tiny_run
-from tests.weights_lock import check_against_lock
+from tests.conftest import CONFIG_WEIGHTS_LOCK, REPO_ROOT, tiny_run
+from tests.helpers.fake_datasets import make_cifar_root
+from tests.helpers.weights_lock import check_against_lock
 
 CONFIGS = sorted((REPO_ROOT / "configs" / "cifar10").glob("*.yaml"))
 
@@ -54,7 +53,7 @@ def test_cifar10_recipe_trains_two_iterations_on_fake_cifar(config: Path, tmp_pa
         ]
     )
     assert cli.trainer.global_step == 2
-    check_against_lock(LOCK_FILE, f"cifar10/{config.stem}", cli.model)
+    check_against_lock(CONFIG_WEIGHTS_LOCK, f"cifar10/{config.stem}", cli.model)
     assert cli.model.objective is not None and cli.datamodule.sample_shape == (3, 32, 32)
     assert "val/fid" in cli.trainer.callback_metrics  # the recipe's validation ran and logged FID
 

@@ -3,7 +3,6 @@ a checkpoint, a sample PNG, the resolved config and an offline W&B run behind.""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +13,8 @@ import yaml
 
 from gan_lightning.checkpoint import AtomicCheckpointIO
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import REPO_ROOT
-from tests.wandb_records import config_keys, history_keys
-
-WGAN = str(REPO_ROOT / "configs" / "wgan.yaml")
-TINY_OVERRIDES = [
-    "--data=gan_lightning.data.Digits8x8DataModule",
-    "--data.init_args.batch_size=16",
-    "--data.init_args.image_size=8",
-    "--model.init_args.generator.init_args.base_width=4",
-    "--model.init_args.discriminator.init_args.base_width=4",
-    "--model.init_args.n_critic=2",
-    "--trainer.limit_val_batches=1",
-    "--trainer.enable_progress_bar=false",
-    "--trainer.log_every_n_steps=1",
-]
+from tests.conftest import TINY_OVERRIDES, WGAN, run_cli
+from tests.helpers.wandb_records import config_keys, history_keys
 
 
 def parse(args: list[str]) -> GANLightningCLI:
@@ -68,20 +54,7 @@ def test_config_round_trip(tmp_path: Path):
     assert again.model.n_critic == 3
 
 
-def run_cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "WANDB_SILENT": "true"}
-    env.pop("WANDB_MODE", None)
-    env.pop("WANDB_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "gan_lightning", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
+@pytest.mark.slow
 def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_path: Path):
     result = run_cli(
         [
@@ -118,6 +91,7 @@ def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_
     assert {"model", "data", "trainer"} <= config_keys(wandb_files[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["gan-lightning"], ["lightning"], [sys.executable, "-m", "gan_lightning"]])
 def test_entry_points_print_help(command):
     executable = Path(sys.executable).parent / command[0] if not command[0].startswith("/") else None
@@ -129,6 +103,7 @@ def test_entry_points_print_help(command):
     assert "--model" in result.stdout and "--checkpoint.every_n_train_steps" in result.stdout
 
 
+@pytest.mark.slow
 def test_enable_checkpointing_false_turns_off_the_checkpoint_callbacks(tmp_path: Path):
     """Lightning raises on ``enable_checkpointing=False`` with a ModelCheckpoint present; ours
     are always present, so the flag has to remove them rather than fail."""

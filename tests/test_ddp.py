@@ -3,7 +3,9 @@
 One run checks everything that needs processes: `--trainer.strategy=ddp` builds
 GANDDPStrategy, the run finishes with `global_step == max_steps` (generator updates, not
 double counted), the ranks end with identical weights, draw different noise and different
-real samples, and the result equals one process training on both ranks' batches.
+real samples, and the result equals one process training on both ranks' batches. A second
+run with BatchNorm networks checks the buffers: each rank computes batch statistics from its
+own batch, so GANDDPStrategy broadcasts rank 0's after every training step.
 """
 
 from __future__ import annotations
@@ -16,18 +18,12 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
-import torch.distributed as dist
-from lightning.pytorch.demos.boring_classes import BoringModel
-from lightning.pytorch.strategies import StrategyRegistry
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from gan_lightning.cli import GANLightningCLI
-from gan_lightning.strategies import GANDDPStrategy, average_gradients, use_gan_ddp
-from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
-from tests.conftest import REPO_ROOT, TinyData, tiny_gan
+from tests.conftest import FIXTURES, REPO_ROOT
 
-TINY_DDP = str(REPO_ROOT / "tests" / "configs" / "ddp_tiny.yaml")
+TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
 
 
 def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
@@ -42,7 +38,7 @@ def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> 
         "--config",
         config,
         f"--trainer.default_root_dir={folder}",
-        "--trainer.callbacks+=tests.ddp_recorder.RecordTraining",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordTraining",
         f"--trainer.callbacks.directory={folder / records}",
         *extra,
     ]
@@ -167,93 +163,56 @@ def test_resumed_ddp_run_equals_the_uninterrupted_one(ddp_run, ddp_folder: Path)
             assert torch.equal(resumed[rank]["final"][name], tensor), f"rank {rank}: {name}"
 
 
-@pytest.mark.parametrize("name", list(REGISTERED_NAMES))
-def test_strategy_names_build_gan_ddp_with_lightnings_start_method(name: str):
-    trainer = pl.Trainer(accelerator="cpu", devices=1, strategy=name, logger=False)
-    assert type(trainer.strategy) is GANDDPStrategy
-    lightnings = type(StrategyRegistry)()
-    pl.strategies.DDPStrategy.register_strategies(lightnings)
-    lightning_name = name.removeprefix("gan_")
-    assert StrategyRegistry[name]["init_params"] == lightnings[lightning_name]["init_params"]
+BATCHNORM_DDP = str(FIXTURES / "ddp_batchnorm.yaml")
 
 
-def test_several_devices_choose_gan_ddp_and_explicit_ddp_options_keep_lightning_ddp():
-    assert type(pl.Trainer(accelerator="cpu", devices=2, logger=False).strategy) is GANDDPStrategy
-    named = pl.Trainer(accelerator="cpu", devices=1, strategy="ddp_find_unused_parameters_true", logger=False)
-    assert type(named.strategy) is pl.strategies.DDPStrategy
-    trainer = pl.Trainer(
-        accelerator="cpu", devices=1, strategy=pl.strategies.DDPStrategy(find_unused_parameters=True), logger=False
+@pytest.fixture(scope="module")
+def batchnorm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 iterations, 2 per epoch, a validation after each epoch, a checkpoint after each step."""
+    folder = tmp_path_factory.mktemp("ddp_batchnorm")
+    run_cli(
+        folder,
+        "records",
+        "--trainer.callbacks+=tests.helpers.ddp_recorder.RecordBuffers",
+        f"--trainer.callbacks.directory={folder / 'records'}",
+        "--checkpoint.every_n_train_steps=1",
+        "--checkpoint.save_top_k=-1",
+        f"--checkpoint.dirpath={folder / 'checkpoints'}",
+        config=BATCHNORM_DDP,
     )
-    use_gan_ddp(trainer)
-    assert type(trainer.strategy) is pl.strategies.DDPStrategy
+    return folder
 
 
-@pytest.fixture
-def one_process_group():
-    """For a DDP fit inside the test process: Lightning starts a process group of one (gloo)
-    and sets MASTER_ADDR, LOCAL_RANK ...; both are undone afterwards."""
-    environment = dict(os.environ)
-    yield
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    os.environ.clear()
-    os.environ.update(environment)
+def snapshots(folder: Path, rank: int) -> list[tuple[str, int, dict[str, torch.Tensor]]]:
+    return torch.load(folder / "records" / f"buffers_rank{rank}.pt")
 
 
-class _WrapperInTraining(pl.Callback):
-    """Records what the strategy trains: the module itself, or a DistributedDataParallel around it."""
-
-    wrapper: type | None = None
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.wrapper = type(trainer.strategy.model)
-
-
-def test_gan_syncs_per_optimizer_and_a_classifier_keeps_distributed_data_parallel(one_process_group, tmp_path: Path):
-    """One process: ``strategy="ddp"`` leaves a GAN unwrapped (per-optimizer all-reduce) but
-    wraps an automatically optimized module in DistributedDataParallel, as Lightning does; a
-    ``DDPStrategy`` object around a GAN becomes GANDDPStrategy in the task's setup."""
-    common = {"accelerator": "cpu", "devices": 1, "max_steps": 2, "logger": False, "enable_checkpointing": False}
-    common |= {"enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
-    common |= {"default_root_dir": tmp_path}
-    for strategy in ("ddp", pl.strategies.DDPStrategy(process_group_backend="gloo")):
-        gan, recorder = tiny_gan(), _WrapperInTraining()
-        trainer = pl.Trainer(strategy=strategy, callbacks=[recorder], **common)
-        trainer.fit(gan, TinyData())
-        assert type(trainer.strategy) is GANDDPStrategy and recorder.wrapper is type(gan)
-        assert trainer.global_step == 2
-    recorder = _WrapperInTraining()
-    trainer = pl.Trainer(strategy="ddp", callbacks=[recorder], **common)
-    trainer.fit(BoringModel())
-    assert recorder.wrapper is DistributedDataParallel
-    assert trainer.global_step == 2
+@pytest.mark.slow
+def test_every_rank_sees_the_same_buffers_wherever_the_model_is_looked_at(batchnorm_run: Path):
+    first, second = snapshots(batchnorm_run, 0), snapshots(batchnorm_run, 1)
+    events = [(event, step) for event, step, _ in first]
+    assert events == [(event, step) for event, step, _ in second]
+    assert {"validation_start", "train_epoch_end", "train_end"} <= {event for event, _ in events}
+    *_, final = first[-1]
+    for network in ("generator", "discriminator", "generator_ema"):
+        statistics = [name for name in final if name.startswith(f"{network}.") and name.endswith("running_mean")]
+        assert statistics, f"the test needs BatchNorm in the {network}"
+        assert all(final[name].abs().sum() > 0 for name in statistics), "running statistics never updated"
+    for (event, step, buffers), (_, _, other) in zip(first, second, strict=True):
+        for name, buffer in buffers.items():
+            assert torch.equal(buffer, other[name]), f"{name} differs between ranks at {event} (step {step})"
 
 
-def test_average_gradients_in_one_process_group(tmp_path: Path):
-    """With world size 1 averaging is the identity, and a parameter without a gradient
-    keeps none (an optimizer must skip it, not apply a zero-gradient step)."""
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    try:
-        with_grad, without_grad = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
-        with_grad.grad = torch.tensor([1.0, 2.0, 3.0])
-        average_gradients([with_grad, without_grad])
-        assert torch.equal(with_grad.grad, torch.tensor([1.0, 2.0, 3.0]))
-        assert without_grad.grad is None
-    finally:
-        dist.destroy_process_group()
-
-
-def test_ddp_config_composes_with_an_experiment():
-    cli = GANLightningCLI(
-        args=[
-            "--config",
-            str(REPO_ROOT / "configs" / "wgan.yaml"),
-            "--config",
-            str(REPO_ROOT / "configs" / "trainer" / "ddp.yaml"),
-            "--trainer.accelerator=cpu",
-            "--trainer.devices=2",
-        ],
-        run=False,
-    )
-    assert type(cli.trainer.strategy) is GANDDPStrategy
-    assert cli.trainer.num_devices == 2 and cli.trainer.max_steps == 10000  # wgan.yaml's, not ddp.yaml's
+@pytest.mark.slow
+def test_checkpoints_hold_the_buffers_every_rank_has(batchnorm_run: Path):
+    seen = {step: buffers for event, step, buffers in snapshots(batchnorm_run, 1) if event == "validation_start"}
+    assert sorted(seen) == [2, 4]
+    for step, buffers in seen.items():
+        (path,) = (batchnorm_run / "checkpoints").glob(f"*{step:07d}.ckpt")
+        state = torch.load(path, weights_only=True)["state_dict"]
+        for name, buffer in buffers.items():
+            assert torch.equal(state[name], buffer), f"step {step}: {name}"
+    *_, (_, _, final) = snapshots(batchnorm_run, 1)
+    state = torch.load(batchnorm_run / "records" / "final.ckpt", weights_only=True)["state_dict"]
+    for name, buffer in final.items():
+        assert torch.equal(state[name], buffer), name

@@ -49,6 +49,7 @@ def example_run(tmp_path_factory) -> Path:
     return out / "my_paper" / "version_0"
 
 
+@pytest.mark.slow
 def test_example_trains_through_the_cli_with_the_users_classes(example_run):
     config = yaml.safe_load((example_run / "config.yaml").read_text())
     model = config["model"]["init_args"]
@@ -109,6 +110,7 @@ def test_example_classes_keep_their_contracts():
 PAPER_TASK = REPO_ROOT / "examples" / "perceptual_pix2pix"
 
 
+@pytest.mark.slow
 def test_a_new_image_to_image_task_is_one_file_and_one_config(tmp_path: Path):
     """docs/extending.md's task example: ``perceptual_pix2pix.py`` (a PairedTranslation whose
     largest part is its training_step) + a config, trained through the CLI from its folder."""

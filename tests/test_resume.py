@@ -1,8 +1,7 @@
-"""Exact resume and crash-safe checkpoints.
-
-A run stopped after a checkpoint and resumed with ``ckpt_path`` must end exactly where an
-uninterrupted run ends: generator, discriminator, EMA, optimizer and scheduler states,
-step counters, random streams and the order of the data.
+"""Exact resume: a run stopped after a checkpoint and resumed with ``ckpt_path`` ends exactly where
+an uninterrupted run ends (generator, discriminator, EMA, optimizer and scheduler states, step
+counters, random streams and the order of the data), and a checkpoint that cannot be trusted
+(truncated, or holding pickled code) is refused with the file named.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from gan_lightning.checkpoint import AtomicCheckpointIO, CheckpointLoadError, atomic_torch_save, load_checkpoint_file
+from gan_lightning.checkpoint import CheckpointLoadError, load_checkpoint_file
 from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.regularizers import GradientPenalty
-from tests.conftest import tiny_gan
+from tests.conftest import assert_same_state, tiny_gan, tiny_trainer
 
 MAX_STEPS = 10  # 4 batches per epoch: crosses two epoch boundaries
 
@@ -49,20 +48,7 @@ def make_run(folder: Path, ckpt_every: int | None = None) -> tuple[pl.Trainer, A
         callbacks.append(
             ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=ckpt_every, save_top_k=-1)
         )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=MAX_STEPS,
-        logger=False,
-        enable_checkpointing=bool(ckpt_every),
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=1,
-        num_sanity_val_steps=1,
-        callbacks=callbacks,
-        default_root_dir=folder,
-    )
-    return trainer, model, data, order
+    return tiny_trainer(folder, MAX_STEPS, callbacks, num_sanity_val_steps=1), model, data, order
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +65,6 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "rng": torch.get_rng_state(),
         "order": order.sums,
     }
-
-
-def assert_same_state(a: Any, b: Any, where: str = "") -> None:
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            assert_same_state(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same_state(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, where
 
 
 @pytest.mark.parametrize("resume_step", [5, 4], ids=["mid-epoch", "epoch-end"])
@@ -116,29 +87,6 @@ def test_checkpoints_load_with_weights_only(uninterrupted):
     assert any("TrainingRandomState" in key for key in checkpoint["callbacks"])
 
 
-def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "last.ckpt"
-    atomic_torch_save({"step": 1}, path)
-    real_save = torch.save
-
-    def crash_half_way(obj: Any, handle: Any, *args: Any, **kwargs: Any) -> None:
-        handle.write(b"PK\x03\x04 partial")
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(torch, "save", crash_half_way)
-    with pytest.raises(OSError, match="No space left"):
-        AtomicCheckpointIO().save_checkpoint({"step": 2}, path)
-    monkeypatch.setattr(torch, "save", real_save)
-    assert load_checkpoint_file(path) == {"step": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"], "temporary file left behind"
-
-
-def test_gan_runs_use_atomic_checkpoint_io(make_gan, make_trainer, tiny_data):
-    trainer = make_trainer(max_steps=1)
-    trainer.fit(make_gan(), datamodule=tiny_data)
-    assert isinstance(trainer.strategy.checkpoint_io, AtomicCheckpointIO)
-
-
 def test_truncated_checkpoint_names_the_file_and_the_alternatives(uninterrupted, tmp_path: Path):
     source = (uninterrupted["folder"] / "step=5.ckpt").read_bytes()
     truncated = tmp_path / "last.ckpt"
@@ -156,71 +104,3 @@ def test_pickled_code_is_refused(tmp_path: Path):
     torch.save({"payload": RecordOrder()}, path)
     with pytest.raises(CheckpointLoadError, match="weights_only=True"):
         load_checkpoint_file(path)
-
-
-def _loader(seed: int = 0):
-    from torch.utils.data import TensorDataset
-
-    from gan_lightning.data.resumable import EpochSeededRandomSampler, ResumableDataLoader
-
-    dataset = TensorDataset(torch.arange(16))
-    return ResumableDataLoader(dataset, batch_size=4, sampler=EpochSeededRandomSampler(dataset, seed=seed))
-
-
-def _epoch(loader, epoch: int) -> list[list[int]]:
-    loader.sampler.set_epoch(epoch)
-    return [batch[0].tolist() for batch in loader]
-
-
-def test_loader_resumes_mid_epoch_and_reshuffles_per_epoch():
-    reference = _loader()
-    first, second = _epoch(reference, 0), _epoch(reference, 1)
-    assert first != second and sorted(i for batch in first for i in batch) == list(range(16))
-
-    interrupted = _loader()
-    interrupted.sampler.set_epoch(1)
-    iterator = iter(interrupted)
-    seen = [next(iterator)[0].tolist() for _ in range(2)]
-    state = interrupted.state_dict()
-    assert state == {"epoch": 1, "batches_delivered": 2}
-
-    resumed = _loader()
-    resumed.load_state_dict(state)
-    assert seen + [batch[0].tolist() for batch in resumed] == second
-
-
-def test_loader_does_not_skip_into_the_next_epoch():
-    """An epoch cut short (limit_train_batches) then finished: the next epoch starts at 0."""
-    resumed = _loader()
-    resumed.load_state_dict({"epoch": 0, "batches_delivered": 3})
-    assert _epoch(resumed, 1) == _epoch(_loader(), 1)
-
-
-class _StopAt(pl.Callback):
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_train_batch_end(self, trainer, *args) -> None:
-        if trainer.global_step >= self.step:
-            trainer.should_stop = True
-
-
-def test_last_checkpoint_holds_the_final_state_when_a_run_stops_between_saves(tmp_path, make_gan, tiny_data):
-    """max_time or early stopping between two periodic saves must not leave last.ckpt behind."""
-    from gan_lightning.callbacks import PeriodicCheckpoint
-
-    checkpoint = PeriodicCheckpoint(dirpath=tmp_path, every_n_train_steps=2, save_last=True)
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=50,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[checkpoint, _StopAt(3)],
-        default_root_dir=str(tmp_path),
-    )
-    trainer.fit(make_gan(), datamodule=tiny_data)
-    assert trainer.global_step == 3
-    state = torch.load(tmp_path / "last.ckpt", map_location="cpu", weights_only=True)
-    assert state["global_step"] == 3

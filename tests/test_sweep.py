@@ -90,6 +90,7 @@ def test_each_swept_value_reaches_the_model(point, monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_agent_command_trains_one_step(tmp_path: Path):
     """The exact command line of one sweep run, as a subprocess, shrunk to one tiny step."""
     point = parameter_points()[0]
