@@ -80,27 +80,19 @@ class TinyData(pl.LightningDataModule):
         return self.val_dataloader()
 
 
-FLAT_OPTIMIZATION = {
-    "generator_optimizer": ("generator", "optimizer"),
-    "discriminator_optimizer": ("discriminator", "optimizer"),
-    "generator_scheduler": ("generator", "scheduler"),
-    "discriminator_scheduler": ("discriminator", "scheduler"),
-    "generator_clip_norm": ("generator", "clip_norm"),
-    "discriminator_clip_norm": ("discriminator", "clip_norm"),
-}
-
-
 def with_optimization(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Task kwargs with flat optimization settings (``generator_optimizer=``, ``ema_kimg=`` ...),
-    which keep the tests short, folded into the one ``optimization`` argument tasks take."""
+    which keep the tests short, folded into the one ``optimization`` argument tasks take (the
+    mapping old run configs are upgraded with)."""
+    from gan_lightning.commands.loading import FLAT_OPTIMIZATION
     from gan_lightning.training import Optimization, RoleOptimization
 
     kwargs = dict(kwargs)
     roles: dict[str, dict[str, Any]] = {"generator": {}, "discriminator": {}}
+    averaging: dict[str, Any] = {}
     for flat, (role, field) in FLAT_OPTIMIZATION.items():
         if flat in kwargs:
-            roles[role][field] = kwargs.pop(flat)
-    averaging = {name: kwargs.pop(name) for name in ("ema_kimg", "ema_rampup") if name in kwargs}
+            (roles[role] if role else averaging)[field] = kwargs.pop(flat)
     if any(roles.values()) or averaging:
         base = kwargs.get("optimization") or Optimization()
         kwargs["optimization"] = Optimization(

@@ -1,0 +1,79 @@
+"""The task base: one optimization argument shown by --help, hyper-parameters saved once,
+capabilities declared, and old run configs that keep loading."""
+
+from __future__ import annotations
+
+import pytest
+
+from gan_lightning.commands.loading import upgrade_init_args
+from gan_lightning.errors import CapabilityError
+from gan_lightning.tasks import GAN, Pix2Pix
+from gan_lightning.training import Optimization, RoleOptimization
+from tests.conftest import tiny_gan
+
+
+def test_plain_arguments_are_saved_once_by_the_base_and_parts_are_not():
+    model = Pix2Pix(source_channels=1, target_channels=1, image_size=32, l1_weight=50.0, num_fixed=4)
+    assert {
+        "l1_weight": 50.0,
+        "num_fixed": 4,
+        "sample_mode": "train",
+        "image_size": 32,
+    }.items() <= model.hparams.items()
+    assert not {"generator", "discriminator", "objective", "optimization", "metrics"} & set(model.hparams)
+
+
+def test_every_role_takes_its_optimizer_schedule_and_clip_norm_from_one_argument():
+    import torch
+
+    optimization = Optimization(
+        generator=RoleOptimization(optimizer=lambda p: torch.optim.SGD(p, lr=0.1)),
+        discriminator=RoleOptimization(clip_norm=0.5),
+        ema_kimg=None,
+    )
+    model = tiny_gan(optimization=optimization)
+    generator_optimizer, discriminator_optimizer = model.configure_optimizers()
+    assert isinstance(generator_optimizer, torch.optim.SGD) and generator_optimizer.param_groups[0]["lr"] == 0.1
+    assert isinstance(discriminator_optimizer, torch.optim.Adam)  # unset: Adam(2e-4, (0.5, 0.999))
+    assert discriminator_optimizer.param_groups[0]["betas"] == (0.5, 0.999)
+    assert model.generator_ema is None
+
+
+def test_a_missing_capability_is_a_one_line_error_and_offers_says_so():
+    gan, translator = tiny_gan(), Pix2Pix(source_channels=1, target_channels=1, image_size=32)
+    assert gan.offers("sample") and not gan.offers("translate") and not gan.offers("sample_captions")
+    assert translator.offers("translate") and not translator.offers("sample")
+    with pytest.raises(CapabilityError, match="does not translate images"):
+        gan.translate(gan.sample(1))
+    with pytest.raises(ValueError, match="Unknown capability"):
+        gan.offers("fly")
+
+
+def test_run_configs_written_before_the_optimization_argument_still_load():
+    old = {
+        "generator_optimizer": {"class_path": "torch.optim.Adam", "init_args": {"lr": 1e-3}},
+        "discriminator_clip_norm": 1.0,
+        "ema_kimg": None,
+        "num_fixed_samples": 16,
+        "n_critic": 2,
+    }
+    assert upgrade_init_args(old) == {
+        "n_critic": 2,
+        "num_fixed": 16,
+        "optimization": {
+            "generator": {"optimizer": {"class_path": "torch.optim.Adam", "init_args": {"lr": 1e-3}}},
+            "discriminator": {"clip_norm": 1.0},
+            "ema_kimg": None,
+        },
+    }
+
+
+def test_help_shows_the_whole_optimization_argument(capsys):
+    from gan_lightning.cli import GANLightningCLI
+
+    with pytest.raises(SystemExit):
+        GANLightningCLI(args=["--model=gan_lightning.tasks.GAN", "--model.help", "gan_lightning.tasks.GAN"], run=False)
+    shown = capsys.readouterr().out
+    for flag in ("optimization.generator.optimizer", "optimization.discriminator.clip_norm", "optimization.ema_kimg"):
+        assert flag in shown, flag
+    assert GAN.__init__.__defaults__ is not None
