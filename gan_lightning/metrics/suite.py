@@ -381,24 +381,23 @@ class GenerativeMetrics(TaskMetrics):
     def compute(self, task: Any) -> dict[str, float]:
         """Metrics of ``task.sample`` (and, the first time, the floor) at each validation;
         nothing at a sanity check or a test. Collective under DDP."""
-        module = task
-        if module.trainer.sanity_checking or module.trainer.testing:
+        if task.trainer.sanity_checking or task.trainer.testing:
             return {}
         self.reference_ready = True
         floor_batches = None
         if self.floor and not self.floor_ready:
-            floor_batches = training_batches(module.trainer)
+            floor_batches = training_batches(task.trainer)
             if floor_batches is None:
                 rank_zero_warn("No training dataloader to draw the floor from: val/*_floor is not logged.")
                 self.floor_ready = True
-        device = module.device
+        device = task.device
         cuda_devices = []
         if device.type == "cuda":
             cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
         # Metrics must not move the training's random streams, or a resumed run (which draws
         # the floor again) would diverge from an uninterrupted one.
         with torch.random.fork_rng(devices=cuda_devices):
-            return self.evaluate(lambda n, generator: module.sample(n, generator=generator), floor=floor_batches)
+            return self.evaluate(lambda n, generator: task.sample(n, generator=generator), floor=floor_batches)
 
 
 def training_batches(trainer: Any) -> Iterable[Any] | None:
