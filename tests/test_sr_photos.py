@@ -20,8 +20,7 @@ from gan_lightning.metrics import bicubic_upscale, psnr
 from gan_lightning.networks import SRResNet
 from gan_lightning.networks.srresnet import clamp_straight_through
 from tests.conftest import REPO_ROOT
-from tests.test_configs import LOCK_FILE, tiny_run
-from tests.weights_lock import check_against_lock
+from tests.test_configs import tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -218,4 +217,3 @@ def test_the_photo_recipe_trains_two_iterations_with_local_vgg_weights(photos, t
         cli.trainer.callback_metrics["train/perceptual_loss"] > 0 and "train/pixel_loss" in cli.trainer.callback_metrics
     )
     assert model.generator_ema is not None
-    check_against_lock(LOCK_FILE, "srgan_vgg", model)
