@@ -3,6 +3,9 @@ rescaled by 1/12.75, read from a local file only. Checked on CPU with random wei
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from torchvision.models import vgg19
 from gan_lightning.errors import WeightsNotFoundError, one_line
 from gan_lightning.metrics import VGGFeatures, VGGLoss
 from gan_lightning.metrics.restoration import VGG19_WEIGHTS_FILE, vgg19_weights_file
+from tests.conftest import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +94,19 @@ def test_a_file_of_another_network_is_named_not_loaded(tmp_path):
         ValueError, match=r"other\.pth is not torchvision's VGG19 state_dict: it lacks features\.0\.bias"
     ):
         VGGLoss(path)
+
+
+@pytest.mark.slow
+def test_the_photo_recipe_without_weights_stops_with_one_line_naming_the_file(tmp_path):
+    """configs/srgan_vgg.yaml reads torch hub's cache by default: nothing there, one `error:` line."""
+    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "TORCH_HOME": str(tmp_path / "torch")}
+    env.pop("GAN_LIGHTNING_TRACEBACK", None)
+    command = [
+        sys.executable, "-m", "gan_lightning", "fit", "--config", str(REPO_ROOT / "configs" / "srgan_vgg.yaml"),
+        f"--data.init_args.root={tmp_path}", "--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    expected = tmp_path / "torch" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
+    assert last.startswith("error: ") and f"VGG19 weights not found at {expected}" in last
