@@ -104,8 +104,8 @@ def score(checkpoint: Path) -> dict[str, float]:
         for name, value in scores(module.translate(lr), bicubic_upscale(lr, SCALE), hr).items():
             tiles.setdefault(name, []).append(value)
     per_tile = {name: torch.cat(values) for name, values in tiles.items()}
-    photo = data.val_set.decoded[data.val_set.tiles[0][0]]  # the held-out photo, (3, 427, 640) in [-1, 1]
-    hr = photo[None, :, : photo.shape[1] // SCALE * SCALE, : photo.shape[2] // SCALE * SCALE]
+    photo = data.val_set.decoded[data.val_set.tiles[0][0]]  # the held-out photo, (3, 427, 640) uint8
+    hr = photo[None, :, : photo.shape[1] // SCALE * SCALE, : photo.shape[2] // SCALE * SCALE].float() / 127.5 - 1
     lr = bicubic_downsample(hr, SCALE)
     whole = scores(module.translate(lr), bicubic_upscale(lr, SCALE), hr)
     return {
