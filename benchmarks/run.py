@@ -180,6 +180,11 @@ SECTIONS = (
         (_block("srgan", "srgan --steps 1600 --pretrain 400 --out {out}", "srgan --quick --out {out}"),),
     ),
     Section(
+        "sr_photos",
+        "SRGAN ×4 on photographs",
+        (_block("sr_photos", "sr_photos --steps 600 --pretrain 300 --out {out}", "sr_photos --quick --out {out}"),),
+    ),
+    Section(
         "ada",
         "ADA on 500 images",
         (

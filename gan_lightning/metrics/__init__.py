@@ -1,7 +1,7 @@
 """Held-out evaluation, passed to a task as ``metrics=`` (:class:`TaskMetrics`): sample quality
 (FID/KID/IS, precision/recall, mode coverage, and their floors), translation scores (L1 beside
 the identity and mean-target baselines), restoration scores (PSNR, SSIM beside the bicubic
-baseline), clip scores (per-frame FID, motion); and a perceptual loss.
+baseline), clip scores (per-frame FID, motion); and perceptual losses (SRGAN's VGG19 loss).
 
 Feature networks by name (:data:`FEATURE_NETWORKS`: ``mnist``, ``stacked_mnist``,
 ``inception``) or any ``nn.Module``. The MNIST demos' digit readers are in
@@ -16,7 +16,15 @@ from gan_lightning.metrics.features import (
     ModuleFeatures,
     build_feature_network,
 )
-from gan_lightning.metrics.restoration import PerceptualLoss, RestorationScores, bicubic_upscale, psnr, ssim
+from gan_lightning.metrics.restoration import (
+    PerceptualLoss,
+    RestorationScores,
+    VGGFeatures,
+    VGGLoss,
+    bicubic_upscale,
+    psnr,
+    ssim,
+)
 from gan_lightning.metrics.suite import GenerativeMetrics
 from gan_lightning.metrics.translation import TranslationScores, mean_target
 from gan_lightning.metrics.video import ClipScores, HeldOutClips, clip_motion, frame_fid, motion_statistics
@@ -33,6 +41,8 @@ __all__ = [
     "RestorationScores",
     "TaskMetrics",
     "TranslationScores",
+    "VGGFeatures",
+    "VGGLoss",
     "bicubic_upscale",
     "build_feature_network",
     "clip_motion",

@@ -7,9 +7,16 @@ the perceptual loss of Eq. 3,
     l_SR = pixel_weight · MSE(SR, HR) + perceptual_weight · MSE(φ(SR), φ(HR)) + adversarial_weight · l_Gen,
 
 with ``adversarial_weight = 1e-3`` as in the paper and l_Gen the objective's generator loss
-(Eq. 6 is the non-saturating ``-log D(G(LR))``). The paper's φ is VGG19's ``φ5,4``; here φ is
-any local feature network (:class:`~gan_lightning.metrics.PerceptualLoss`: the shipped MNIST
-classifier or a weights file), and the pixel MSE alone is SRGAN-MSE.
+(Eq. 6 is the non-saturating ``-log D(G(LR))``). The paper's φ is VGG19's ``φ5,4`` with the
+feature maps rescaled by 1/12.75 (:class:`~gan_lightning.metrics.VGGLoss`, torchvision's
+weights from a local file; ``configs/srgan_vgg.yaml``: ``pixel_weight: 0``, SRGAN-VGG54); any
+other local feature network fits too (:class:`~gan_lightning.metrics.PerceptualLoss`, e.g. the
+shipped MNIST classifier), and the pixel MSE alone is SRGAN-MSE.
+
+The default generator predicts a residual over the bicubic upscale of LR and starts *as*
+bicubic interpolation (:class:`~gan_lightning.networks.SRResNet`, ``residual=True``), so a run
+on photographs is above the bicubic baseline from its first iterations; the paper's
+generator, which makes the whole image, is ``residual: false``.
 
 The paper initialises SRGAN with a trained SRResNet (Sec. 3.2) to avoid poor local optima:
 ``pretrain_steps`` iterations of MSE-only generator updates run first, the discriminator
@@ -68,7 +75,8 @@ class SRGAN(AdversarialTask):
 
     Args:
         generator: maps (B, C, h, w) LR to (B, C, scale·h, scale·w) in [-1, 1]. Default:
-            ``SRResNet(channels, scale)`` at the paper's size (64 wide, 16 blocks).
+            ``SRResNet(channels, scale)`` at the paper's size (64 wide, 16 blocks), residual
+            over bicubic.
         discriminator: maps HR-sized images to logits (B,). Default:
             ``SRGANDiscriminator(channels, image_size)`` at the paper's size.
         channels, scale, image_size: image channels, upscaling factor and HR side, used only
@@ -76,7 +84,8 @@ class SRGAN(AdversarialTask):
         objective: the adversarial loss (default :class:`NonSaturatingLoss`, Eq. 6).
         pixel_weight: weight of the pixel MSE (the paper's l_MSE, Eq. 4).
         adversarial_weight: weight of the generator's adversarial loss (1e-3, Eq. 3).
-        perceptual: optional feature loss (:class:`PerceptualLoss`, Eq. 5); nothing is downloaded.
+        perceptual: optional feature loss (Eq. 5): :class:`~gan_lightning.metrics.VGGLoss` (the
+            paper's) or any :class:`PerceptualLoss`; nothing is downloaded.
         perceptual_weight: its weight.
         pretrain_steps: MSE-only generator iterations before the adversarial phase.
         optimization: per role the optimizer, schedule (stepped once per iteration, D's also

@@ -26,10 +26,10 @@ def test_sr_folder_lr_is_the_bicubic_downsample_of_the_hr_crop(tmp_path):
     assert batch.keys() == {"source", "target"} and in_range(*batch.values())
     assert batch["source"].shape == (2, 3, 4, 4) and batch["target"].shape == (2, 3, 16, 16)
     assert torch.equal(batch["source"], bicubic_downsample(batch["target"], 4))
-    held_out = module.val_set[0]  # the centre crop of its file
-    full = noise_image(int(module.val_set.files[0].stem), (40, 36))
-    centre = torch.from_numpy(np.array(full.crop((12, 10, 28, 26)))).permute(2, 0, 1)
-    assert torch.equal(held_out["target"], centre.float() / 127.5 - 1)
+    held_out = module.val_set[0]  # the first tile of the centred 2×2 grid of 16-px tiles of its file
+    full = noise_image(int(module.val_set.tiles[0][0].stem), (40, 36))
+    tile = torch.from_numpy(np.array(full.crop((4, 2, 20, 18)))).permute(2, 0, 1)
+    assert torch.equal(held_out["target"], tile.float() / 127.5 - 1)
 
 
 def test_bicubic_downsample_matches_pil_and_upscale_is_the_baseline():
