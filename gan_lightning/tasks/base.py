@@ -387,8 +387,12 @@ class AdversarialTask(LightningModule):
             beta = ema_beta(images * (self.global_step), images, self.ema_kimg, self.ema_rampup)
             for name in self._averaged:
                 update_ema(getattr(self, f"{name}_ema"), getattr(self, name), beta)
-        for scheduler in self._schedulers():
-            scheduler.step()
+        with warnings.catch_warnings():
+            # A role that sits out a phase (SRGAN's D in the MSE warm-up) still steps its schedule,
+            # since milestones count iterations: torch's "scheduler before optimizer" notice is noise.
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
+            for scheduler in self._schedulers():
+                scheduler.step()
         self.log_dict({f"train/{k}": v for k, v in stats.items()}, batch_size=batch_size)
 
     def log_progress(self, batch_size: int, **values: Tensor) -> None:
