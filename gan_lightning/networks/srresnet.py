@@ -27,16 +27,17 @@ MAX_POOL = 6  # the paper's D sees 96 px: 96 / 2^4 = 6×6 features enter its den
 
 
 class SRResidualBlock(nn.Module):
-    """x + [Conv 3×3, BN, PReLU, Conv 3×3, BN](x) (Ledig et al. 2017, Fig. 4; Gross & Wilber 2016)."""
+    """x + [Conv 3×3, BN, PReLU, Conv 3×3, BN](x) (Ledig et al. 2017, Fig. 4; Gross & Wilber 2016);
+    without ``batch_norm``, x + [Conv, PReLU, Conv](x) with biases (EDSR, Lim et al. 2017)."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, batch_norm: bool = True) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(width, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
+            nn.Conv2d(width, width, 3, padding=1, bias=not batch_norm),
+            nn.BatchNorm2d(width) if batch_norm else nn.Identity(),
             nn.PReLU(),
-            nn.Conv2d(width, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
+            nn.Conv2d(width, width, 3, padding=1, bias=not batch_norm),
+            nn.BatchNorm2d(width) if batch_norm else nn.Identity(),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -63,10 +64,17 @@ class SRResNet(nn.Module):
         width: feature channels (64 in the paper).
         num_blocks: residual blocks B (16 in the paper).
         residual: predict a correction to the bicubic upscale (default) or the whole image (paper).
+        batch_norm: BatchNorm in the residual blocks (paper) or none (EDSR).
     """
 
     def __init__(
-        self, channels: int, scale: int = 4, width: int = 64, num_blocks: int = 16, residual: bool = True
+        self,
+        channels: int,
+        scale: int = 4,
+        width: int = 64,
+        num_blocks: int = 16,
+        residual: bool = True,
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         if scale not in SCALES:
@@ -78,9 +86,9 @@ class SRResNet(nn.Module):
         self.residual = residual
         self.head = nn.Sequential(nn.Conv2d(channels, width, 9, padding=4), nn.PReLU())
         self.body = nn.Sequential(
-            *(SRResidualBlock(width) for _ in range(num_blocks)),
-            nn.Conv2d(width, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
+            *(SRResidualBlock(width, batch_norm) for _ in range(num_blocks)),
+            nn.Conv2d(width, width, 3, padding=1, bias=not batch_norm),
+            nn.BatchNorm2d(width) if batch_norm else nn.Identity(),
         )
         upsampling: list[nn.Module] = []
         for _ in range(int(math.log2(scale))):
