@@ -116,6 +116,7 @@ def srgan_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "checkpoints" / "last.ckpt"
 
 
+@pytest.mark.slow  # a child process that imports torch and onnxruntime, three exports
 @pytest.mark.parametrize("which", ["unconditional", "conditional"])
 def test_every_format_loads_without_gan_lightning_and_draws_the_checkpoints_images(
     which: str, gan_checkpoint: Path, conditional_run: Path, tmp_path: Path
@@ -160,6 +161,7 @@ def test_the_raw_generator_is_exported_on_request(gan_checkpoint: Path, tmp_path
     assert not all(torch.equal(weights[k], v) for k, v in module.generator_ema.state_dict().items())
 
 
+@pytest.mark.slow  # a child process
 def test_a_translator_exports_to_torchscript_and_onnx(srgan_checkpoint: Path, tmp_path: Path) -> None:
     files = export_all(srgan_checkpoint, tmp_path, ("torchscript", "onnx"), "--image-size", "4")
     module, _ = load_module(srgan_checkpoint)
