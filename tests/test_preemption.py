@@ -114,3 +114,33 @@ def test_signal_saves_the_current_iteration_and_resuming_equals_the_uninterrupte
     assert resumed["global_step"] == uninterrupted["global_step"] == MAX_STEPS
     assert_same_state(resumed["state_dict"], uninterrupted["state_dict"], "state_dict")
     assert_same_state(resumed["optimizer_states"], uninterrupted["optimizer_states"], "optimizer_states")
+
+
+def test_a_full_disk_during_a_save_keeps_the_previous_last_checkpoint_and_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The second write of last.ckpt (iteration 2) fails half way, as on a full disk: the run
+    stops with one ``error:`` line and last.ckpt still holds iteration 1, loadable."""
+    from gan_lightning.cli import main
+
+    real_save, calls = torch.save, []
+
+    def disk_full_on_second_save(obj: Any, handle: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(obj.get("global_step"))
+        if len(calls) < 2:
+            return real_save(obj, handle, *args, **kwargs)
+        handle.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full_on_second_save)
+    monkeypatch.setattr(sys, "argv", ["gan_lightning"])  # as from a shell: no pytest arguments beside `args`
+    command = fit_command(tmp_path, "--checkpoint.every_n_train_steps=1", "--checkpoint.save_top_k=0")
+    with pytest.raises(SystemExit) as stopped:
+        main(command[3:])
+    monkeypatch.setattr(torch, "save", real_save)
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    message = str(stopped.value.code)
+    assert message.startswith(f"error: Could not write the checkpoint {last} ([Errno 28] No space left on device)")
+    assert "\n" not in message and calls == [1, 2]
+    assert torch.load(last, weights_only=True)["global_step"] == 1
+    assert sorted(path.name for path in last.parent.iterdir()) == ["last.ckpt"], "temporary file left behind"
