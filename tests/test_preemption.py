@@ -55,7 +55,7 @@ def run(command: list[str]) -> subprocess.CompletedProcess:
     return result
 
 
-def run_and_signal(folder: Path, signum: signal.Signals) -> subprocess.CompletedProcess:
+def run_and_signal(folder: Path, signum: signal.Signals, *extra: str) -> subprocess.CompletedProcess:
     """Start a run, wait until it holds at iteration PREEMPTED_AT, send ``signum``, let it go on."""
     marker = folder / "at_iteration"
     command = fit_command(
@@ -63,6 +63,7 @@ def run_and_signal(folder: Path, signum: signal.Signals) -> subprocess.Completed
         "--trainer.callbacks+=tests.helpers.signals.WaitForSignal",
         f"--trainer.callbacks.step={PREEMPTED_AT}",
         f"--trainer.callbacks.marker={marker}",
+        *extra,
     )
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -95,11 +96,18 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
+@pytest.mark.parametrize(
+    ("signum", "resume"),
+    [(signal.SIGTERM, "the file named"), (signal.SIGUSR1, "last")],
+    ids=["SIGTERM", "SIGUSR1-requeue-style"],
+)
 def test_signal_saves_the_current_iteration_and_resuming_equals_the_uninterrupted_run(
-    uninterrupted: dict[str, Any], tmp_path: Path, signum: signal.Signals
+    uninterrupted: dict[str, Any], tmp_path: Path, signum: signal.Signals, resume: str
 ):
-    preempted = run_and_signal(tmp_path, signum)
+    """SIGUSR1 runs as a requeued SLURM job does: the same command twice, with
+    ``--ckpt_path=last`` (nothing to resume the first time, last.ckpt the second)."""
+    requeue_style = ["--ckpt_path=last"] if resume == "last" else []
+    preempted = run_and_signal(tmp_path, signum, *requeue_style)
     assert preempted.returncode == 0, preempted.stderr[-4000:]
     last = tmp_path / "checkpoints" / "last.ckpt"
     notices = [line for line in preempted.stderr.splitlines() if "Preempted" in line]
@@ -109,7 +117,7 @@ def test_signal_saves_the_current_iteration_and_resuming_equals_the_uninterrupte
     assert "Traceback" not in preempted.stderr + preempted.stdout
     assert torch.load(last, weights_only=True)["global_step"] == PREEMPTED_AT
 
-    run(fit_command(tmp_path, f"--ckpt_path={last}"))
+    run(fit_command(tmp_path, *(requeue_style or [f"--ckpt_path={last}"])))
     resumed = final_state(last)
     assert resumed["global_step"] == uninterrupted["global_step"] == MAX_STEPS
     assert_same_state(resumed["state_dict"], uninterrupted["state_dict"], "state_dict")

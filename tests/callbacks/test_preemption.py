@@ -118,3 +118,16 @@ def test_requeue_follows_lightnings_slurm_settings(monkeypatch: pytest.MonkeyPat
     assert requeues_on(SimpleNamespace(strategy=object()), signal.SIGUSR1), "one device under SLURM"
     monkeypatch.delenv("SLURM_NTASKS")
     assert not requeues_on(SimpleNamespace(strategy=object()), signal.SIGUSR1)
+
+
+def test_sigterm_reaches_the_callback_and_not_lightnings_handler(make_gan, make_trainer, tiny_data, tmp_path: Path):
+    """Lightning installs its SIGTERM handler before ``on_train_start`` (``Trainer._run``) and
+    that handler runs collectives inside the signal handler under DDP: ours must replace it."""
+    trainer = make_trainer(
+        max_steps=6, callbacks=[Preemption(), SignalSelf(2, signal.SIGTERM)], enable_checkpointing=True
+    )
+    with pytest.raises(SIGTERMException):
+        trainer.fit(make_gan(), datamodule=tiny_data)
+    assert trainer.global_step == 2
+    assert not trainer.received_sigterm, "Lightning's handler saw the signal"
+    assert torch.load(tmp_path / FALLBACK_NAME, weights_only=True)["global_step"] == 2
