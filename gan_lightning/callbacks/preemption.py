@@ -71,8 +71,11 @@ class Preemption(Checkpoint):
     ``save_last``: the CLI's ``--checkpoint``), so resuming is ``--ckpt_path=<...>/last.ckpt``
     or ``--ckpt_path=last``; without one it is ``<default_root_dir>/preempted.ckpt``. A
     ``Checkpoint`` subclass so that Lightning runs it after every other callback's
-    ``on_train_batch_end`` (the EMA, sample grids and the periodic checkpoint have run). A
-    signal that arrives during validation takes effect at the end of the next iteration.
+    ``on_train_batch_end`` (the EMA, sample grids and the periodic checkpoint have run); being
+    one, it also keeps Lightning from adding its default ``ModelCheckpoint`` to a Python
+    ``Trainer``, so add one with ``save_last=True`` beside it (the CLI has ``--checkpoint``).
+    A signal that arrives during validation takes effect at the end of the next iteration.
+    Costs one boolean all-reduce per iteration under DDP, nothing on one process.
     """
 
     def __init__(self, signals: Sequence[str] = ("SIGTERM", "SIGUSR1")) -> None:
