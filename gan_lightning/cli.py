@@ -21,7 +21,7 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_warn
 
-from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, RunSummary, SampleGrid
+from gan_lightning.callbacks import BestCheckpoint, PeriodicCheckpoint, Preemption, RunSummary, SampleGrid
 from gan_lightning.checkpoint import load_checkpoint_file
 from gan_lightning.commands.config_errors import ExplainingArgumentParser, summarize_instantiation_error
 from gan_lightning.config.compose import EXTENDS, expand_config_arguments
@@ -63,7 +63,8 @@ class SaveRunConfig(SaveConfigCallback):
 
 
 #: The always-present checkpoint callbacks: left out when ``--trainer.enable_checkpointing=false``.
-CHECKPOINT_KEYS = ("checkpoint", "best")
+CHECKPOINT_KEYS = ("checkpoint", "best", "preemption")
+CHECKPOINT_CALLBACKS = (PeriodicCheckpoint, BestCheckpoint, Preemption)
 
 
 class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
@@ -71,9 +72,10 @@ class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
 
     ``model`` and ``data`` take any LightningModule / LightningDataModule by ``class_path``
     (``gan_lightning.tasks.GAN`` and ``gan_lightning.data.*`` or a user's own). Every run
-    starts from :data:`DEFAULTS_FILE`. Four callbacks are always present and configurable:
+    starts from :data:`DEFAULTS_FILE`. Five callbacks are always present and configurable:
     ``--checkpoint.*`` (periodic checkpoints and ``last.ckpt``, whatever is logged),
     ``--best.*`` (the best checkpoint by a logged metric, :class:`BestCheckpoint`),
+    ``--preemption.*`` (SIGTERM/SIGUSR1 save ``last.ckpt`` and exit, :class:`Preemption`),
     ``--samples.*`` (fixed-noise sample grids) and ``--summary.*`` (:class:`RunSummary`,
     printed at the end of fit). ``--trainer.strategy=ddp`` builds
     :class:`~gan_lightning.strategies.GANDDPStrategy` (:func:`register_gan_ddp`).
@@ -166,7 +168,7 @@ class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
             help="Config(s) this config builds on (read first; see gan_lightning.config.compose).",
         )
         # as add_lightning_class_args, but not among the callbacks every run gets: instantiate_trainer adds them
-        for key, callback in zip(CHECKPOINT_KEYS, (PeriodicCheckpoint, BestCheckpoint), strict=True):
+        for key, callback in zip(CHECKPOINT_KEYS, CHECKPOINT_CALLBACKS, strict=True):
             parser.add_class_arguments(callback, key, fail_untyped=False, sub_configs=True)
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "step_{step:07d}"})
         parser.add_lightning_class_args(SampleGrid, "samples")

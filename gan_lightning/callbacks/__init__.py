@@ -3,6 +3,7 @@
 from gan_lightning.callbacks.checkpoints import BestCheckpoint, PeriodicCheckpoint
 from gan_lightning.callbacks.divergence import DivergenceError, DivergenceGuard
 from gan_lightning.callbacks.mixture_statistics import MixtureStatistics
+from gan_lightning.callbacks.preemption import Preemption
 from gan_lightning.callbacks.progress import IterationProgressBar
 from gan_lightning.callbacks.regularizer_annealing import RegularizerAnnealing
 from gan_lightning.callbacks.sample_grid import SampleGrid
@@ -15,6 +16,7 @@ __all__ = [
     "IterationProgressBar",
     "MixtureStatistics",
     "PeriodicCheckpoint",
+    "Preemption",
     "RegularizerAnnealing",
     "RunSummary",
     "SampleGrid",

@@ -13,7 +13,7 @@ import torch
 from lightning.pytorch import Trainer
 from lightning.pytorch.plugins import TorchCheckpointIO
 
-from gan_lightning.errors import GanLightningError
+from gan_lightning.errors import GanLightningError, one_line
 
 
 class CheckpointLoadError(GanLightningError, RuntimeError):
@@ -22,6 +22,11 @@ class CheckpointLoadError(GanLightningError, RuntimeError):
 
 class CheckpointNotFoundError(CheckpointLoadError, FileNotFoundError):
     """No file at the checkpoint path."""
+
+
+class CheckpointWriteError(GanLightningError, OSError):
+    """A checkpoint could not be written (full disk, no permission, quota); the file it was
+    to replace is intact. A user's problem to fix, so the CLI reports it in one line."""
 
 
 def _fsync_directory(folder: Path) -> None:
@@ -92,8 +97,9 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", wei
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning's ``TorchCheckpointIO`` with fsync'd atomic writes (:func:`atomic_torch_save`)
-    and ``weights_only`` loads with actionable errors (:func:`load_checkpoint_file`).
+    """Lightning's ``TorchCheckpointIO`` with fsync'd atomic writes (:func:`atomic_torch_save`;
+    a failed write is a one-line :class:`CheckpointWriteError`) and ``weights_only`` loads with
+    actionable errors (:func:`load_checkpoint_file`).
 
     The CLI's ``defaults.yaml`` names it (``trainer.plugins``); pass
     ``plugins=[AtomicCheckpointIO()]`` to use it with any LightningModule in Python (a GAN
@@ -103,7 +109,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} does not take storage_options.")
-        atomic_torch_save(checkpoint, path)
+        try:
+            atomic_torch_save(checkpoint, path)
+        except OSError as error:
+            raise CheckpointWriteError(
+                f"Could not write the checkpoint {path} ({one_line(error)}); the previous {Path(path).name}, if "
+                "there was one, is intact. Free space or fix the folder, then resume from it."
+            ) from error
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
         location = map_location if map_location is not None else "cpu"

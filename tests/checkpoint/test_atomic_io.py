@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from gan_lightning.checkpoint import AtomicCheckpointIO, atomic_torch_save, load_checkpoint_file
+from gan_lightning.checkpoint import AtomicCheckpointIO, CheckpointWriteError, atomic_torch_save, load_checkpoint_file
 
 
 def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -22,7 +22,7 @@ def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path: Path, monkey
         raise OSError("No space left on device")
 
     monkeypatch.setattr(torch, "save", crash_half_way)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(CheckpointWriteError, match=r"last\.ckpt \(No space left on device\); the previous last\.ckpt"):
         AtomicCheckpointIO().save_checkpoint({"step": 2}, path)
     monkeypatch.setattr(torch, "save", real_save)
     assert load_checkpoint_file(path) == {"step": 1}
