@@ -126,11 +126,12 @@ def test_enable_checkpointing_false_turns_off_the_checkpoint_callbacks(tmp_path:
 
 def test_the_defaults_choose_atomic_checkpoints_and_the_checkpoint_callbacks_come_after_the_trainers():
     """Chosen by configuration (``defaults.yaml``: ``trainer.plugins``), before any task's setup;
-    the always-present checkpoint callbacks follow the trainer's own, as LightningCLI orders them."""
+    the always-present checkpoint callbacks follow the trainer's own, as LightningCLI orders them,
+    and preemption comes last: it saves at the end of an iteration every other callback has seen."""
     cli = parse(["--config", WGAN, "--trainer.logger=false"])
     assert type(cli.trainer.strategy.checkpoint_io) is AtomicCheckpointIO
     names = [type(callback).__name__ for callback in cli.trainer.callbacks]
     assert names.index("DivergenceGuard") < names.index("SampleGrid") < names.index("RunSummary")
-    assert names[-2:] == ["PeriodicCheckpoint", "BestCheckpoint"]
+    assert names[-3:] == ["PeriodicCheckpoint", "BestCheckpoint", "Preemption"]
     replaced = parse(["--config", WGAN, "--trainer.logger=false", "--trainer.plugins=null"])
     assert type(replaced.trainer.strategy.checkpoint_io) is not AtomicCheckpointIO  # the task's setup adds it then
