@@ -15,13 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import lightning.pytorch as pl
 import pytest
 import torch
-from torch.utils.data import DataLoader
 
 from gan_lightning.cli import GANLightningCLI
 from tests.conftest import FIXTURES, REPO_ROOT
+from tests.helpers.one_process import train_on_the_combined_batch
 
 TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
 
@@ -89,17 +88,6 @@ def test_ranks_draw_different_noise_and_different_samples(ddp_run):
         assert not torch.equal(x0, x1)
 
 
-class _Replayed(torch.utils.data.Dataset):
-    def __init__(self, batches: list[torch.Tensor]) -> None:
-        self.batches = batches
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.batches[index], torch.zeros(len(self.batches[index]), dtype=torch.long)
-
-
 @pytest.mark.slow
 def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Path):
     """Mean losses over equal per-rank batches: averaging the ranks' gradients is the
@@ -107,38 +95,8 @@ def test_two_ranks_equal_one_process_on_the_combined_batch(ddp_run, tmp_path: Pa
     loader batch holds its n_critic fresh critic batches; critic update k of the single
     process sees rank 0's k-th batch followed by rank 1's."""
     cli = GANLightningCLI(args=["--config", TINY_DDP, "--trainer.devices=1", "--trainer.strategy=auto"], run=False)
-    model = cli.model
-    model.load_state_dict(ddp_run[0]["initial"])
-    replay = [torch.cat(pair) for pair in zip(ddp_run[0]["latent"], ddp_run[1]["latent"], strict=True)]
-    model.sample_latent = lambda num: replay.pop(0)
-    chunks = model.n_critic
-
-    def critic_batches_side_by_side(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-        pairs = zip(first.chunk(chunks), second.chunk(chunks), strict=True)
-        return torch.cat([torch.cat(pair) for pair in pairs])
-
-    combined = [critic_batches_side_by_side(*pair) for pair in zip(ddp_run[0]["real"], ddp_run[1]["real"], strict=True)]
-
-    class Replay(pl.LightningDataModule):
-        batches_per_step = 1  # the GAN sets it to n_critic: its batches are then split into critic batches
-
-        def train_dataloader(self) -> DataLoader:
-            return DataLoader(_Replayed(combined), batch_size=None)
-
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        default_root_dir=tmp_path,
-    )
-    trainer.fit(model, datamodule=Replay())
-    assert not replay, "the single process drew noise a different number of times"
-    for name, tensor in model.state_dict().items():
+    final = train_on_the_combined_batch(cli.model, [ddp_run[0], ddp_run[1]], 2, tmp_path)
+    for name, tensor in final.items():
         torch.testing.assert_close(tensor, ddp_run[0]["final"][name], rtol=1e-5, atol=1e-6, msg=name)
 
 
