@@ -100,6 +100,16 @@ SECTIONS = (
         ),
     ),
     Section(
+        "compile",
+        "Compiled training phases",
+        (_block("compile", "compile --out {out}", "compile --quick --out {out}"),),
+    ),
+    Section(
+        "throughput",
+        "GPU throughput: images/s and s/kimg",
+        (_block("throughput", "throughput --device cuda --out {out}", "throughput --device cpu --quick --out {out}"),),
+    ),
+    Section(
         "family_speed",
         "Seconds per iteration of each family config",
         (_block("family_speed", "family_speed --steps 10 --warmup 3 --out {out}", "family_speed --quick --out {out}"),),

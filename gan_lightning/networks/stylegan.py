@@ -213,7 +213,8 @@ class StyleGAN2Generator(nn.Module):
         ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
         if self.training:
             with torch.no_grad():
-                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+                # float32 average under bf16/fp16 autocast too (lerp wants one dtype)
+                self.w_avg.copy_(w.detach().mean(dim=0).to(self.w_avg.dtype).lerp(self.w_avg, self.w_avg_beta))
             if self.mixing_prob > 0 and torch.rand(()) < self.mixing_prob:
                 crossover = int(torch.randint(1, self.num_ws, ()))
                 ws[:, crossover:] = self.mapping(torch.randn_like(z)).unsqueeze(1)

@@ -5,7 +5,13 @@ under ``model.init_args.regularizers``), a generator-side one that of
 :class:`GeneratorRegularizer` (``model.init_args.generator_regularizers``).
 """
 
-from gan_lightning.regularizers.base import DiscriminatorBatch, GeneratorBatch, GeneratorRegularizer, Regularizer
+from gan_lightning.regularizers.base import (
+    DiscriminatorBatch,
+    GeneratorBatch,
+    GeneratorRegularizer,
+    Regularizer,
+    eager_networks,
+)
 from gan_lightning.regularizers.generator import ModeSeekingPenalty, PathLengthPenalty
 from gan_lightning.regularizers.gradient import GradientPenalty, R1Penalty, R2Penalty
 
@@ -19,4 +25,5 @@ __all__ = [
     "R1Penalty",
     "R2Penalty",
     "Regularizer",
+    "eager_networks",
 ]

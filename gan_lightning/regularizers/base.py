@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
@@ -138,13 +139,24 @@ class GeneratorRegularizer(Scheduled, nn.Module):
         return f"weight={self.weight}, interval={self.interval}"
 
 
+@contextmanager
+def eager_networks() -> Iterator[None]:
+    """Networks compiled with ``torch.compile`` (``nn.Module.compile``) run their eager
+    forward inside: a gradient of a gradient (WGAN-GP, R1, R2, path length) cannot go through
+    a compiled graph ("torch.compile with aot_autograd does not currently support double
+    backward", torch 2.14). Nothing changes for a network that is not compiled."""
+    with torch.compiler.set_stance("force_eager"):
+        yield
+
+
 def input_gradient(discriminator: Callable[[Tensor], Tensor], inputs: Tensor) -> Tensor:
     """∇ₓ D(x) per sample, differentiable (``create_graph``) so it can be penalised.
 
     Runs in float32 with autocast off: ``torch.autograd.grad`` is not scaled by AMP's
-    GradScaler and fp16 gradients of D can under/overflow (pytorch/pytorch#25081).
+    GradScaler and fp16 gradients of D can under/overflow (pytorch/pytorch#25081). A compiled
+    D runs eagerly here (:func:`eager_networks`).
     """
-    with torch.autocast(device_type=inputs.device.type, enabled=False):
+    with torch.autocast(device_type=inputs.device.type, enabled=False), eager_networks():
         x = inputs.detach().float().requires_grad_(True)
         scores = discriminator(x).float()
         (gradient,) = torch.autograd.grad(scores.sum(), x, create_graph=True)

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from gan_lightning.regularizers.base import GeneratorBatch, GeneratorRegularizer
+from gan_lightning.regularizers.base import GeneratorBatch, GeneratorRegularizer, eager_networks
 
 
 class PathLengthPenalty(GeneratorRegularizer):
@@ -37,7 +37,7 @@ class PathLengthPenalty(GeneratorRegularizer):
     def penalty(self, batch: GeneratorBatch) -> Tensor:
         batch = batch.first(max(1, batch.latent.shape[0] // self.batch_shrink))  # latent and labels alike
         latent = batch.latent
-        with torch.autocast(device_type=latent.device.type, enabled=False):
+        with torch.autocast(device_type=latent.device.type, enabled=False), eager_networks():  # double backward
             network = batch.generator
             if callable(getattr(network, "styles", None)) and callable(getattr(network, "synthesis", None)):
                 inputs = network.styles(latent.float())

@@ -6,6 +6,8 @@ optimizer) and writes its training step as a sequence of named phases, each endi
 
 * ``optimization`` (:class:`~gan_lightning.training.Optimization`): per role the optimizer,
   LR schedule and clip norm, and the EMA half-life -- one argument for every task;
+* ``compile``: the training phases through ``torch.compile`` (each role's networks compiled
+  in place when fitting starts; double-backward penalties and held-out evaluation eager);
 * ``metrics``: what scores held-out batches (:class:`~gan_lightning.metrics.TaskMetrics`);
   the task only says what it produces on one (:meth:`AdversarialTask.held_out_outputs`);
 * the capabilities commands and callbacks call -- :meth:`~AdversarialTask.sample_fixed`,
@@ -48,8 +50,10 @@ from gan_lightning.batch import batch_size_of
 from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits, use_atomic_checkpoints
 from gan_lightning.errors import CapabilityError
 from gan_lightning.metrics.base import TaskMetrics, as_metric_list
+from gan_lightning.regularizers import eager_networks
 from gan_lightning.seams import attached_trainer, step_uncounted
 from gan_lightning.strategies import use_gan_ddp
+from gan_lightning.training.compiled import compile_backend, compile_networks
 from gan_lightning.training.ema import ema_beta, update_ema
 from gan_lightning.training.optimization import Optimization, correct_for_lazy_regularization
 
@@ -125,6 +129,11 @@ class AdversarialTask(LightningModule):
             half-life of the weight averages (:class:`~gan_lightning.training.Optimization`).
         metrics: what scores held-out batches at each validation (and test): one
             :class:`~gan_lightning.metrics.TaskMetrics` or a list; logged as ``val/<name>``.
+        compile: run the training phases through ``torch.compile`` (``true``: its default
+            backend, inductor; a string: another backend). Each role's networks are compiled in
+            place when fitting starts, so parameters, ``state_dict`` keys, checkpoints and the
+            weight averages are those of the eager run; double-backward penalties and
+            held-out evaluation run the eager forward (:mod:`gan_lightning.training.compiled`).
 
     Init arguments that are plain values (numbers, strings, lists of them) are saved as
     hyper-parameters; networks, losses, factories and metrics are not (they live in the run's
@@ -144,11 +153,13 @@ class AdversarialTask(LightningModule):
         self,
         optimization: Optimization | None = None,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.optimization = optimization if optimization is not None else Optimization()
         self.metrics = as_metric_list(metrics)
+        self.compile_backend = compile_backend(compile)
         self._averaged: list[str] = []
         self._pending_step: _PendingStep | None = None
         self.save_hyperparameters(plain_init_arguments(inspect.currentframe().f_back, type(self)))
@@ -237,11 +248,13 @@ class AdversarialTask(LightningModule):
         return {}
 
     def evaluate_batch(self, batch: Any, batch_idx: int, prefix: str) -> None:
-        """Log the task's diagnostics and every metric's per-batch scores as ``<prefix>/<name>``."""
-        outputs = self.held_out_outputs(batch, batch_idx)
-        scores = dict(self.held_out_diagnostics(batch, outputs))
-        for metric in self.metrics:
-            scores.update(metric.update(self, batch, outputs))
+        """Log the task's diagnostics and every metric's per-batch scores as ``<prefix>/<name>``
+        (eager networks: evaluation would only add graphs to compile)."""
+        with eager_networks():
+            outputs = self.held_out_outputs(batch, batch_idx)
+            scores = dict(self.held_out_diagnostics(batch, outputs))
+            for metric in self.metrics:
+                scores.update(metric.update(self, batch, outputs))
         if scores:
             self.log_dict(
                 {f"{prefix}/{k}": v for k, v in scores.items()}, batch_size=batch_size_of(batch), sync_dist=True
@@ -250,8 +263,9 @@ class AdversarialTask(LightningModule):
     def evaluate_epoch(self, prefix: str) -> None:
         """Every metric's whole-set scores (FID ...): every rank computes, the states sync."""
         scores: dict[str, Any] = {}
-        for metric in self.metrics:
-            scores.update(metric.compute(self))
+        with eager_networks():
+            for metric in self.metrics:
+                scores.update(metric.compute(self))
         if scores:
             self.log_dict({f"{prefix}/{k}": v for k, v in scores.items()}, sync_dist=True)
 
@@ -272,9 +286,15 @@ class AdversarialTask(LightningModule):
         """Runs before the strategy sets the model up. For a Trainer built in Python with a
         ``DDPStrategy`` object or a plain checkpoint IO: the strategy becomes GANDDPStrategy
         and checkpoints are written atomically (strategy names and the CLI's defaults choose
-        both without this)."""
+        both without this). With ``compile``, fitting compiles each role's networks."""
         use_gan_ddp(self.trainer)
         use_atomic_checkpoints(self.trainer)
+        if stage == "fit" and self.compile_backend is not None:
+            compile_networks(self.compiled_networks(), self.compile_backend)
+
+    def compiled_networks(self) -> list[nn.Module]:
+        """What ``compile`` compiles: every network a role's optimizer trains."""
+        return [module for modules in self.role_modules().values() for module in modules]
 
     def configure_callbacks(self) -> list[Any]:
         """RNG streams go into checkpoints so a resumed run equals an uninterrupted one."""

@@ -110,6 +110,8 @@ class CycleGAN(AdversarialTask):
         metrics: what scores the held-out translations (:meth:`held_out_outputs`; any
             :class:`~gan_lightning.metrics.TaskMetrics`, a list for several), logged as ``val/<name>``
             beside the task's own ``val/cycle_l1``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     #: a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b)): one row per fixed pair.
@@ -130,8 +132,9 @@ class CycleGAN(AdversarialTask):
         optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 8,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         for name, value in (
             ("adversarial_weight", adversarial_weight),
             ("cycle_weight", cycle_weight),

@@ -30,7 +30,13 @@ from gan_lightning.batch import split_batch
 from gan_lightning.metrics.base import TaskMetrics
 from gan_lightning.networks.base import conditional_call, is_conditional
 from gan_lightning.objectives import AdversarialObjective, NonSaturatingLoss
-from gan_lightning.regularizers import DiscriminatorBatch, GeneratorBatch, GeneratorRegularizer, Regularizer
+from gan_lightning.regularizers import (
+    DiscriminatorBatch,
+    GeneratorBatch,
+    GeneratorRegularizer,
+    Regularizer,
+    eager_networks,
+)
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import DEFAULT_OPTIMIZATION, Optimization
@@ -52,11 +58,13 @@ class FakeBatch:
 def apply_regularizers(
     regularizers: Iterable[Regularizer | GeneratorRegularizer], batch: Any, zero: Tensor
 ) -> tuple[Tensor, dict[str, Tensor]]:
-    """The sum of the weighted penalties and each unweighted value by name."""
+    """The sum of the weighted penalties and each unweighted value by name. Compiled networks
+    run eagerly here: a penalty may differentiate a gradient (:func:`eager_networks`)."""
     total, stats = zero, {}
-    for regularizer in regularizers:
-        term, stats[regularizer.name] = regularizer(batch)
-        total = total + term
+    with eager_networks():
+        for regularizer in regularizers:
+            term, stats[regularizer.name] = regularizer(batch)
+            total = total + term
     return total, stats
 
 
@@ -97,6 +105,8 @@ class GAN(AdversarialTask):
         metrics: sample-quality metrics computed at each validation from the sampling
             generator (:class:`~gan_lightning.metrics.GenerativeMetrics`, or any
             :class:`~gan_lightning.metrics.TaskMetrics`), logged as ``val/<name>``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     def __init__(
@@ -114,8 +124,9 @@ class GAN(AdversarialTask):
         num_fixed: int = 64,
         sample_seed: int = 0,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         if not hasattr(generator, "latent_dim"):
             raise ValueError(
                 f"The generator ({type(generator).__name__}) must expose `latent_dim` (the size of z) "

@@ -61,6 +61,7 @@ class PairedTranslation(AdversarialTask):
             statistics. ``eval``: deterministic. Dropout draws are seeded from ``sample_seed``.
         num_fixed: held-out pairs shown as strips, the first ones of the held-out set.
         sample_seed: seed of the dropout draws when sampling.
+        compile: the training phases through ``torch.compile`` (off by default).
     """
 
     preview_nrow: ClassVar[int | None] = 3  # one strip per row: source | output | target
@@ -72,8 +73,9 @@ class PairedTranslation(AdversarialTask):
         sample_mode: SampleMode = "train",
         num_fixed: int = 8,
         sample_seed: int = 0,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         if sample_mode not in ("train", "dropout", "eval"):
             raise ValueError(f"sample_mode must be 'train', 'dropout' or 'eval', got {sample_mode!r}.")
         if num_fixed < 1:

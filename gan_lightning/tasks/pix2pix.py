@@ -70,6 +70,8 @@ class Pix2Pix(PairedTranslation):
         metrics: what scores the held-out translations, ``{"output": G(source)}``
             (:class:`~gan_lightning.metrics.TranslationScores`, or any
             :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     def __init__(
@@ -86,8 +88,9 @@ class Pix2Pix(PairedTranslation):
         num_fixed: int = 8,
         sample_seed: int = 0,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics, sample_mode, num_fixed, sample_seed)
+        super().__init__(optimization, metrics, sample_mode, num_fixed, sample_seed, compile)
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0 (the paper's λ is 100), got {l1_weight}.")
         if generator is None:

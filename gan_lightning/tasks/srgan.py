@@ -95,6 +95,8 @@ class SRGAN(AdversarialTask):
         num_fixed: held-out images in the strips of :meth:`sample_fixed`.
         metrics: what scores the held-out SR images (:class:`~gan_lightning.metrics.RestorationScores`
             or any :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     #: SampleGrid puts one strip (bicubic | SR | HR) per row.
@@ -116,8 +118,9 @@ class SRGAN(AdversarialTask):
         optimization: Optimization = WITHOUT_EMA,
         num_fixed: int = 8,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         for name, value in (
             ("pixel_weight", pixel_weight),
             ("adversarial_weight", adversarial_weight),

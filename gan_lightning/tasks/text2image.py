@@ -117,6 +117,8 @@ class TextToImage(AdversarialTask):
         sample_seed: seed of the fixed noise and of validation's noise.
         metrics: what reads the held-out captions' images back (:meth:`held_out_outputs`; any
             :class:`~gan_lightning.metrics.TaskMetrics`, a list for several), logged as ``val/<name>``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     def __init__(
@@ -141,8 +143,9 @@ class TextToImage(AdversarialTask):
         noises_per_caption: int = 8,
         sample_seed: int = 0,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         if interpolation_weight < 0:
             raise ValueError(
                 f"interpolation_weight must be >= 0 (0: no INT term, 1: the paper), got {interpolation_weight}."

@@ -73,6 +73,8 @@ class VideoGAN(AdversarialTask):
         metrics: what scores generated clips against held-out ones at each validation
             (:class:`~gan_lightning.metrics.ClipScores`, or any
             :class:`~gan_lightning.metrics.TaskMetrics`; a list for several), logged as ``val/<name>``.
+        compile: the training phases through ``torch.compile``
+            (:class:`~gan_lightning.tasks.base.AdversarialTask`; off by default).
     """
 
     #: ``gan-lightning sample`` writes GIFs for this task (SampleGrid sees 5-D samples).
@@ -95,8 +97,9 @@ class VideoGAN(AdversarialTask):
         num_fixed: int = 16,
         sample_seed: int = 0,
         metrics: TaskMetrics | list[TaskMetrics] | None = None,
+        compile: bool | str = False,
     ) -> None:
-        super().__init__(optimization, metrics)
+        super().__init__(optimization, metrics, compile)
         if frames_per_clip < 1 or frames_per_clip > num_frames:
             raise ValueError(f"frames_per_clip must be between 1 and num_frames={num_frames}, got {frames_per_clip}.")
         if image_weight < 0 or video_weight < 0 or image_weight + video_weight == 0:
