@@ -37,7 +37,8 @@ class NoisyMLPClassifier(nn.Module):
     fixed at 0 (:class:`~gan_lightning.tasks.SemiSupervisedGAN`). :meth:`features` is the last
     hidden layer (before its noise), the layer the generator's feature matching reads, as in the
     paper's code. The defaults are the paper's MNIST network (1000-500-250-250-250, noise 0.3 on
-    the input and 0.5 on hidden layers).
+    the input and 0.5 on hidden layers). ``data_init`` initializes the weights from the first
+    training batch (:meth:`initialize`), as the paper does.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class NoisyMLPClassifier(nn.Module):
         classes: int = 10,
         input_noise: float = 0.3,
         hidden_noise: float = 0.5,
+        data_init: bool = True,
     ) -> None:
         super().__init__()
         if not hidden_dims:
@@ -64,6 +66,7 @@ class NoisyMLPClassifier(nn.Module):
             layers += [weight_norm(nn.Linear(fan_in, fan_out)), nn.ReLU()]
         self.hidden = nn.Sequential(*layers)
         self.head = nn.Sequential(GaussianNoise(hidden_noise), weight_norm(nn.Linear(sizes[-1], classes)))
+        self.register_buffer("initialized", torch.tensor(not data_init))
 
     def features(self, x: Tensor) -> Tensor:
         """The last hidden layer's activations (B, hidden_dims[-1])."""
@@ -72,7 +75,26 @@ class NoisyMLPClassifier(nn.Module):
                 f"{type(self).__name__} expects samples of shape {self.data_shape} but got "
                 f"{tuple(x.shape[1:])}: set data_shape to the data's shape."
             )
+        if self.training and not self.initialized:
+            self.initialize(x)
         return self.hidden(self.input_noise(x.flatten(start_dim=1)))
+
+    @torch.no_grad()
+    def initialize(self, x: Tensor) -> None:
+        """Data-dependent initialization (Salimans & Kingma 2016, Sec. 3): scale and shift each
+        layer so its pre-activations on ``x`` have mean 0 and standard deviation 1, layer by layer,
+        as the paper's code does before training. Without it the default init leaves hidden
+        activations far below the noise's 0.5 and D learns slowly. Runs once, by itself, on the
+        first batch seen in training mode (``initialized`` is saved with the weights)."""
+        h = x.flatten(start_dim=1)
+        linears = [m for m in self.modules() if isinstance(m, nn.Linear)]
+        for i, linear in enumerate(linears):
+            pre = linear(h)
+            mean, std = pre.mean(dim=0), pre.std(dim=0) + 1e-6
+            linear.parametrizations.weight.original0.div_(std[:, None])
+            linear.bias.sub_(mean).div_(std)
+            h = torch.relu(linear(h)) if i < len(linears) - 1 else h
+        self.initialized.fill_(True)
 
     def logits(self, features: Tensor) -> Tensor:
         """Class logits (B, K) from :meth:`features`."""

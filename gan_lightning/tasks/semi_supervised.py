@@ -11,9 +11,9 @@ so with ``Z(x) = Σ_k exp(l_k(x))``
   ``E_x[softplus(L(x)) − L(x)] + E_z[softplus(L(G(z)))]``, stable for any logits.
 
 D minimises ``L_supervised + unsupervised_weight · L_unsupervised``. G minimises feature
-matching (Sec. 3.1), ``‖E_x f(x) − E_z f(G(z))‖²`` on D's last hidden layer ``f``. The
-classifier is D alone: :meth:`SemiSupervisedGAN.classify`, held-out accuracy logged as
-``val/accuracy``.
+matching (Sec. 3.1), ``‖E_x f(x) − E_z f(G(z))‖²`` (per feature) on D's last hidden layer ``f``. The
+classifier is D alone (or its moving average): :meth:`SemiSupervisedGAN.classify`, held-out
+accuracy logged as ``val/accuracy``.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def probability_real(logits: Tensor) -> Tensor:
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
-    """``‖E_x f(x) − E_z f(G(z))‖²₂`` over the batch (Salimans et al. 2016, Sec. 3.1)."""
-    return (real_features.float().mean(dim=0) - fake_features.float().mean(dim=0)).pow(2).sum()
+    """``‖E_x f(x) − E_z f(G(z))‖²₂ / d`` over the batch, for ``d`` features (Salimans et al. 2016,
+    Sec. 3.1; divided by ``d`` as in their code, ``T.mean(T.square(mom_gen - mom_real))``: the
+    same direction for Adam, a gradient norm that does not grow with D's width)."""
+    return (real_features.float().mean(dim=0) - fake_features.float().mean(dim=0)).pow(2).mean()
 
 
 class SemiSupervisedGAN(GAN):
@@ -106,6 +108,7 @@ class SemiSupervisedGAN(GAN):
         if unsupervised_weight < 0:
             raise ValueError(f"unsupervised_weight must be >= 0, got {unsupervised_weight}.")
         self.unsupervised_weight = unsupervised_weight
+        self.keep_average("discriminator")  # the classifier as evaluated: its moving average (when ema_kimg is set)
 
     # ------------------------------------------------------------------ the phases
     def discriminator_step_loss(
@@ -153,10 +156,12 @@ class SemiSupervisedGAN(GAN):
 
     # ------------------------------------------------------------------ the classifier
     def classify(self, images: Tensor) -> Tensor:
-        """D's K class logits for ``images`` (in [-1, 1], the data's shape), in eval mode (no
+        """D's K class logits for ``images`` (in [-1, 1], the data's shape): its moving average if
+        ``ema_kimg`` keeps one (the paper's code tests averaged weights too), in eval mode (no
         noise), without gradients or any change to the model."""
-        with looking_only(self.discriminator):
-            return self.discriminator(images.to(self.device)).float()
+        classifier = self.averaged("discriminator")
+        with looking_only(classifier):
+            return classifier(images.to(self.device)).float()
 
     def held_out_diagnostics(self, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """``val/accuracy`` and ``val/cross_entropy`` of :meth:`classify` on held-out digits."""

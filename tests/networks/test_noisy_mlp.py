@@ -40,3 +40,25 @@ def test_generator_makes_images_in_range():
     generator = BatchNormMLPGenerator(latent_dim=8, hidden_dims=(16,))
     images = generator(torch.rand(4, 8))
     assert images.shape == (4, 1, 28, 28) and images.abs().max() <= 1
+
+
+def test_first_training_batch_initializes_each_layer_to_unit_pre_activations():
+    """Salimans & Kingma 2016's data-dependent init: on that batch, every layer's pre-activations
+    have mean 0 and standard deviation 1 per unit; later batches leave the weights alone."""
+    torch.manual_seed(0)
+    network = NoisyMLPClassifier(hidden_dims=(64, 32))
+    x = torch.rand(200, 1, 28, 28) * 2 - 1
+    network.eval()(x)
+    assert not network.initialized, "eval mode (validation, sanity checks) does not initialize"
+    network.train()(x)
+    assert network.initialized
+    h = x.flatten(1)
+    linears = [m for m in network.modules() if isinstance(m, torch.nn.Linear)]
+    for linear in linears:
+        pre = linear(h)
+        assert pre.mean(0).abs().max() < 1e-4 and (pre.std(0) - 1).abs().max() < 1e-3
+        h = torch.relu(pre)
+    first = linears[0].weight.detach().clone()
+    network(x * 0.5)
+    assert torch.equal(linears[0].weight, first)
+    assert NoisyMLPClassifier(data_init=False).initialized, "data_init=False keeps the default init"

@@ -63,7 +63,7 @@ def test_the_generated_class_is_a_logit_fixed_at_zero():
 def test_feature_matching_is_the_squared_distance_of_the_batch_means():
     real = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # mean (2, 3)
     fake = torch.tensor([[0.0, 0.0], [2.0, 2.0]])  # mean (1, 1)
-    assert feature_matching_loss(real, fake).item() == pytest.approx(1.0**2 + 2.0**2)
+    assert feature_matching_loss(real, fake).item() == pytest.approx((1.0**2 + 2.0**2) / 2)  # per feature
     assert feature_matching_loss(real, real.flip(0)).item() == 0.0  # only the means are matched
 
 
