@@ -79,22 +79,31 @@ def train_semi_supervised(labels: int, seed: int, steps: int, folder: Path) -> t
 
 
 def train_labelled_only(labels: int, seed: int, steps: int) -> tuple[float, float]:
-    """The config's discriminator as a plain classifier: its optimizer, the labelled half of the
-    same training batches, ``steps`` updates of the supervised loss alone."""
+    """The config's discriminator as a plain classifier: its initialization, optimizer, LR
+    schedule and moving average, the labelled half of the same training batches, ``steps``
+    updates of the supervised loss alone."""
     from gan_lightning.tasks.semi_supervised import supervised_loss
+    from gan_lightning.training.ema import ema_beta, update_ema
 
     cli = cli_in_process(CONFIG, *run_overrides(labels, seed, steps), run=False, progress=False)
     model, data = cli.model, cli.datamodule
-    classifier = model.discriminator
-    optimizer = model.optimization.of("discriminator").build_optimizer(classifier.parameters())
+    classifier, average = model.discriminator, model.discriminator_ema
+    settings = model.optimization.of("discriminator")
+    optimizer = settings.build_optimizer(classifier.parameters())
+    scheduler = settings.scheduler(optimizer) if settings.scheduler is not None else None
     data.setup("fit")
     loader = data.train_dataloader()
     start = time.perf_counter()
-    for _, (_, images, targets) in zip(range(steps), epochs(loader), strict=False):
+    for step, (_, images, targets) in zip(range(steps), epochs(loader), strict=False):
         loss = supervised_loss(classifier(images), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        if average is not None:  # as SemiSupervisedGAN.end_iteration moves it
+            size = len(images)
+            update_ema(average, classifier, ema_beta(size * step, size, model.ema_kimg, model.ema_rampup))
     seconds = time.perf_counter() - start
     return held_out_accuracy(model, data), seconds
 
@@ -153,6 +162,25 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
+def recipe(steps: int) -> str:
+    """The networks and training settings, read from the config (what every run here shares)."""
+    import yaml
+
+    config = yaml.safe_load(CONFIG.read_text())
+    model, data = config["model"]["init_args"], config["data"]["init_args"]
+    discriminator = model["discriminator"]["init_args"]
+    hidden = "-".join(str(width) for width in discriminator["hidden_dims"])
+    optimizer = model["optimization"]["discriminator"]["optimizer"]["init_args"]
+    return (
+        f"D: NoisyMLPClassifier {hidden} (weight norm + data-dependent init, Gaussian noise "
+        f"{discriminator.get('input_noise', 0.3)} input / 0.5 hidden), "
+        f"G: BatchNormMLPGenerator 500-500; Adam {optimizer['lr']:g} β1 {optimizer['betas'][0]}, LR to 0 over the "
+        f"second half; batches of {data['batch_size']} labelled + {data['batch_size']} unlabelled; {steps} "
+        f"iterations; the classifier scored is D's moving average (ema_kimg {model['optimization']['ema_kimg']}) "
+        "after the last iteration"
+    )
+
+
 def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ssl_accuracy, ssl_seconds = train_semi_supervised(labels, seed, args.steps, work / f"k{labels}_s{seed}")
     alone_accuracy, alone_seconds = train_labelled_only(labels, seed, args.steps)
@@ -190,10 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         "command": "python -m benchmarks.semi_supervised " + " ".join(argv or []),
         "quick": args.quick,
         "config": "configs/semi_supervised.yaml",
-        "recipe": (
-            "D: NoisyMLPClassifier 1000-500-250-250-250 (weight norm, Gaussian noise 0.3/0.5), G: 500-500 batch norm, "
-            f"Adam 3e-3 β1 0.5, batches of 100 labelled + 100 unlabelled, {args.steps} iterations, final weights"
-        ),
+        "recipe": recipe(args.steps),
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0, the same for every run",
         "iterations": args.steps,
         "threads": args.threads,
