@@ -33,3 +33,28 @@ def test_labelled_only_baseline_cycles_epochs_with_a_new_shuffle_each():
     batches = [batch for _, batch in zip(range(len(loader) + 1), epochs(loader), strict=False)]
     assert len(batches) == len(loader) + 1
     assert not batches[0].unlabelled.equal(batches[len(loader)].unlabelled), "epoch 2 is shuffled anew"
+
+
+def test_resume_keeps_the_finished_runs_and_adds_the_missing_ones(tmp_path, monkeypatch):
+    import json
+
+    from benchmarks import semi_supervised
+
+    def fake_run(labels, seed, args, work):
+        calls.append((labels, seed))
+        return {"labels_per_class": labels, "seed": seed, "semi_supervised_accuracy": 0.9,
+                "labelled_only_accuracy": 0.7, "semi_supervised_seconds": 10.0, "labelled_only_seconds": 1.0,
+                "iterations": args.steps}  # fmt: skip
+
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(semi_supervised, "one_run", fake_run)
+    out = tmp_path / "results.json"
+    semi_supervised.main(["--labels-per-class", "10", "--seeds", "0", "--steps", "5", "--out", str(out)])
+    semi_supervised.main(
+        ["--labels-per-class", "10", "5", "--seeds", "0", "--steps", "5", "--out", str(out), "--resume"]
+    )
+    assert calls == [(10, 0), (5, 0)]
+    results = json.loads(out.read_text())
+    assert [(run["labels_per_class"], run["seed"]) for run in results["runs"]] == [(10, 0), (5, 0)]
+    assert list(results["summary"]) == ["5", "10"] and results["total_seconds"] == 22.0
+    assert results["command"].endswith("--resume")
