@@ -95,6 +95,9 @@ class NoisyMLPClassifier(nn.Module):
             linear.bias.sub_(mean).div_(std)
             h = torch.relu(linear(h)) if i < len(linears) - 1 else h
         self.initialized.fill_(True)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            for tensor in self.parameters():  # every process starts from rank 0's batch, as DDP's own start
+                torch.distributed.broadcast(tensor, src=0)
 
     def logits(self, features: Tensor) -> Tensor:
         """Class logits (B, K) from :meth:`features`."""
