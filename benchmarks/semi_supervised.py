@@ -208,7 +208,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_common_flags(command, "semi_supervised", "10 labels/class, 1 seed, 200 it.")
     add_threads(command)
     add_seeds(command, [0, 1, 2])
-    add_steps(command, 3000)
+    add_steps(command, 3000, " (the config's max_steps)")
     command.add_argument("--labels-per-class", type=int, nargs="+", default=[5, 10, 20])
     command.add_argument(
         "--resume",
