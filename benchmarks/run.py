@@ -233,6 +233,11 @@ SECTIONS = (
         (_block("augmentation", "augmentation --out {out}", "augmentation --quick --out {out}"),),
     ),
     Section(
+        "semi_supervised",
+        "Semi-supervised GAN (few labels + unlabelled digits)",
+        (_block("semi_supervised", "semi_supervised --out {out}", "semi_supervised --quick --out {out}"),),
+    ),
+    Section(
         "video",
         "Video (Moving MNIST from MNIST-5k)",
         (

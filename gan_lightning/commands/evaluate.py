@@ -1,4 +1,5 @@
-"""``gan-lightning evaluate CKPT``: every metric of a trained generator beside its floor.
+"""``gan-lightning evaluate CKPT``: every metric of a trained generator beside its floor, and
+the held-out accuracy of a task that classifies (the semi-supervised GAN's discriminator).
 
 Reference = the run's held-out split (its validation loader); floor = as many training
 images as generated ones, scored against the same reference. Prints a table and writes JSON
@@ -115,6 +116,8 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         for name, value in results.items()
         if not name.endswith("_floor")
     }
+    if module.offers("classify"):  # a semi-supervised GAN's D: its held-out accuracy beside the samples' scores
+        table["accuracy"] = {"value": held_out_accuracy(module, reference), "floor": None}
     return {
         "checkpoint": str(args.checkpoint),
         "config": str(config_path) if config_path else None,
@@ -128,6 +131,15 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "metrics": table,
     }
+
+
+def held_out_accuracy(module: Any, batches: list[Any]) -> float:
+    """The fraction of held-out ``(images, labels)`` the module's classifier reads right."""
+    correct = total = 0
+    for images, labels, *_ in batches:
+        correct += int((module.classify(images).argmax(dim=1) == labels.to(module.device)).sum())
+        total += len(labels)
+    return correct / total
 
 
 def _to(batch: Any, device: torch.device) -> Any:

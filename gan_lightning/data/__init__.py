@@ -1,5 +1,6 @@
 """Data modules that feed real batches scaled to [-1, 1]: ``(samples, labels)`` for
-noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks.
+noise → image GANs, dicts (``{"source", "target"}``, ``{"a", "b"}``) for image-to-image tasks,
+``(unlabelled, labelled, labels)`` for semi-supervised learning (:class:`LabelledAndUnlabelled`).
 
 The offline MNIST demos' data (MNIST-5k and everything built from it) is in :mod:`gan_lightning.mnist`."""
 
@@ -9,6 +10,7 @@ from gan_lightning.data.embedded import Digits8x8DataModule
 from gan_lightning.data.image_data import DataError, DataNotFoundError, ImageDataModule, UnreadableImagesError
 from gan_lightning.data.image_folder import ImageFolderDataModule
 from gan_lightning.data.paired import PairedImageFolderDataModule, UnmatchedPairsError
+from gan_lightning.data.semi_supervised import LabelledAndUnlabelled, SemiSupervisedItem, balanced_subset
 from gan_lightning.data.super_resolution import SuperResolutionFolderDataModule, TooSmallImagesError, bicubic_downsample
 from gan_lightning.data.torchvision_data import (
     CelebADataModule,
@@ -36,9 +38,11 @@ __all__ = [
     "ImageDataModule",
     "ImageFolderDataModule",
     "InMemoryDataModule",
+    "LabelledAndUnlabelled",
     "MNISTDataModule",
     "PairedImageFolderDataModule",
     "Ring2DDataModule",
+    "SemiSupervisedItem",
     "SuperResolutionFolderDataModule",
     "TooSmallImagesError",
     "TorchvisionDataModule",
@@ -48,5 +52,6 @@ __all__ = [
     "UnreadableImagesError",
     "VideoFolderDataModule",
     "VideoReaderMissingError",
+    "balanced_subset",
     "bicubic_downsample",
 ]

@@ -5,6 +5,7 @@ imports them (configs name them by ``class_path``; ``features: mnist`` resolves 
 
 =====================  ===============================================================
 ``digits``             MNIST-5k: :func:`mnist5k_digits`, :class:`MNIST5kDataModule`
+``semi_supervised``    k labelled digits per class + the rest unlabelled: :class:`MNIST5kSemiSupervisedDataModule`
 ``classifier``         the shipped classifier: :class:`MNISTFeatures`, :func:`read_digits`
 ``pairs``              pix2pix: :class:`MNISTPairsDataModule` (edges, inpainting)
 ``styles``             CycleGAN: :class:`MNISTStylesDataModule`, :func:`apply_style`, :func:`in_style`
@@ -26,6 +27,7 @@ from gan_lightning.mnist.digits import MNIST5kDataModule, mnist5k_digits, mnist5
 from gan_lightning.mnist.metrics import CaptionReading, ClipDigits, DigitAccuracy, StyleScores
 from gan_lightning.mnist.moving import MovingMNISTDataModule
 from gan_lightning.mnist.pairs import MNISTPairsDataModule
+from gan_lightning.mnist.semi_supervised import MNIST5kSemiSupervisedDataModule
 from gan_lightning.mnist.stacked import StackedMNISTDataModule, StackedMNISTFeatures, modes_and_kl, read_modes
 from gan_lightning.mnist.styles import STYLES, MNISTStylesDataModule, apply_style, in_style, readable_digits
 from gan_lightning.mnist.super_resolution import MNISTSuperResolutionDataModule
@@ -36,6 +38,7 @@ __all__ = [
     "ClipDigits",
     "DigitAccuracy",
     "MNIST5kDataModule",
+    "MNIST5kSemiSupervisedDataModule",
     "MNISTCaptionsDataModule",
     "MNISTClassifier",
     "MNISTFeatures",

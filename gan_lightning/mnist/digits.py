@@ -12,13 +12,9 @@ from torch.utils.data import TensorDataset
 
 from gan_lightning.data.base import InMemoryDataModule, scale_images
 from gan_lightning.data.embedded import check_channels, repeat_channels
-from gan_lightning.data.image_data import DataError
+from gan_lightning.data.semi_supervised import balanced_subset
 
 MNIST_SIZE = 28
-
-
-class NotEnoughLabelsError(DataError, ValueError):
-    """``labels_per_class`` asks for more digits of a class than the training split holds."""
 
 
 @lru_cache(maxsize=1)
@@ -111,18 +107,7 @@ class MNIST5kDataModule(InMemoryDataModule):
         train_set, self.train_set = self.train_set, None  # set again only if the subset is valid
         assert isinstance(train_set, TensorDataset)
         images, labels = train_set.tensors
-        counts = torch.bincount(labels, minlength=self.num_classes)
-        if per_class > int(counts.min()):
-            raise NotEnoughLabelsError(
-                f"labels_per_class={per_class} is more than the {int(counts.min())} digits of the rarest class "
-                f"in the training split (after val_size={self.val_size} held out): lower labels_per_class."
-            )
-        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(self.labels_seed))
-        rank_in_class = torch.empty_like(labels)
-        for digit in range(self.num_classes):
-            members = order[labels[order] == digit]
-            rank_in_class[members] = torch.arange(len(members))
-        keep = order[rank_in_class[order] < per_class]
+        keep = balanced_subset(labels, per_class, self.labels_seed, self.num_classes)
         self.check_batch_fits(len(keep))
         self.train_set = TensorDataset(images[keep], labels[keep])
 

@@ -16,6 +16,7 @@ from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.init import dcgan_init
 from gan_lightning.networks.minibatch_std import MinibatchStdDev
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+from gan_lightning.networks.noisy_mlp import BatchNormMLPGenerator, GaussianNoise, NoisyMLPClassifier
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.networks.patchgan import PatchDiscriminator, patch_receptive_field
 from gan_lightning.networks.resnet import ResNetDiscriminator, ResNetGenerator
@@ -27,15 +28,18 @@ from gan_lightning.networks.unet import UNetGenerator
 from gan_lightning.networks.video import MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
 
 __all__ = [
+    "BatchNormMLPGenerator",
     "ConditionalBatchNorm2d",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "GaussianNoise",
     "LabelConcatGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "MatchingDiscriminator",
     "MinibatchStdDev",
     "MoCoGANGenerator",
+    "NoisyMLPClassifier",
     "PackedDiscriminator",
     "PatchDiscriminator",
     "ProjectionDCGANDiscriminator",

@@ -12,7 +12,7 @@ optimizer) and writes its training step as a sequence of named phases, each endi
   the task only says what it produces on one (:meth:`AdversarialTask.held_out_outputs`);
 * the capabilities commands and callbacks call -- :meth:`~AdversarialTask.sample_fixed`,
   :meth:`~AdversarialTask.sample`, :meth:`~AdversarialTask.translate`,
-  :meth:`~AdversarialTask.sample_captions` -- declared here, so a task that lacks one
+  :meth:`~AdversarialTask.sample_captions`, :meth:`~AdversarialTask.classify` -- declared here, so a task that lacks one
   answers with a one-line :class:`~gan_lightning.errors.CapabilityError`;
 * manual optimization with one optimizer (and optional LR scheduler) per role, stepped
   through Lightning's strategy and precision plugin (AMP scaler, :class:`GANDDPStrategy`);
@@ -101,7 +101,7 @@ def init_defaults(task: type, code: types.CodeType) -> dict[str, Any]:
 
 
 #: What a task may offer beyond training, each a method of :class:`AdversarialTask`.
-CAPABILITIES = frozenset({"sample", "translate", "sample_captions"})
+CAPABILITIES = frozenset({"sample", "translate", "sample_captions", "classify"})
 
 
 @dataclass
@@ -206,7 +206,7 @@ class AdversarialTask(LightningModule):
     # ------------------------------------------------------------------ capabilities
     def offers(self, capability: str) -> bool:
         """Whether this task implements ``capability`` (``sample``, ``translate``,
-        ``sample_captions``): what commands and the end-of-run summary ask before calling it."""
+        ``sample_captions``, ``classify``): what commands and the end-of-run summary ask before calling it."""
         if capability not in CAPABILITIES:
             raise ValueError(f"Unknown capability {capability!r}; tasks declare {sorted(CAPABILITIES)}.")
         return getattr(type(self), capability) is not getattr(AdversarialTask, capability)
@@ -236,6 +236,11 @@ class AdversarialTask(LightningModule):
             f"--prompt needs a text-to-image model (TextToImage); this checkpoint holds a {type(self).__name__}, "
             "which does not read text."
         )
+
+    def classify(self, images: Tensor) -> Tensor:
+        """Class logits (B, K) for images (``gan-lightning evaluate``'s held-out accuracy): tasks
+        whose discriminator is a classifier (the semi-supervised GAN)."""
+        raise CapabilityError(f"{type(self).__name__} has no classifier; train a SemiSupervisedGAN to classify images.")
 
     # ------------------------------------------------------------------ held-out evaluation
     def held_out_outputs(self, batch: Any, batch_idx: int) -> dict[str, Tensor]:

@@ -55,3 +55,21 @@ def test_unknown_options_fail_clearly(wgan_run: Path, tmp_path: Path) -> None:
         main(["sample", checkpoint, "--out", str(tmp_path), "--steps", "1"])
     with pytest.raises(FileNotFoundError, match="Checkpoint not found"):  # the type beneath, for callers
         run(["evaluate", str(tmp_path / "missing.ckpt")])
+
+
+def test_evaluate_prints_the_held_out_accuracy_of_a_semi_supervised_gan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """configs/semi_supervised.yaml through the CLI for 2 iterations: `evaluate` adds the
+    classifier's accuracy on the run's 500 held-out digits to the samples' scores."""
+    from gan_lightning.commands.evaluate import held_out_accuracy
+    from tests.conftest import REPO_ROOT, tiny_run
+
+    cli = GANLightningCLI(args=tiny_run(REPO_ROOT / "configs" / "semi_supervised.yaml", tmp_path))
+    checkpoint = tmp_path / "checkpoints" / "last.ckpt"
+    out = tmp_path / "metrics.json"
+    main(["evaluate", str(checkpoint), "--num-samples", "64", "--no-kid", "--no-precision-recall", "--out", str(out)])
+    accuracy = json.loads(out.read_text())["metrics"]["accuracy"]
+    expected = held_out_accuracy(cli.model, list(cli.datamodule.val_dataloader()))
+    assert accuracy == {"value": pytest.approx(expected), "floor": None}
+    assert any(line.startswith("accuracy") for line in capsys.readouterr().out.splitlines())
