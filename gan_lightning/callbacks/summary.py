@@ -171,12 +171,14 @@ class RunSummary(Callback):
             if task is not None and task.offers("translate"):  # pix2pix, CycleGAN, SRGAN
                 command = f"gan-lightning translate {shown(chosen)} --input <images> --out {shown(run / 'translated')}"
                 rows.append(("next", f"{command}{config}"))
+                rows.append(("", f"gan-lightning export {shown(chosen)} --out {shown(run / 'generator.onnx')}"))
             elif task is not None and task.makes_clips:  # video: clips are scored in validation, not by evaluate
                 command = f"gan-lightning sample {shown(chosen)} --out {shown(run / 'clips')} --num-images 16"
                 rows.append(("next", f"{command}{config}"))
             else:
                 rows.append(("next", f"gan-lightning evaluate {shown(chosen)}{config}"))
-                rows.append(("", f"gan-lightning sample {shown(chosen)} --out {shown(run / 'export')}{config}"))
+                rows.append(("", f"gan-lightning sample {shown(chosen)} --out {shown(run / 'sampled')}{config}"))
+                rows.append(("", f"gan-lightning export {shown(chosen)} --out {shown(run / 'generator.onnx')}"))
         width = max(len(label) for label, _ in rows) + 2
         title = f"Run finished at iteration {trainer.global_step}"
         return [title, "-" * len(title), *(f"{label:<{width}}{text}" for label, text in rows)]

@@ -74,7 +74,7 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", wei
     path = Path(path)
     if not path.is_file():
         raise CheckpointNotFoundError(
-            f"Checkpoint not found: {path}. Check the path passed as --ckpt_path / ckpt_path."
+            f"Checkpoint not found: {path}. Check the path given (the CKPT argument, or --ckpt_path of fit/validate)."
         )
     try:
         return torch.load(path, map_location=map_location, weights_only=weights_only)

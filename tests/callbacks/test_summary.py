@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import onnxruntime
 import pytest
 import torch
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -68,7 +69,13 @@ def test_cli_fit_prints_a_summary_whose_paths_exist(tmp_path: Path, monkeypatch:
     from gan_lightning.commands import run
 
     run([*sample.split()[1:], "--grid-size=4", "--interpolations=0"])
-    assert (best_checkpoint.parent.parent / "export" / "grid.png").is_file()
+    assert (best_checkpoint.parent.parent / "sampled" / "grid.png").is_file()
+    export = re.search(r"^\s+(gan-lightning export .+)$", output, re.M).group(1)
+    run(export.split()[1:])
+    session = onnxruntime.InferenceSession(export.split("--out ")[1])
+    (latent,) = session.get_inputs()
+    images = session.run(None, {latent.name: torch.randn(2, latent.shape[1]).numpy()})[0]
+    assert images.shape[0] == 2 and abs(images).max() <= 1
 
 
 def test_summary_without_metrics_checkpoints_or_logger(tmp_path: Path, capsys: pytest.CaptureFixture):
