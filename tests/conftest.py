@@ -284,6 +284,21 @@ TINY_OVERRIDES = [
 ]
 
 
+#: Variables a launcher (torchrun, SLURM, an outer DDP test) leaves behind that would make a
+#: child process think it is one rank of a bigger job.
+LAUNCHER_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT")
+SLURM_VARIABLES = ("SLURM_JOB_ID", "SLURM_NTASKS")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a child training process: this checkout importable, one thread, W&B
+    off, and no launcher or SLURM variables (a test adds the ones it means)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
+    for name in (*LAUNCHER_VARIABLES, *SLURM_VARIABLES):
+        env.pop(name, None)
+    return env
+
+
 def run_cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
     """``python -m gan_lightning ARGS`` in a child process, as a user runs it (W&B offline, not disabled)."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "WANDB_SILENT": "true"}

@@ -10,7 +10,6 @@ own batch, so GANDDPStrategy broadcasts rank 0's after every training step.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,16 +18,14 @@ import pytest
 import torch
 
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.conftest import FIXTURES, REPO_ROOT, child_environment
 from tests.helpers.one_process import train_on_the_combined_batch
 
 TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
 
 
 def run_cli(folder: Path, records: str, *extra: str, config: str = TINY_DDP) -> dict[int, dict]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
-    env.pop("WORLD_SIZE", None)
-    env.pop("LOCAL_RANK", None)
+    env = child_environment()
     command = [
         sys.executable,
         "-m",

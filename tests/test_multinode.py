@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from gan_lightning.cli import GANLightningCLI
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.conftest import FIXTURES, REPO_ROOT, child_environment
 from tests.helpers.one_process import train_on_the_combined_batch
 
 TINY_DDP = str(FIXTURES / "ddp_tiny.yaml")
@@ -62,20 +62,13 @@ def node_command(node_rank: int, port: int, folder: Path, records: str, *extra: 
     ]
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
-    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "SLURM_NTASKS"):
-        env.pop(name, None)
-    return env
-
-
 def start_nodes(folder: Path, records: str, *extra: str) -> list[subprocess.Popen]:
     port = free_port()
     return [
         subprocess.Popen(
             node_command(rank, port, folder, records, *extra),
             cwd=REPO_ROOT,
-            env=environment(),
+            env=child_environment(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -5,7 +5,6 @@ status 0; resuming from that file ends bit for bit where the uninterrupted run e
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 import torch
 
-from tests.conftest import FIXTURES, REPO_ROOT, assert_same_state
+from tests.conftest import FIXTURES, REPO_ROOT, assert_same_state, child_environment
 
 MAX_STEPS = 6
 PREEMPTED_AT = 3  # 4 batches per epoch: the resumed run finishes epoch 0 and crosses into epoch 1
@@ -42,15 +41,10 @@ def fit_command(folder: Path, *extra: str) -> list[str]:
     ]
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
-    for name in ("WORLD_SIZE", "LOCAL_RANK", "RANK", "SLURM_JOB_ID", "SLURM_NTASKS"):
-        env.pop(name, None)
-    return env
-
-
 def run(command: list[str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=environment(), capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_environment(), capture_output=True, text=True, timeout=240
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return result
 
@@ -66,7 +60,7 @@ def run_and_signal(folder: Path, signum: signal.Signals, *extra: str) -> subproc
         *extra,
     )
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=REPO_ROOT, env=child_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         deadline = time.monotonic() + 180
