@@ -1,7 +1,7 @@
 """SRGAN ×4 on photographs, CPU-sized: does a user's run on a folder of photos beat bicubic on
 a held-out photo?
 
-The user's path of issue 19: ``configs/srgan.yaml`` + ``configs/data/sr_folder.yaml`` through the
+A user's path: ``configs/srgan.yaml`` + ``configs/data/sr_folder.yaml`` through the
 CLI, on a training folder that holds one large photo (scikit-learn's bundled ``china.jpg``,
 640×427: ``crops_per_image`` random crops of it per epoch) and a held-out folder with the other
 (``flower.jpg``); nothing is downloaded. Scored on the held-out photo, beside bicubic upscaling:

@@ -9,7 +9,7 @@ Deliberate deviation: by default :class:`SRResNet` predicts a *residual over the
 upscaling* (output = bicubic(LR) + G(LR), Kim et al. 2016, VDSR), where the paper's network
 makes the whole image. The last conv starts at zero, so training starts at the bicubic
 baseline instead of far below it: on photographs, a network that must also learn every
-colour mean was still 20 dB under bicubic after 800 iterations (issue 19), while the residual
+colour mean was still 20 dB under bicubic after 800 iterations (BENCHMARKS.md, photographs), while the residual
 network is above bicubic within the MSE warm-up. ``residual=False`` is the paper's network.
 """
 
