@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +247,29 @@ def assert_same_state(a: Any, b: Any, where: str = "") -> None:
             assert_same_state(x, y, f"{where}[{i}]")
     else:
         assert a == b, where
+
+
+def every_step_checkpoints(folder: Path) -> ModelCheckpoint:
+    """A checkpoint after every iteration, ``step=N.ckpt``: the resume points of exact-resume tests."""
+    return ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1)
+
+
+def end_of_training(trainer: pl.Trainer, model: pl.LightningModule) -> dict[str, Any]:
+    """What an exact resume must reproduce: the module's state (G, D, averages, fixed noise),
+    every optimizer's state and the global torch random stream."""
+    return {
+        "state": model.state_dict(),
+        "optimizers": [optimizer.state_dict() for optimizer in trainer.optimizers],
+        "rng": torch.get_rng_state(),
+    }
+
+
+def assert_same_end_of_training(trainer: pl.Trainer, model: pl.LightningModule, expected: Mapping[str, Any]) -> None:
+    """The resumed run ended bit for bit where ``expected`` (:func:`end_of_training`) did."""
+    actual = end_of_training(trainer, model)
+    assert_same_state(actual["state"], expected["state"], "model")
+    assert_same_state(actual["optimizers"], expected["optimizers"], "optimizers")
+    assert torch.equal(actual["rng"], expected["rng"]), "random stream differs after resuming"
 
 
 # ---------------------------------------------------------------- runs through the command line

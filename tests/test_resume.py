@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from gan_lightning.checkpoint import CheckpointLoadError, load_checkpoint_file
 from gan_lightning.data import Digits8x8DataModule
 from gan_lightning.regularizers import GradientPenalty
-from tests.conftest import assert_same_state, tiny_gan, tiny_trainer
+from tests.conftest import assert_same_end_of_training, assert_same_state, end_of_training, tiny_gan, tiny_trainer
 
 MAX_STEPS = 10  # 4 batches per epoch: crosses two epoch boundaries
 
@@ -58,11 +58,9 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     trainer.fit(model, datamodule=data)
     return {
         "folder": folder,
-        "state": model.state_dict(),
-        "optimizers": [opt.state_dict() for opt in trainer.optimizers],
+        **end_of_training(trainer, model),  # G, D, EMA, fixed noise; optimizers; the random stream
         "schedulers": [config.scheduler.state_dict() for config in trainer.lr_scheduler_configs],
         "global_step": trainer.global_step,
-        "rng": torch.get_rng_state(),
         "order": order.sums,
     }
 
@@ -73,12 +71,10 @@ def test_resumed_run_equals_uninterrupted_run(uninterrupted, tmp_path: Path, res
     trainer.fit(model, datamodule=data, ckpt_path=uninterrupted["folder"] / f"step={resume_step}.ckpt")
     assert trainer.global_step == uninterrupted["global_step"] == MAX_STEPS
     assert order.sums == uninterrupted["order"][resume_step:], "data order differs after resuming"
-    assert_same_state(model.state_dict(), uninterrupted["state"], "model")  # G, D, EMA, fixed noise
-    assert_same_state([opt.state_dict() for opt in trainer.optimizers], uninterrupted["optimizers"], "optimizers")
+    assert_same_end_of_training(trainer, model, uninterrupted)
     assert_same_state(
         [config.scheduler.state_dict() for config in trainer.lr_scheduler_configs], uninterrupted["schedulers"]
     )
-    assert torch.equal(torch.get_rng_state(), uninterrupted["rng"]), "random stream differs after resuming"
 
 
 def test_checkpoints_load_with_weights_only(uninterrupted):

@@ -10,7 +10,6 @@ import lightning.pytorch as pl
 import pytest
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
@@ -24,7 +23,15 @@ from gan_lightning.mnist import DigitAccuracy, digit_accuracy, mnist5k_digits
 from gan_lightning.mnist.pairs import edge_map
 from gan_lightning.networks import PatchDiscriminator, UNetGenerator
 from gan_lightning.tasks import Pix2Pix
-from tests.conftest import REPO_ROOT, assert_same_state, tiny_trainer, with_optimization
+from tests.conftest import (
+    REPO_ROOT,
+    assert_same_end_of_training,
+    assert_same_state,
+    end_of_training,
+    every_step_checkpoints,
+    tiny_trainer,
+    with_optimization,
+)
 
 CONFIG = REPO_ROOT / "configs" / "pix2pix.yaml"
 SIZE = 8
@@ -242,7 +249,7 @@ def resumable_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, Pix2Pix]
     pl.seed_everything(0)
     callbacks: list[pl.Callback] = [SampleGrid(every_n_epochs=1)]
     if checkpoints:
-        callbacks.append(ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1))
+        callbacks.append(every_step_checkpoints(folder))
     trainer = tiny_trainer(
         folder, RESUME_STEPS, callbacks, val_check_interval=3, check_val_every_n_epoch=None, limit_val_batches=1
     )
@@ -254,12 +261,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("pix2pix")
     trainer, model = resumable_run(folder, checkpoints=True)
     trainer.fit(model, datamodule=TinyPairs())
-    return {
-        "folder": folder,
-        "state": model.state_dict(),
-        "optimizers": [opt.state_dict() for opt in trainer.optimizers],
-        "rng": torch.get_rng_state(),
-    }
+    return {"folder": folder, **end_of_training(trainer, model)}
 
 
 @pytest.mark.parametrize("checkpoint", ["step=3.ckpt", "step=4.ckpt", "step=6.ckpt"])
@@ -267,9 +269,7 @@ def test_resumed_run_equals_uninterrupted_run(uninterrupted: dict[str, Any], tmp
     trainer, model = resumable_run(tmp_path, checkpoints=False)
     trainer.fit(model, datamodule=TinyPairs(), ckpt_path=uninterrupted["folder"] / checkpoint)
     assert trainer.global_step == RESUME_STEPS
-    assert_same_state(model.state_dict(), uninterrupted["state"], "model")
-    assert_same_state([opt.state_dict() for opt in trainer.optimizers], uninterrupted["optimizers"], "optimizers")
-    assert torch.equal(torch.get_rng_state(), uninterrupted["rng"]), "random stream differs after resuming"
+    assert_same_end_of_training(trainer, model, uninterrupted)
 
 
 def test_validation_and_strips_do_not_change_the_training_trajectory(tmp_path: Path):

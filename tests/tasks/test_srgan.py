@@ -12,7 +12,6 @@ import lightning.pytorch as pl
 import pytest
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
@@ -21,7 +20,16 @@ from gan_lightning.mnist import DigitAccuracy, MNISTFeatures, MNISTSuperResoluti
 from gan_lightning.networks import SRGANDiscriminator, SRResNet
 from gan_lightning.objectives import LeastSquaresLoss
 from gan_lightning.tasks import SRGAN
-from tests.conftest import REPO_ROOT, assert_same_state, tiny_run, tiny_trainer, with_optimization
+from tests.conftest import (
+    REPO_ROOT,
+    assert_same_end_of_training,
+    assert_same_state,
+    end_of_training,
+    every_step_checkpoints,
+    tiny_run,
+    tiny_trainer,
+    with_optimization,
+)
 
 HR, SCALE = 16, 4
 
@@ -205,22 +213,20 @@ def resumable_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, SRGAN]:
     model = tiny_srgan(pretrain_steps=1, ema_kimg=0.01)
     callbacks: list[pl.Callback] = [SampleGrid(every_n_steps=1, every_n_epochs=None)]
     if checkpoints:
-        callbacks.append(ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1))
+        callbacks.append(every_step_checkpoints(folder))
     return tiny_trainer(folder, 4, callbacks, val_check_interval=2, check_val_every_n_epoch=None), model
 
 
 def test_resume_from_a_mid_run_checkpoint_is_bit_exact(tmp_path: Path) -> None:
     run, model = resumable_run(tmp_path / "full", checkpoints=True)
     run.fit(model, datamodule=data())
-    state, rng = model.state_dict(), torch.get_rng_state()
-    assert "generator_ema.tail.0.weight" in state
+    uninterrupted = end_of_training(run, model)
+    assert "generator_ema.tail.0.weight" in uninterrupted["state"]
 
     resumed_run, resumed = resumable_run(tmp_path / "resumed", checkpoints=False)
     resumed_run.fit(resumed, datamodule=data(), ckpt_path=tmp_path / "full" / "step=2.ckpt")
     assert resumed_run.global_step == 4
-    assert_same_state(resumed.state_dict(), state, "model")
-    assert_same_state([o.state_dict() for o in resumed_run.optimizers], [o.state_dict() for o in run.optimizers])
-    assert torch.equal(torch.get_rng_state(), rng)
+    assert_same_end_of_training(resumed_run, resumed, uninterrupted)
 
 
 def test_strips_do_not_change_the_training_trajectory(tmp_path: Path) -> None:

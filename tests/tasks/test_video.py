@@ -14,7 +14,6 @@ import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 from PIL import Image
 
 from gan_lightning.callbacks import SampleGrid
@@ -31,7 +30,10 @@ from tests.conftest import CLIP_DIGIT as DIGIT
 from tests.conftest import CLIP_FRAMES as FRAMES
 from tests.conftest import (
     REPO_ROOT,
+    assert_same_end_of_training,
     assert_same_state,
+    end_of_training,
+    every_step_checkpoints,
     gif_pixels,
     same_frames,
     tiny_moving_mnist,
@@ -120,7 +122,7 @@ def resumable_run(folder: Path, checkpoints: bool) -> tuple[pl.Trainer, VideoGAN
     pl.seed_everything(0)
     callbacks: list[pl.Callback] = [SampleGrid(every_n_steps=3, every_n_epochs=None)]
     if checkpoints:
-        callbacks.append(ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=1, save_top_k=-1))
+        callbacks.append(every_step_checkpoints(folder))
     trainer = tiny_trainer(folder, RESUME_STEPS, callbacks, val_check_interval=3, limit_val_batches=1)
     return trainer, tiny_video_gan(ema_kimg=0.01)
 
@@ -130,12 +132,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("video")
     trainer, model = resumable_run(folder, checkpoints=True)
     trainer.fit(model, datamodule=tiny_moving_mnist())
-    return {
-        "folder": folder,
-        "state": model.state_dict(),
-        "optimizers": [opt.state_dict() for opt in trainer.optimizers],
-        "rng": torch.get_rng_state(),
-    }
+    return {"folder": folder, **end_of_training(trainer, model)}
 
 
 @pytest.mark.parametrize("checkpoint", ["step=4.ckpt", "step=6.ckpt"])
@@ -143,9 +140,7 @@ def test_resumed_run_equals_uninterrupted_run(uninterrupted: dict[str, Any], tmp
     trainer, model = resumable_run(tmp_path, checkpoints=False)
     trainer.fit(model, datamodule=tiny_moving_mnist(), ckpt_path=uninterrupted["folder"] / checkpoint)
     assert trainer.global_step == RESUME_STEPS
-    assert_same_state(model.state_dict(), uninterrupted["state"], "model")
-    assert_same_state([opt.state_dict() for opt in trainer.optimizers], uninterrupted["optimizers"], "optimizers")
-    assert torch.equal(torch.get_rng_state(), uninterrupted["rng"]), "random stream differs after resuming"
+    assert_same_end_of_training(trainer, model, uninterrupted)
 
 
 def test_validation_and_gifs_do_not_change_the_training_trajectory(tmp_path: Path):
