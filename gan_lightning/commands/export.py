@@ -138,14 +138,12 @@ def noise_to_image(task: Any, raw: bool) -> Exportable:
     latent_dim = int(task.latent_dim)
 
     def make_inputs(batch: int, seed: int) -> tuple[Tensor, ...]:
+        """Noise (and labels) as the task draws them for sampling, from a seeded CPU generator."""
         generator = torch.Generator().manual_seed(seed)
-        if distribution == "uniform":
-            latent = torch.rand(batch, latent_dim, generator=generator) * 2 - 1
-        else:
-            latent = torch.randn(batch, latent_dim, generator=generator)
+        latent = task.sample_latent(batch, generator).float().cpu()
         if num_classes is None:
             return (latent,)
-        return latent, torch.randint(num_classes, (batch,), generator=generator)
+        return latent, task.sample_labels(batch, generator).cpu()
 
     with torch.no_grad():
         shape = list(network(*make_inputs(EXAMPLE_BATCH, 0)).shape[1:])
