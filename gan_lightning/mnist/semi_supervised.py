@@ -38,23 +38,20 @@ class MNIST5kSemiSupervisedDataModule(MNIST5kDataModule):
             channels=channels,
             num_workers=num_workers,
             seed=seed,
+            labels_seed=labels_seed,
         )
         if labels_per_class < 1:
             raise ValueError(f"labels_per_class must be a positive number, got {labels_per_class}.")
-        self.labels_per_class = labels_per_class  # read by this setup, not the base's (which keeps all digits)
-        self.labels_seed = seed if labels_seed is None else labels_seed
+        # the base is built without labels_per_class, so it keeps the whole training split; this setup splits it
+        self.labelled_per_class = labels_per_class
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        per_class, self.labels_per_class = self.labels_per_class, None  # the base keeps the whole training split
-        try:
-            super().setup(stage)
-        finally:
-            self.labels_per_class = per_class
+        super().setup(stage)
         assert isinstance(self.train_set, TensorDataset)
         images, labels = self.train_set.tensors
-        keep = balanced_subset(labels, per_class, self.labels_seed, self.num_classes)
+        keep = balanced_subset(labels, self.labelled_per_class, self.labels_seed, self.num_classes)
         unlabelled = torch.ones(len(labels), dtype=torch.bool)
         unlabelled[keep] = False
         self.check_batch_fits(int(unlabelled.sum()), "unlabelled digits")
