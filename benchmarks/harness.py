@@ -136,7 +136,8 @@ class TrainingClock(pl.Callback):
     Lightning's ``max_time`` and ``Timer`` count validation as training; a speed or a
     FID-against-time curve needs the updates alone. After fit: ``iterations`` timed,
     ``seconds``, ``rate`` (iterations per second) and ``history``: per validation, the
-    iteration, the training seconds before it and the ``val/*`` metrics it logged. With a
+    iteration, the training seconds (wall and this process's CPU) before it and the ``val/*``
+    metrics it logged. With a
     logger, the record is also written to ``<log_dir>/training_clock.json`` (how a child
     process hands it back: ``--trainer.callbacks+=benchmarks.harness.TrainingClock``).
     """
@@ -146,9 +147,12 @@ class TrainingClock(pl.Callback):
     def __init__(self, warmup: int = 0) -> None:
         self.warmup = warmup
         self.start: float | None = None
+        self.cpu_start = 0.0
         self.start_iteration = 0
         self.validation_start: float | None = None
+        self.validation_cpu_start = 0.0
         self.validation_seconds = 0.0
+        self.validation_cpu_seconds = 0.0
         self.history: list[dict[str, float]] = []
         self.iterations = 0
         self.seconds = math.nan
@@ -161,21 +165,29 @@ class TrainingClock(pl.Callback):
         assert self.start is not None, "the clock has not started (fewer iterations than its warm-up?)"
         return now - self.start - self.validation_seconds
 
+    def training_cpu_seconds(self, now: float) -> float:
+        return now - self.cpu_start - self.validation_cpu_seconds
+
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, idx: int) -> None:
         if self.start is None and trainer.global_step >= self.warmup:
             self.start, self.start_iteration = time.perf_counter(), trainer.global_step
+            self.cpu_start = time.process_time()
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.start is not None and not trainer.sanity_checking:
-            self.validation_start = time.perf_counter()
+            self.validation_start, self.validation_cpu_start = time.perf_counter(), time.process_time()
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.validation_start is None:
             return
         metrics = {key: float(value) for key, value in trainer.callback_metrics.items() if key.startswith("val/")}
         seconds = self.training_seconds(self.validation_start)
-        self.history.append({"iteration": trainer.global_step, "train_seconds": seconds, **metrics})
+        cpu_seconds = self.training_cpu_seconds(self.validation_cpu_start)
+        self.history.append(
+            {"iteration": trainer.global_step, "train_seconds": seconds, "train_cpu_seconds": cpu_seconds, **metrics}
+        )
         self.validation_seconds += time.perf_counter() - self.validation_start
+        self.validation_cpu_seconds += time.process_time() - self.validation_cpu_start
         self.validation_start = None
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -184,6 +196,7 @@ class TrainingClock(pl.Callback):
         record = {
             "iterations": self.iterations,
             "train_seconds": self.seconds,
+            "train_cpu_seconds": self.training_cpu_seconds(time.process_time()),
             "validation_seconds": self.validation_seconds,
             "history": self.history,
         }
