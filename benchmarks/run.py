@@ -105,6 +105,11 @@ SECTIONS = (
         (_block("compile", "compile --out {out}", "compile --quick --out {out}"),),
     ),
     Section(
+        "time_to_quality",
+        "Time to quality: wgan.yaml to FID ≤ 2× floor, eager vs compiled",
+        (_block("time_to_quality", "time_to_quality --out {out}", "time_to_quality --quick --threads 1 --out {out}"),),
+    ),
+    Section(
         "throughput",
         "GPU throughput: images/s and s/kimg",
         (_block("throughput", "throughput --device cuda --out {out}", "throughput --device cpu --quick --out {out}"),),
@@ -133,6 +138,11 @@ SECTIONS = (
         "wgan_floor",
         "wgan.yaml at the floor",
         (_block("wgan_floor", "wgan_floor --out {out}", "wgan_floor --quick --out {out}"),),
+    ),
+    Section(
+        "truncation",
+        "wgan.yaml: precision against recall over the truncation threshold",
+        (_block("truncation", "truncation --out {out}", "truncation --quick --out {out}"),),
     ),
     Section(
         "toy2d",

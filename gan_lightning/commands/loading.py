@@ -10,6 +10,7 @@ pickled code runs.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from gan_lightning.checkpoint import check_state_dict_fits, load_checkpoint_file
 from gan_lightning.checkpoint.run_folder import find_run_config
 from gan_lightning.commands.config_errors import summarize_instantiation_error
 from gan_lightning.errors import CommandLineError, GanLightningError, RunConfigNotFoundError
+from gan_lightning.sampling import check_threshold
 from gan_lightning.tasks.base import AdversarialTask
 
 
@@ -154,3 +156,19 @@ def load_datamodule(config_path: Path | None, checkpoint: Path) -> LightningData
     datamodule = instantiate(config["data"], LightningDataModule, "data")
     datamodule.setup("validate")
     return datamodule
+
+
+def truncation_option(module: Any, threshold: float | None) -> dict[str, float]:
+    """``{"truncation": threshold}`` for a module whose ``sample`` takes it, ``{}`` without one;
+    a threshold for a task that cannot truncate its noise, or a bad one, is a one-line error."""
+    if threshold is None:
+        return {}
+    if "truncation" not in inspect.signature(module.sample).parameters:
+        raise CommandLineError(
+            f"--truncation: {type(module).__name__} does not draw truncated noise (the GAN task does); drop the flag."
+        )
+    try:
+        check_threshold(threshold)
+    except ValueError as error:
+        raise CommandLineError(f"--truncation: {error}") from error
+    return {"truncation": threshold}

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
-from gan_lightning.commands.loading import load_module
+from gan_lightning.commands.loading import load_module, truncation_option
 from gan_lightning.errors import CommandLineError
 
 
@@ -41,6 +41,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw-generator", action="store_true", help="use the raw generator, not its EMA")
+    parser.add_argument(
+        "--truncation", type=float, help="grid and images from noise truncated to ±T (precision up, variety down)"
+    )
     parser.add_argument("--fps", type=float, default=8.0, help="frames per second of GIFs (video checkpoints)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
@@ -87,9 +90,10 @@ def write_labelled_samples(module: Any, args: argparse.Namespace, labels: Tensor
     from gan_lightning.synthetic import write_labelled_images
 
     generator = torch.Generator().manual_seed(args.seed)
+    options = truncation_option(module, getattr(args, "truncation", None))
 
     def generate(batch: Tensor) -> Tensor:
-        return module.sample(len(batch), labels=batch, use_ema=not args.raw_generator, generator=generator)
+        return module.sample(len(batch), labels=batch, use_ema=not args.raw_generator, generator=generator, **options)
 
     return write_labelled_images(generate, args.out, labels, args.batch_size)
 
@@ -137,12 +141,13 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     if module.makes_clips:
         return write_clips(module, args)
     use_ema = not args.raw_generator
+    options = truncation_option(module, args.truncation)
     generator = torch.Generator().manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
 
     if args.grid_size:
-        images = module.sample(args.grid_size, use_ema=use_ema, generator=generator)
+        images = module.sample(args.grid_size, use_ema=use_ema, generator=generator, **options)
         path = args.out / "grid.png"
         save_image(to_unit(images), path, nrow=max(1, int(math.sqrt(args.grid_size))), pad_value=1.0)
         written["grid"] = path
@@ -155,7 +160,7 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
         index = 0
         while index < args.num_images:
             count = min(args.batch_size, args.num_images - index)
-            for image in to_unit(module.sample(count, use_ema=use_ema, generator=generator)):
+            for image in to_unit(module.sample(count, use_ema=use_ema, generator=generator, **options)):
                 save_image(image, folder / f"{index:06d}.png")
                 index += 1
         written["images"] = folder

@@ -1,9 +1,10 @@
 """Drawing from a trained model beyond plain sampling: discriminator rejection (the hard
-threshold and DRS proper, Azadi et al. 2019)."""
+threshold and DRS proper, Azadi et al. 2019) and the truncation trick (BigGAN)."""
 
 from gan_lightning.sampling.drs import acceptance_probability, burn_in, drs_logit, drs_sample, fine_tune
 from gan_lightning.sampling.filters import Rejection, discriminator_logits
 from gan_lightning.sampling.rejection import RejectionError, RejectionSamples, rejection_sample
+from gan_lightning.sampling.truncation import check_threshold, truncated_normal, truncated_uniform
 
 __all__ = [
     "Rejection",
@@ -11,9 +12,12 @@ __all__ = [
     "RejectionSamples",
     "acceptance_probability",
     "burn_in",
+    "check_threshold",
     "discriminator_logits",
     "drs_logit",
     "drs_sample",
     "fine_tune",
     "rejection_sample",
+    "truncated_normal",
+    "truncated_uniform",
 ]

@@ -37,6 +37,7 @@ from gan_lightning.regularizers import (
     Regularizer,
     eager_networks,
 )
+from gan_lightning.sampling.truncation import truncated_normal, truncated_uniform
 from gan_lightning.tasks.base import AdversarialTask
 from gan_lightning.training.looking import looking_only
 from gan_lightning.training.optimization import DEFAULT_OPTIMIZATION, Optimization
@@ -192,17 +193,21 @@ class GAN(AdversarialTask):
             )
 
     # ------------------------------------------------------------------ sampling
-    def _draw_latent(self, num: int, generator: torch.Generator | None = None, device: Any = None) -> Tensor:
-        if self.latent_distribution == "uniform":
-            return torch.rand(num, self.latent_dim, generator=generator, device=device) * 2.0 - 1.0
-        return torch.randn(num, self.latent_dim, generator=generator, device=device)
+    def _draw_latent(
+        self, num: int, generator: torch.Generator | None = None, device: Any = None, truncation: float | None = None
+    ) -> Tensor:
+        draw = truncated_uniform if self.latent_distribution == "uniform" else truncated_normal
+        return draw((num, self.latent_dim), truncation, generator=generator, device=device)
 
-    def sample_latent(self, num: int, generator: torch.Generator | None = None) -> Tensor:
+    def sample_latent(
+        self, num: int, generator: torch.Generator | None = None, truncation: float | None = None
+    ) -> Tensor:
         """Fresh noise ``z`` for ``num`` samples on this module's device (drawn from
-        ``generator`` if given: reproducible evaluation sets)."""
+        ``generator`` if given: reproducible evaluation sets), every entry within
+        ``±truncation`` when given (the truncation trick, :mod:`gan_lightning.sampling.truncation`)."""
         if generator is None:
-            return self._draw_latent(num, device=self.device)
-        return self._draw_latent(num, generator, device=generator.device).to(self.device)
+            return self._draw_latent(num, device=self.device, truncation=truncation)
+        return self._draw_latent(num, generator, device=generator.device, truncation=truncation).to(self.device)
 
     def sample_labels(self, num: int, generator: torch.Generator | None = None) -> Tensor | None:
         """Uniform class labels for a conditional generator, ``None`` otherwise."""
@@ -227,12 +232,18 @@ class GAN(AdversarialTask):
             return conditional_call(network, latent.to(self.device), None if labels is None else labels.to(self.device))
 
     def sample(
-        self, num: int, labels: Tensor | None = None, use_ema: bool = True, generator: torch.Generator | None = None
+        self,
+        num: int,
+        labels: Tensor | None = None,
+        use_ema: bool = True,
+        generator: torch.Generator | None = None,
+        truncation: float | None = None,
     ) -> Tensor:
-        """``num`` fresh samples (labels drawn uniformly if the generator is conditional)."""
+        """``num`` fresh samples (labels drawn uniformly if the generator is conditional), from
+        noise truncated to ``±truncation`` when given."""
         if labels is None:
             labels = self.sample_labels(num, generator)
-        return self.generate(self.sample_latent(num, generator), labels, use_ema=use_ema)
+        return self.generate(self.sample_latent(num, generator, truncation), labels, use_ema=use_ema)
 
     def sample_fixed(self) -> Tensor:
         """Samples from the fixed latent batch: the same z and noise inputs every call."""

@@ -82,6 +82,8 @@ def test_training_clock_leaves_validation_out_and_hands_its_record_to_the_run_fo
     assert record["validation_seconds"] >= 2 * 4 * 0.05  # two validations of four sleeping batches
     first, second = (point["train_seconds"] for point in record["history"])
     assert 0 <= first <= second <= record["train_seconds"] == clock.seconds
+    first_cpu, second_cpu = (point["train_cpu_seconds"] for point in record["history"])
+    assert 0 <= first_cpu <= second_cpu <= record["train_cpu_seconds"]
 
 
 class SlowSteps(SlowValidation):

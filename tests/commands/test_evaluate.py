@@ -73,3 +73,18 @@ def test_evaluate_prints_the_held_out_accuracy_of_a_semi_supervised_gan(
     expected = held_out_accuracy(cli.model, list(cli.datamodule.val_dataloader()))
     assert accuracy == {"value": pytest.approx(expected), "floor": None}
     assert any(line.startswith("accuracy") for line in capsys.readouterr().out.splitlines())
+
+
+def test_truncated_noise_is_recorded_and_changes_the_scores(
+    wgan_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = str(wgan_run / "checkpoints" / "last.ckpt")
+    common = ["--num-samples", "64", "--digit-box", "20", "--no-floor", "--no-kid"]
+    main(["evaluate", checkpoint, *common, "--out", str(tmp_path / "plain.json")])
+    main(["evaluate", checkpoint, *common, "--truncation", "0.5", "--out", str(tmp_path / "cut.json")])
+    assert "noise truncated to ±0.5" in capsys.readouterr().out
+    plain, cut = (json.loads((tmp_path / name).read_text()) for name in ("plain.json", "cut.json"))
+    assert plain["truncation"] is None and cut["truncation"] == 0.5
+    assert cut["metrics"]["fid"]["value"] != plain["metrics"]["fid"]["value"]
+    with pytest.raises(SystemExit, match=r"^error: --truncation: truncation threshold must be a positive number"):
+        main(["evaluate", checkpoint, *common, "--truncation", "-1"])

@@ -120,3 +120,12 @@ def test_sample_command_with_a_conditional_generator(tmp_path: Path, monkeypatch
     assert torch.equal(strip_labels.view(2, 3), strip_labels.view(2, 3)[:, :1].expand(2, 3))
     seeded = [gan.sample(5, generator=torch.Generator().manual_seed(7)) for _ in range(2)]
     assert torch.equal(*seeded)
+
+
+def test_truncation_draws_the_grid_from_narrower_noise(wgan_run: Path, tmp_path: Path) -> None:
+    checkpoint = str(wgan_run / "checkpoints" / "last.ckpt")
+    common = ["--grid-size", "16", "--interpolations", "0"]
+    main(["sample", checkpoint, "--out", str(tmp_path / "plain"), *common])
+    main(["sample", checkpoint, "--out", str(tmp_path / "cut"), *common, "--truncation", "0.2"])
+    plain, cut = (Image.open(tmp_path / name / "grid.png") for name in ("plain", "cut"))
+    assert plain.size == cut.size and plain.tobytes() != cut.tobytes()
