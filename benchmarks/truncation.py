@@ -1,5 +1,7 @@
 """Precision against recall over the truncation threshold (BigGAN's truncation trick) for the
-main job, ``configs/wgan.yaml``: the curve, not one point.
+main job, ``configs/wgan.yaml``: the curve, not one point; and, apart from it, the D-filter
+(samples kept only when the critic scores them at least as high as a quantile of its scores
+on training digits), whose numbers are filtered ones and say how many samples were kept.
 
     python -m benchmarks.truncation --checkpoint runs/<run>/checkpoints/last.ckpt   # score a trained run
     python -m benchmarks.truncation               # trains configs/wgan.yaml first (its full recipe)
@@ -7,7 +9,8 @@ main job, ``configs/wgan.yaml``: the curve, not one point.
 
 Each threshold is ``gan-lightning evaluate CKPT --truncation T`` in a child process (2,000 EMA
 samples from noise with every entry within ±T, against the 500 held-out digits; floor =
-2,000 training digits), the untruncated draw first. Precision and recall are Kynkäänniemi et
+2,000 training digits), the untruncated draw first; each D-filter quantile Q is
+``gan-lightning evaluate CKPT --reject-quantile Q`` on untruncated noise. Precision and recall are Kynkäänniemi et
 al.'s (k = 3) on the shipped digit classifier's features, beside their real-vs-real floors.
 """
 
@@ -31,6 +34,7 @@ from benchmarks.harness import (
 )
 
 THRESHOLDS = [None, 2.0, 1.5, 1.0, 0.75, 0.5, 0.25]
+REJECT_QUANTILES = [0.1, 0.25, 0.5]
 METRICS = ("fid", "precision", "recall", "modes_covered", "class_kl")
 
 
@@ -44,25 +48,29 @@ def trained_checkpoint(root: Path, steps: int | None, threads: int | None) -> Pa
     return run / "checkpoints" / "last.ckpt"
 
 
-def score(checkpoint: Path, threshold: float | None, samples: int, out: Path, threads: int | None) -> dict[str, Any]:
-    """``gan-lightning evaluate`` at one threshold: each metric's value and floor."""
+def score(checkpoint: Path, options: list[str], samples: int, out: Path, threads: int | None) -> dict[str, Any]:
+    """``gan-lightning evaluate CKPT OPTIONS``: each metric's value and floor, and the filter's record."""
     command = [sys.executable, "-m", "gan_lightning", "evaluate", str(checkpoint), "--num-samples", str(samples)]
-    command += ["--out", str(out)] + ([] if threshold is None else ["--truncation", str(threshold)])
-    run_child(command, out.with_suffix(".log"), threads).check()
+    run_child([*command, "--out", str(out), *options], out.with_suffix(".log"), threads).check()
     record = json.loads(out.read_text())
-    return {"truncation": threshold} | {
+    metrics = {
         name: {"value": record["metrics"][name]["value"], "floor": record["metrics"][name]["floor"]} for name in METRICS
     }
+    return {"truncation": record["truncation"], "rejection": record["rejection"]} | metrics
 
 
 def measure(args: Any) -> dict[str, Any]:
     root = Path(args.keep or tempfile.mkdtemp(prefix="truncation_"))
     checkpoint = args.checkpoint or trained_checkpoint(root, args.steps, args.threads)
+    runs = [
+        (f"truncation_{'none' if t is None else f'{t:g}'}", [] if t is None else ["--truncation", str(t)])
+        for t in args.thresholds
+    ]
+    runs += [(f"reject_{q:g}", ["--reject-quantile", str(q)]) for q in args.reject_quantiles]
     rows = []
-    for threshold in args.thresholds:
-        name = "none" if threshold is None else f"{threshold:g}"
-        rows.append(score(checkpoint, threshold, args.samples, root / f"truncation_{name}.json", args.threads))
-        print(f"truncation {name}: " + ", ".join(f"{key} {rows[-1][key]['value']:.3f}" for key in METRICS), flush=True)
+    for name, options in runs:
+        rows.append(score(checkpoint, options, args.samples, root / f"{name}.json", args.threads))
+        print(f"{name}: " + ", ".join(f"{key} {rows[-1][key]['value']:.3f}" for key in METRICS), flush=True)
     return {
         "checkpoint": str(checkpoint),
         "trained_here": args.checkpoint is None,
@@ -83,19 +91,39 @@ def report(results: dict[str, Any]) -> str:
         "| noise truncated to | FID | FID / floor | precision | recall | modes covered | class KL |",
         "|---|---|---|---|---|---|---|",
     ]
-    for row in results["rows"]:
+    plain = [row for row in results["rows"] if not row.get("rejection")]
+    filtered = [row for row in results["rows"] if row.get("rejection")]
+    for row in plain:
         where = "none (as trained)" if row["truncation"] is None else f"±{row['truncation']:g}"
-        fid = row["fid"]
-        lines.append(
-            f"| {where} | {fid['value']:.3f} | {fid['value'] / fid['floor']:.2f} | {row['precision']['value']:.3f} "
-            f"| {row['recall']['value']:.3f} | {row['modes_covered']['value']:.0f} | {row['class_kl']['value']:.3f} |"
-        )
+        lines.append(f"| {where} | {_scores(row)} |")
+    if filtered:
+        lines += [
+            "",
+            "Filtered, on untruncated noise (kept: the share of samples that passed):",
+            "",
+            "| D-filter: kept when D ≥ its training scores' quantile | kept | FID | FID / floor | precision | recall "
+            "| modes covered | class KL |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in filtered:
+            rejection = row["rejection"]
+            lines.append(f"| {rejection['quantile']:g} | {100 * rejection['acceptance']:.0f} % | {_scores(row)} |")
     return "\n".join(lines)
+
+
+def _scores(row: dict[str, Any]) -> str:
+    fid = row["fid"]
+    return (
+        f"{fid['value']:.3f} | {fid['value'] / fid['floor']:.2f} | {row['precision']['value']:.3f} "
+        f"| {row['recall']['value']:.3f} | {row['modes_covered']['value']:.0f} | {row['class_kl']['value']:.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     command = parser(__doc__)
-    add_common_flags(command, "truncation", "200 training iterations, thresholds none / 1 / 0.5, 500 samples")
+    add_common_flags(
+        command, "truncation", "200 training iterations, thresholds none / 1 / 0.5, no D-filter, 500 samples"
+    )
     add_threads(command, None)
     command.add_argument("--checkpoint", type=Path, help="a trained wgan.yaml run's checkpoint (default: train one)")
     command.add_argument("--steps", type=int, default=None, help="training iterations (default: the config's)")
@@ -107,8 +135,11 @@ def main(argv: list[str] | None = None) -> None:
         default=THRESHOLDS,
         help="thresholds to score ('none': untruncated)",
     )
+    command.add_argument(
+        "--reject-quantiles", type=float, nargs="*", default=REJECT_QUANTILES, help="D-filter quantiles to score"
+    )
     command.add_argument("--keep", type=Path, default=None, help="folder for the run and the records")
-    quick = {"steps": 200, "thresholds": [None, 1.0, 0.5], "samples": 500}
+    quick = {"steps": 200, "thresholds": [None, 1.0, 0.5], "reject_quantiles": [], "samples": 500}
     args = finish(command.parse_args(argv), "truncation", quick)
     results = {"quick": args.quick} | measure(args)
     write_results(args.out, results)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ from gan_lightning.commands.loading import load_datamodule, load_module, truncat
 from gan_lightning.errors import CommandLineError
 from gan_lightning.metrics import FEATURE_NETWORKS, GenerativeMetrics
 from gan_lightning.metrics.features import feature_network_class
+from gan_lightning.sampling import (
+    RejectionError,
+    check_quantile,
+    discriminator_logits,
+    real_score_threshold,
+    rejection_sample,
+)
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
 RESIZE = {
     "mnist": "bilinear antialiased to the 28×28 MNIST frame (digit_box px, centred)",
@@ -57,6 +67,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "--truncation",
         type=float,
         help="draw the noise truncated to ±T (BigGAN's truncation trick: precision up, recall down); default: none",
+    )
+    parser.add_argument(
+        "--reject-quantile",
+        type=float,
+        help="the D-filter: keep only samples D scores at least as high as this quantile of its scores on "
+        "training images (e.g. 0.1); the acceptance is recorded. Default: every sample, unfiltered",
     )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, help="JSON file (default: <checkpoint>.metrics.json)")
@@ -114,6 +130,10 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
 
     reference = [_to(batch, device) for batch in datamodule.val_dataloader()]
     floor = None if args.no_floor else (_to(batch, device) for batch in datamodule.train_dataloader())
+    rejection = None
+    if args.reject_quantile is not None:
+        training = [_to(batch, device) for batch in datamodule.train_dataloader()]
+        sample, rejection = discriminator_filtered(module, sample, training, args.reject_quantile)
     results = metrics.evaluate(sample, reference=reference, floor=floor)
     counts = metrics.counts()
     counts["generated"] = args.num_samples
@@ -129,6 +149,7 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         "config": str(config_path) if config_path else None,
         "generator": "ema" if use_ema and getattr(module, "generator_ema", None) is not None else "raw",
         "truncation": args.truncation,
+        "rejection": rejection,
         "feature_network": metrics.feature_name,
         "feature_dim": metrics.network.num_features or None,
         "resize": RESIZE.get(metrics.feature_name, "none (the network's own)"),
@@ -138,6 +159,38 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "metrics": table,
     }
+
+
+def discriminator_filtered(
+    module: Any, sample: Sampler, training: list[Any], quantile: float
+) -> tuple[Sampler, dict[str, float]]:
+    """``sample`` through the D-filter (:func:`~gan_lightning.sampling.rejection_sample`): only
+    samples D scores at least as high as ``quantile`` of its scores on ``training`` images pass.
+    The dict (quantile, threshold, and the acceptance once sampled) goes into the record: filtered
+    numbers are never reported as unfiltered ones."""
+    discriminator = getattr(module, "discriminator", None)
+    if not isinstance(discriminator, torch.nn.Module) or getattr(module, "makes_clips", False):
+        raise CommandLineError(f"--reject-quantile: {type(module).__name__} has no image discriminator to filter with.")
+    try:
+        check_quantile(quantile)
+    except ValueError as error:
+        raise CommandLineError(f"--reject-quantile: {error}") from error
+    score = discriminator_logits(discriminator)
+    real = torch.cat([batch if isinstance(batch, torch.Tensor) else batch[0] for batch in training])
+    threshold = real_score_threshold(torch.cat([score(chunk) for chunk in real.split(500)]), quantile)
+    record = {"quantile": quantile, "threshold": threshold, "kept": 0, "drawn": 0}
+
+    def filtered(num: int, generator: torch.Generator) -> torch.Tensor:
+        try:
+            passed = rejection_sample(lambda count: sample(count, generator), score, num, threshold)
+        except RejectionError as error:
+            raise CommandLineError(f"--reject-quantile {quantile}: {error}") from error
+        record["kept"] += len(passed.samples)
+        record["drawn"] += passed.drawn
+        record["acceptance"] = record["kept"] / record["drawn"]
+        return passed.samples
+
+    return filtered, record
 
 
 def held_out_accuracy(module: Any, batches: list[Any]) -> float:
@@ -167,6 +220,12 @@ def format_table(record: dict[str, Any]) -> str:
         f"features: {record['feature_network']} | generated {counts.get('generated')} | "
         f"reference {counts.get('reference')} | floor {counts.get('floor', '-')} | generator {record['generator']}"
         + (f" | noise truncated to ±{record['truncation']:g}" if record.get("truncation") is not None else "")
+        + (
+            f" | D-filter at the training scores' {record['rejection']['quantile']:g} quantile, "
+            f"{100 * record['rejection']['acceptance']:.0f} % of samples kept"
+            if record.get("rejection")
+            else ""
+        )
     )
     return "\n".join(lines)
 

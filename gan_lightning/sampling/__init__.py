@@ -3,7 +3,13 @@ threshold and DRS proper, Azadi et al. 2019) and the truncation trick (BigGAN)."
 
 from gan_lightning.sampling.drs import acceptance_probability, burn_in, drs_logit, drs_sample, fine_tune
 from gan_lightning.sampling.filters import Rejection, discriminator_logits
-from gan_lightning.sampling.rejection import RejectionError, RejectionSamples, rejection_sample
+from gan_lightning.sampling.rejection import (
+    RejectionError,
+    RejectionSamples,
+    check_quantile,
+    real_score_threshold,
+    rejection_sample,
+)
 from gan_lightning.sampling.truncation import check_threshold, truncated_normal, truncated_uniform
 
 __all__ = [
@@ -12,11 +18,13 @@ __all__ = [
     "RejectionSamples",
     "acceptance_probability",
     "burn_in",
+    "check_quantile",
     "check_threshold",
     "discriminator_logits",
     "drs_logit",
     "drs_sample",
     "fine_tune",
+    "real_score_threshold",
     "rejection_sample",
     "truncated_normal",
     "truncated_uniform",

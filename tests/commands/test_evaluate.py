@@ -88,3 +88,16 @@ def test_truncated_noise_is_recorded_and_changes_the_scores(
     assert cut["metrics"]["fid"]["value"] != plain["metrics"]["fid"]["value"]
     with pytest.raises(SystemExit, match=r"^error: --truncation: truncation threshold must be a positive number"):
         main(["evaluate", checkpoint, *common, "--truncation", "-1"])
+
+
+def test_the_d_filter_is_recorded_with_its_acceptance(wgan_run: Path, tmp_path: Path, capsys) -> None:
+    checkpoint = str(wgan_run / "checkpoints" / "last.ckpt")
+    common = ["--num-samples", "64", "--digit-box", "20", "--no-floor", "--no-kid"]
+    main(["evaluate", checkpoint, *common, "--reject-quantile", "0.5", "--out", str(tmp_path / "kept.json")])
+    assert "D-filter at the training scores' 0.5 quantile" in capsys.readouterr().out
+    record = json.loads((tmp_path / "kept.json").read_text())
+    rejection = record["rejection"]
+    assert rejection["kept"] == 64 and rejection["drawn"] >= 64
+    assert rejection["acceptance"] == pytest.approx(64 / rejection["drawn"])
+    with pytest.raises(SystemExit, match=r"^error: --reject-quantile: rejection quantile must be in \[0, 1\)"):
+        main(["evaluate", checkpoint, *common, "--reject-quantile", "1.5"])
