@@ -48,6 +48,7 @@ from gan_lightning.regularizers import DiscriminatorBatch
 from gan_lightning.tasks import GAN
 from gan_lightning.training import Optimization, ema_beta, update_ema
 
+LOG_EVERY = 50
 VARIANTS = ("hand-written", "eager", "compiled", "compiled + channels_last", "compiled + fused Adam")
 
 
@@ -131,7 +132,8 @@ def batches(data: Any, per_step: int) -> Iterator[Any]:
 def hand_written_run(config: str, steps: int, warmup: int) -> dict[str, float]:
     """The same maths without Lightning, on the config's networks, optimizers and data:
     ``n_critic`` critic updates on fresh real batches (+ the every-step penalties), one
-    generator update, per-network gradient norms, the schedules and the EMA."""
+    generator update, the schedules and the EMA, and the gradient norms the module logs, at its
+    cadence (every ``LOG_EVERY``-th iteration, Lightning's default ``log_every_n_steps``)."""
     model, data = build(config, steps + warmup, False)
     generator, discriminator, objective = model.generator, model.discriminator, model.objective
     configured = model.configure_optimizers()
@@ -139,10 +141,11 @@ def hand_written_run(config: str, steps: int, warmup: int) -> dict[str, float]:
     opt_g, opt_d = optimizers  # role order: generator, discriminator
     penalties = [reg for reg in model.regularizers if reg.interval == 1]
 
-    def update(optimizer: torch.optim.Optimizer, network: nn.Module, loss: torch.Tensor) -> None:
+    def update(optimizer: torch.optim.Optimizer, network: nn.Module, loss: torch.Tensor, logged: bool) -> None:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.get_total_norm([p.grad for p in network.parameters() if p.grad is not None])
+        if logged:  # the norm a run logs, at the module's cadence
+            torch.nn.utils.get_total_norm([p.grad for p in network.parameters() if p.grad is not None])
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
@@ -154,20 +157,20 @@ def hand_written_run(config: str, steps: int, warmup: int) -> dict[str, float]:
             break
         real = split_batch(batch)[0]
         size = real.shape[0] // model.n_critic
+        logged = (iteration + 1) % LOG_EVERY == 0
         discriminator.requires_grad_(True)
         generator.requires_grad_(False)
-        for real_k in real.split(size):
+        for k, real_k in enumerate(real.split(size)):
             with torch.no_grad():
                 fake = generator(torch.randn(size, model.latent_dim))
             loss = objective.discriminator_loss(discriminator(real_k), discriminator(fake))
             for penalty in penalties:
                 loss = loss + penalty(DiscriminatorBatch(discriminator, real_k, fake))[0]
-            update(opt_d, discriminator, loss)
+            update(opt_d, discriminator, loss, logged and k == model.n_critic - 1)
         discriminator.requires_grad_(False)
         generator.requires_grad_(True)
-        update(
-            opt_g, generator, objective.generator_loss(discriminator(generator(torch.randn(size, model.latent_dim))))
-        )
+        fake = generator(torch.randn(size, model.latent_dim))
+        update(opt_g, generator, objective.generator_loss(discriminator(fake)), logged)
         if model.generator_ema is not None:
             beta = ema_beta(iteration * size, size, model.ema_kimg, model.ema_rampup)
             update_ema(model.generator_ema, generator, beta)

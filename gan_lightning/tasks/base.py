@@ -51,7 +51,7 @@ from gan_lightning.checkpoint import TrainingRandomState, check_state_dict_fits,
 from gan_lightning.errors import CapabilityError
 from gan_lightning.metrics.base import TaskMetrics, as_metric_list
 from gan_lightning.regularizers import eager_networks
-from gan_lightning.seams import attached_trainer, step_uncounted
+from gan_lightning.seams import attached_trainer, logs_this_iteration, step_uncounted
 from gan_lightning.strategies import use_gan_ddp
 from gan_lightning.training.compiled import compile_backend, compile_networks
 from gan_lightning.training.ema import ema_beta, update_ema
@@ -162,6 +162,7 @@ class AdversarialTask(LightningModule):
         self.compile_backend = compile_backend(compile)
         self._averaged: list[str] = []
         self._pending_step: _PendingStep | None = None
+        self._log_this_iteration = True
         self.save_hyperparameters(plain_init_arguments(inspect.currentframe().f_back, type(self)))
 
     @property
@@ -386,7 +387,8 @@ class AdversarialTask(LightningModule):
         if pending is None:
             return
         limit = self.optimization.of(pending.role).clip_norm
-        if limit is None and not pending.log:
+        log = pending.log and self.logs_this_iteration()
+        if limit is None and not log:
             return
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not params:
@@ -395,11 +397,23 @@ class AdversarialTask(LightningModule):
             norm = torch.nn.utils.get_total_norm([p.grad for p in params])
         else:
             norm = torch.nn.utils.clip_grad_norm_(params, limit)
-        if pending.log:
+        if log:
             self.log(f"train/grad_norm_{pending.role[0]}", norm, batch_size=1)
             self.log(f"train/lr_{pending.role[0]}", float(optimizer.param_groups[0]["lr"]), batch_size=1)
 
     # ------------------------------------------------------------------ end of an iteration
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        trainer = attached_trainer(self)
+        self._log_this_iteration = trainer is None or logs_this_iteration(trainer)
+
+    def logs_this_iteration(self) -> bool:
+        """Whether this iteration's training values reach the loggers (every
+        ``log_every_n_steps``-th and the last, :func:`~gan_lightning.seams.logs_this_iteration`):
+        on the others, logging them, and the gradient norms computed only to be logged, is work
+        Lightning throws away — a tenth of a DCGAN iteration on a CPU."""
+        trainer = attached_trainer(self)
+        return self._log_this_iteration or (trainer is not None and trainer.should_stop)
+
     def images_per_iteration(self, batch_size: int) -> int:
         """Images the iteration role saw this iteration, over all processes."""
         trainer = attached_trainer(self)
@@ -418,7 +432,8 @@ class AdversarialTask(LightningModule):
             warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
             for scheduler in self._schedulers():
                 scheduler.step()
-        self.log_dict({f"train/{k}": v for k, v in stats.items()}, batch_size=batch_size)
+        if self.logs_this_iteration():
+            self.log_dict({f"train/{k}": v for k, v in stats.items()}, batch_size=batch_size)
 
     def log_progress(self, batch_size: int, **values: Tensor) -> None:
         """Values shown in the progress bar only (the logger gets them as ``train/*``)."""

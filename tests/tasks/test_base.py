@@ -77,3 +77,21 @@ def test_help_shows_the_whole_optimization_argument(capsys):
     for flag in ("optimization.generator.optimizer", "optimization.discriminator.clip_norm", "optimization.ema_kimg"):
         assert flag in shown, flag
     assert GAN.__init__.__defaults__ is not None
+
+
+def test_training_values_are_logged_only_on_the_iterations_lightning_writes_and_the_last(make_trainer, tiny_data):
+    model = tiny_gan()
+    logged: dict[str, list[int]] = {"train/d_loss": [], "train/grad_norm_d": [], "train/grad_norm_g": []}
+    original_log = model.log
+
+    def log(name, value, *args, **kwargs):
+        if name in logged:
+            logged[name].append(model.trainer.global_step)
+        return original_log(name, value, *args, **kwargs)
+
+    model.log = log
+    make_trainer(max_steps=7, log_every_n_steps=3).fit(model, datamodule=tiny_data)
+    # Lightning writes iterations 3 and 6 (global_step counts G updates: 2 before the G step of
+    # iteration 3, 3 after it); 7 is the last. The norms are computed only to be logged.
+    assert logged["train/d_loss"] == [3, 6, 7]
+    assert logged["train/grad_norm_d"] == logged["train/grad_norm_g"] == [2, 5, 6]
