@@ -385,6 +385,11 @@ def add_steps(command: argparse.ArgumentParser, default: int | None, more: str =
     command.add_argument("--steps", type=int, default=default, help=f"iterations (generator updates) per run{more}")
 
 
+def add_keep(command: argparse.ArgumentParser, what: str = "the runs") -> None:
+    """``--keep``: a folder for what the children write, kept afterwards (default: a temporary one)."""
+    command.add_argument("--keep", type=Path, default=None, help=f"folder for {what} (default: a temporary one)")
+
+
 def add_seeds(command: argparse.ArgumentParser, default: list[int]) -> None:
     """``--seeds``: the seeds to run, one run each."""
     command.add_argument("--seeds", type=int, nargs="+", default=default, help="seeds, one run each")

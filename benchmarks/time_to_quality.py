@@ -31,6 +31,7 @@ from benchmarks.harness import (
     CONFIGS,
     TrainingClock,
     add_common_flags,
+    add_keep,
     add_steps,
     add_threads,
     finish,
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     command.add_argument("--sequential", action="store_true", help="one variant after the other, not side by side")
     command.add_argument("--yardstick-steps", type=int, default=30, help="timed iterations of the hand-written loop")
-    command.add_argument("--keep", type=Path, default=None, help="folder for the runs (default: a temporary one)")
+    add_keep(command, "the runs")
     quick = {"steps": 300, "val_every": 100, "variants": ["eager"], "yardstick_steps": 3}
     args = finish(command.parse_args(argv), "time_to_quality", quick)
     results = {"quick": args.quick} | measure(args)

@@ -25,6 +25,7 @@ from typing import Any
 from benchmarks.harness import (
     CONFIGS,
     add_common_flags,
+    add_keep,
     add_threads,
     finish,
     fit_in_child,
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument(
         "--reject-quantiles", type=float, nargs="*", default=REJECT_QUANTILES, help="D-filter quantiles to score"
     )
-    command.add_argument("--keep", type=Path, default=None, help="folder for the run and the records")
+    add_keep(command, "the run and the records")
     quick = {"steps": 200, "thresholds": [None, 1.0, 0.5], "reject_quantiles": [], "samples": 500}
     args = finish(command.parse_args(argv), "truncation", quick)
     results = {"quick": args.quick} | measure(args)

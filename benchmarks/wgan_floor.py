@@ -22,6 +22,7 @@ from typing import Any
 from benchmarks.harness import (
     CONFIGS,
     add_common_flags,
+    add_keep,
     add_steps,
     add_threads,
     evaluate_in_child,
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     add_common_flags(command, "wgan_floor", f"{QUICK_STEPS:,} iterations instead of the config's")
     add_threads(command, None)
     add_steps(command, None, " (default: the config's)")
-    command.add_argument("--keep", type=Path, default=None, help="run folder to keep (default: a temporary one)")
+    add_keep(command, "the run")
     args = finish(command.parse_args(argv), "wgan_floor", {"steps": QUICK_STEPS})
     results = {"quick": args.quick} | measure(args.steps, args.threads, args.keep)
     write_results(args.out, results)
