@@ -25,7 +25,7 @@ from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
-from gan_lightning.networks.video import MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
+from gan_lightning.networks.video import MoCoGANGenerator, PairDiscriminator, TranslatingGenerator, VideoDiscriminator
 
 __all__ = [
     "BatchNormMLPGenerator",
@@ -41,6 +41,7 @@ __all__ = [
     "MoCoGANGenerator",
     "NoisyMLPClassifier",
     "PackedDiscriminator",
+    "PairDiscriminator",
     "PatchDiscriminator",
     "ProjectionDCGANDiscriminator",
     "ProjectionHead",

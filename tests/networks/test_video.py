@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, TranslatingGenerator, VideoDiscriminator
+from gan_lightning.networks import (
+    DCGANDiscriminator,
+    MoCoGANGenerator,
+    PairDiscriminator,
+    TranslatingGenerator,
+    VideoDiscriminator,
+)
 from gan_lightning.networks.video import LayerNoise
 from gan_lightning.tasks.video import sample_frames
 
@@ -95,3 +101,22 @@ def test_translating_generator_only_moves_one_image_by_the_motion_shifts():
     assert generator.shifts(torch.randn(3, 5, 4) * 100).abs().max() <= 4.0
     with pytest.raises(ValueError, match="max_shift"):
         TranslatingGenerator(max_shift=0)
+
+
+def test_pair_discriminator_is_symmetric_reads_both_frames_and_checks_its_input():
+    torch.manual_seed(0)
+    critic = PairDiscriminator(16, 3, base_width=4).eval()  # eval: spectral norm holds its estimate
+    first, second = torch.randn(5, 3, 16, 16), torch.randn(5, 3, 16, 16)
+    pairs = torch.cat([first, second], dim=1).requires_grad_()
+    scores = critic(pairs)
+    assert scores.shape == (5,)
+    assert torch.allclose(scores, critic(torch.cat([second, first], dim=1)), atol=1e-6)  # order does not matter
+    scores.sum().backward()
+    assert pairs.grad[:, :3].abs().sum() > 0 and pairs.grad[:, 3:].abs().sum() > 0  # both frames are read
+    # Each pair is scored alone: changing pair 0's second frame moves score 0 only.
+    changed = pairs.detach().clone()
+    changed[0, 3:] = torch.randn(3, 16, 16)
+    moved = critic(changed) != scores
+    assert moved.tolist() == [True, False, False, False, False]
+    with pytest.raises(ValueError, match=r"two frames of 3 channel\(s\) stacked"):
+        critic(torch.randn(2, 3, 16, 16))

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch import Tensor
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.cli import GANLightningCLI
@@ -24,7 +25,7 @@ from gan_lightning.metrics import ClipScores
 from gan_lightning.mnist import ClipDigits
 from gan_lightning.networks import DCGANDiscriminator, MoCoGANGenerator, VideoDiscriminator
 from gan_lightning.tasks import VideoGAN
-from gan_lightning.tasks.video import sample_frames
+from gan_lightning.tasks.video import mismatch_pairs, sample_frame_pairs, sample_frames, stack_pairs
 from tests.conftest import CLIP_CANVAS as CANVAS
 from tests.conftest import CLIP_DIGIT as DIGIT
 from tests.conftest import CLIP_FRAMES as FRAMES
@@ -105,6 +106,71 @@ def test_instance_noise_reaches_both_discriminators_only_when_asked():
         assert torch.equal(first[1], second[1]) != differ  # D_V sees the same clips, noise aside
     with pytest.raises(ValueError, match="instance_noise"):
         tiny_video_gan(instance_noise=-1.0)
+
+
+def test_frame_pairs_are_distinct_frames_of_one_clip_and_mismatched_pairs_cross_clips():
+    clips = torch.arange(3 * 6, dtype=torch.float).view(3, 1, 6, 1, 1).expand(-1, -1, -1, 2, 2)
+    pairs = sample_frame_pairs(clips, 3)  # (3 clips, 3 pairs, 2 frames, C, H, W)
+    assert pairs.shape == (3, 3, 2, 1, 2, 2)
+    for clip, chosen in enumerate(pairs[..., 0, 0, 0]):
+        values = chosen.flatten().tolist()
+        assert sorted(values) == list(range(6 * clip, 6 * clip + 6))  # every frame once: no frame in two pairs
+    crossed = mismatch_pairs(pairs)[..., 0, 0, 0] // 6  # the clip each frame came from
+    assert torch.equal(crossed[:, :, 0], torch.tensor([0, 1, 2]).view(3, 1).expand(3, 3))
+    assert torch.equal(crossed[:, :, 1], torch.tensor([2, 0, 1]).view(3, 1).expand(3, 3))
+    stacked = stack_pairs(pairs)
+    assert stacked.shape == (9, 2, 2, 2) and torch.equal(stacked[4], pairs[1, 1, :, 0])
+
+
+def tiny_pair_gan(**overrides: Any) -> VideoGAN:
+    return tiny_video_gan(pair_discriminator=DCGANDiscriminator(CANVAS, 2, base_width=4), **overrides)
+
+
+def test_pair_discriminator_judges_real_own_pairs_against_fake_and_mismatched_pairs():
+    torch.manual_seed(0)
+    model = tiny_pair_gan(pair_weight=0.5)
+    seen: list[Tensor] = []
+    model.pair_discriminator.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    real = torch.rand(3, 1, FRAMES, CANVAS, CANVAS) * 2 - 1
+    fake = model.generator(model.sample_latent(3)).detach()
+    torch.manual_seed(1)
+    loss, stats = model.discriminator_main(real, fake)
+    # real: 3 clips × 2 own pairs + as many mismatched ones; fake: 3 × 2 own pairs; 2 frames each
+    assert [tuple(x.shape) for x in seen] == [(12, 2, CANVAS, CANVAS), (6, 2, CANVAS, CANVAS)]
+    assert torch.allclose(loss, stats["d_image"] + stats["d_video"] + 0.5 * stats["d_pair"])
+    real_logits, fake_logits = model.pair_discriminator(seen[0]), model.pair_discriminator(seen[1])
+    expected = model.objective.discriminator_loss(real_logits[:6], torch.cat([fake_logits, real_logits[6:]]))
+    assert torch.allclose(stats["d_pair"], expected)
+    own, crossed = seen[0][:6].view(3, 2, 2, -1), seen[0][6:].view(3, 2, 2, -1)
+    flat = real.transpose(1, 2).reshape(3, FRAMES, -1)
+    for clip in range(3):  # own pairs: both frames of this clip; mismatched: the second of the previous clip
+        assert all(any(torch.equal(f, g) for g in flat[clip]) for f in own[clip].flatten(0, 1))
+        assert all(any(torch.equal(f, g) for g in flat[(clip - 1) % 3]) for f in crossed[clip, :, 1])
+    with pytest.raises(ValueError, match="pairs_per_clip"):
+        tiny_pair_gan(pairs_per_clip=3, num_frames=FRAMES)  # 4 frames hold 2 pairs
+
+
+def test_pair_term_reaches_the_generator_and_leaves_the_other_scores_alone():
+    torch.manual_seed(0)
+    model = tiny_pair_gan(image_weight=0.25)
+    fake = model.generator(model.sample_latent(2))
+    torch.manual_seed(1)
+    loss, stats = model.generator_main(fake.detach(), fake)
+    assert torch.allclose(loss, 0.25 * stats["g_image"] + stats["g_video"] + stats["g_pair"])
+    model.generator.zero_grad()
+    model.scores(fake)[2].sum().backward()  # D_P's logits alone
+    grads = [p.grad for p in model.generator.parameters() if p.grad is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads)
+    # Without D_P the task draws and scores exactly as before: D_I and D_V see the same frames.
+    plain = tiny_video_gan()
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("pair_")})
+    clips = fake.detach()
+    torch.manual_seed(2)
+    with_pairs = model.scores(clips)
+    torch.manual_seed(2)
+    without = plain.scores(clips)
+    assert without[2] is None and torch.equal(with_pairs[0], without[0]) and torch.equal(with_pairs[1], without[1])
+    assert "pair_discriminator" not in {n.split(".")[0] for n, _ in plain.named_parameters()}
 
 
 def test_sample_fixed_repeats_and_leaves_the_training_rng_alone():
