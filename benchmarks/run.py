@@ -257,6 +257,11 @@ SECTIONS = (
                 "video --config configs/video_translating.yaml --out {out}",
                 "video --quick --config configs/video_translating.yaml --out {out}",
             ),
+            _block(
+                "video_pairs",
+                "video --config configs/video_pairs.yaml --out {out}",
+                "video --quick --config configs/video_pairs.yaml --out {out}",
+            ),
         ),
     ),
     Section(
