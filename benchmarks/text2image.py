@@ -13,7 +13,12 @@ size from the ink's extent, the thickness from the ink mass against its (class, 
 beside chance, beside the same reading of the real held-out canvases (the ceiling) and of real
 canvases paired with another caption (chance as measured). FID of the classifier's features of
 the caption windows, generated vs real held-out, beside its floor (500 real training canvases vs
-the same real held-out). Writes the final sample grid and a prompt grid next to the JSON.
+the same real held-out). Diversity: for the first 50 held-out captions, 8 images each (8 seeded
+noises), the mean pairwise distance of those features among one caption's images, against the
+same for 8 real held-out digits that match the caption (same digit, and thickness where the
+caption says it and enough exist), composed where and as large as the caption says — the
+ratio is 1 when G varies as much as real digits that fit the caption do, near 0 when it
+ignores z. Writes the final sample grid and a prompt grid next to the JSON.
 """
 
 from __future__ import annotations
@@ -41,9 +46,11 @@ from benchmarks.harness import (
 from gan_lightning.metrics.functional import frechet_distance
 from gan_lightning.mnist import MNISTCaptionsDataModule
 from gan_lightning.mnist.caption_reading import caption_scores
+from gan_lightning.mnist.captions import ComposedCaptionDataset
 from gan_lightning.tasks import TextToImage
 
 CONFIG = CONFIGS / "text2image.yaml"
+DIVERSITY_CAPTIONS, DIVERSITY_SAMPLES = 50, 8
 CHANCE = {"digit": 0.1, "position": 0.25, "size": 0.5, "thickness": 0.5}
 PROMPTS = [
     "a thick seven on the left",
@@ -90,6 +97,59 @@ def evaluate(model: TextToImage, data: MNISTCaptionsDataModule) -> dict:
     }
 
 
+def spread(features: torch.Tensor) -> float:
+    """Mean pairwise Euclidean distance of (n, d) features."""
+    return float(torch.pdist(features.double()).mean())
+
+
+def matching_reals(held_out: ComposedCaptionDataset, attributes: dict, count: int, seed: int) -> torch.Tensor:
+    """``count`` real held-out digits of the caption's class (and thickness, where the caption
+    says it and ``count`` such digits exist) composed at its position and size (a random size
+    where it says none), with the data's jitter."""
+    draw = torch.Generator().manual_seed(seed)
+    same_digit = held_out.labels == attributes["digit"]
+    same = same_digit & (held_out.thickness == attributes["thickness"])
+    pool = same if attributes["thickness"] >= 0 and int(same.sum()) >= count else same_digit
+    indices = pool.nonzero().flatten()
+    chosen = indices[torch.randperm(len(indices), generator=draw)[:count]]
+    jitter = held_out.layout.jitter
+    images = []
+    for index in chosen.tolist():
+        size = attributes["size"] if attributes["size"] >= 0 else int(torch.randint(2, (1,), generator=draw))
+        shift = tuple(int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=draw))
+        images.append(held_out.compose(index, attributes["position"], size, shift))
+    return torch.stack(images)
+
+
+@torch.no_grad()
+def diversity(model: TextToImage, data: MNISTCaptionsDataModule) -> dict[str, float]:
+    """Mean per-caption feature spread of generated vs matching real digits (module docstring)."""
+    held_out = data.val_set
+    assert isinstance(held_out, ComposedCaptionDataset)
+    thresholds = data.thickness_thresholds()
+    noise = torch.randn(DIVERSITY_SAMPLES, model.latent_dim, generator=torch.Generator().manual_seed(1))
+    generated, real = [], []
+    for index in range(DIVERSITY_CAPTIONS):
+        item = held_out[index]
+        batch = {k: v.expand(DIVERSITY_SAMPLES, *v.shape) for k, v in item.items()}
+        attributes = {k: int(item[k]) for k in ("digit", "position", "size", "thickness")}
+        images = model.generate(noise, batch["tokens"], batch["length"])
+        _, fake_features = caption_scores(images, batch, data.layout, thresholds)
+        _, real_features = caption_scores(
+            matching_reals(held_out, attributes, DIVERSITY_SAMPLES, index), batch, data.layout, thresholds
+        )
+        generated.append(spread(fake_features))
+        real.append(spread(real_features))
+    fake_mean, real_mean = sum(generated) / len(generated), sum(real) / len(real)
+    return {
+        "captions": DIVERSITY_CAPTIONS,
+        "samples_per_caption": DIVERSITY_SAMPLES,
+        "generated_spread": round(fake_mean, 4),
+        "real_spread": round(real_mean, 4),
+        "ratio": round(fake_mean / real_mean, 4),
+    }
+
+
 ROWS = {
     "digit": "digit (shipped classifier, in the caption's window)",
     "position": "position (ink's centre of mass)",
@@ -112,6 +172,12 @@ def report(results: dict[str, Any]) -> str:
     lines.append(
         f"| FID, classifier features of the caption windows (floor {results['fid_floor_windows']:.2f}) "
         f"| {results['fid_windows']:.2f} | | | |"
+    )
+    spread_of = results["diversity"]
+    lines.append(
+        f"| diversity: feature spread of {spread_of['samples_per_caption']} samples per caption "
+        f"({spread_of['captions']} captions), generated / real matching the caption "
+        f"| {spread_of['ratio']:.2f} ({spread_of['generated_spread']:.2f} / {spread_of['real_spread']:.2f}) | | | |"
     )
     samples, prompts = (results[key].split(" ")[0] for key in ("sample_grid", "prompt_grid"))
     lines += [
@@ -154,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
             "sample_grid": f"{stem.name}_samples.png (rows: {model.fixed_captions()})",
             "prompt_grid": f"{stem.name}_prompts.png (rows: {PROMPTS})",
             **evaluate(model, cli.datamodule),
+            "diversity": diversity(model, cli.datamodule),
         }
     write_results(args.out, results)
     print(report(results))

@@ -15,7 +15,8 @@ restart. Held-out items are fixed. Batches:
 
 ``{"image": (1, S, S) in [-1, 1], "tokens": (max_words,) int64, "length": (), "digit": (),
 "position": () 0-3, "size": () 0 small / 1 large / -1 not said, "thickness": () 0 thin /
-1 thick / -1 not said}``.
+1 thick / -1 not said, "label": ()}``; ``label`` is the digit again, under the name a
+text-to-image task reads as the caption's class (its auxiliary class term).
 """
 
 from __future__ import annotations
@@ -229,6 +230,7 @@ class ComposedCaptionDataset(EpochDataset):
         ids, length = self.tokenizer.batch([text], max_length=self.max_words)
         item = {"image": self.compose(index, position, size, shift), "tokens": ids[0], "length": length[0]}
         item.update({name: torch.tensor(value) for name, value in attributes.items()})
+        item["label"] = item["digit"]
         return item
 
 

@@ -119,6 +119,10 @@ class MatchingDiscriminator(nn.Module):
     visible): an unconditional 4×4 conv plus the inner product of the map with a text-dependent map,
     ``ψ(φ(x)) + ⟨V t, φ(x)⟩``. :meth:`image_features` and :meth:`judge` split the two halves,
     so one pass over real images serves both their right and their mismatched text.
+
+    ``num_classes > 0`` adds an auxiliary classifier on the same image features, a linear
+    layer to class logits (:meth:`classify`): the AC-GAN head (Odena et al. 2017), used for
+    text by TAC-GAN (Dash et al. 2017). 0 (the default): no head, no extra parameters.
     """
 
     def __init__(
@@ -130,14 +134,18 @@ class MatchingDiscriminator(nn.Module):
         base_width: int = 32,
         norm: Normalization = "batch",
         head: Literal["concat", "projection"] = "concat",
+        num_classes: int = 0,
     ) -> None:
         super().__init__()
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0 (0: no auxiliary classifier), got {num_classes}.")
         if head not in ("concat", "projection"):
             raise ValueError(f"head must be 'concat' (Reed et al.) or 'projection' (Miyato & Koyama), got {head!r}.")
         self.text_dim = text_dim
         self.image_size = image_size
         self.channels = channels
         self.head_kind = head
+        self.num_classes = num_classes
         start, doublings = upsampling_plan(image_size)
         width = base_width * 2 ** (doublings - 1)
         self.body = DCGANDiscriminator(image_size, channels, base_width, norm)
@@ -157,6 +165,8 @@ class MatchingDiscriminator(nn.Module):
         self.head.apply(dcgan_init)
         if head == "projection":
             self.projection.apply(dcgan_init)
+        if num_classes:  # built last: without it, the random stream at construction is unchanged
+            self.classifier = maybe_spectral(nn.Linear(width * start * start, num_classes), norm)
 
     def image_features(self, images: Tensor) -> Tensor:
         return self.body.net(_check_images(images, self.channels, self.image_size))
@@ -169,6 +179,12 @@ class MatchingDiscriminator(nn.Module):
             return self.head(features).flatten() + match
         tiled = condition[:, :, None, None].expand(-1, -1, *features.shape[-2:])
         return self.head(torch.cat([features, tiled], dim=1)).flatten()
+
+    def classify(self, features: Tensor) -> Tensor:
+        """Class logits (B, num_classes) of image features (B, C, s, s): the auxiliary head."""
+        if not self.num_classes:
+            raise ValueError("This MatchingDiscriminator has no auxiliary classifier: build it with num_classes > 0.")
+        return self.classifier(features.flatten(1))
 
     def judge_all(self, features: Tensor, text: Tensor) -> Tensor | None:
         """Logits (B, B) of every image with every embedding, ``[i, j]`` = image i with text j,

@@ -21,8 +21,9 @@ its embedding detached, so G can never make captions easier to satisfy by moving
 embedding. ``train_text_encoder=False`` keeps it frozen at its random initialisation (the
 baseline that measures what this training adds; see BENCHMARKS.md).
 
-``global_step`` counts generator updates. Batches: ``{"image", "tokens", "length"}`` (the
-MNIST captions demo, :mod:`gan_lightning.mnist.captions`, adds the stated attributes). On
+``global_step`` counts generator updates. Batches: ``{"image", "tokens", "length"}``, and
+``"label"`` (the caption's class) where the auxiliary class term is on (the MNIST captions
+demo, :mod:`gan_lightning.mnist.captions`, adds it and the stated attributes). On
 held-out batches the task makes one image per caption (``{"images": ...}``) for ``metrics``
 to read (the demo's :class:`gan_lightning.mnist.CaptionReading`).
 """
@@ -74,6 +75,23 @@ def contrastive_matching(table: Tensor) -> Tensor:
     return F.cross_entropy(table.float(), torch.arange(table.shape[0], device=table.device))
 
 
+def auxiliary_classification(logits: Tensor, labels: Tensor) -> Tensor:
+    """Cross-entropy of D's auxiliary class logits against the caption's class: the AC-GAN
+    term (Odena et al. 2017, Eq. 2-3, ``L_C``) as TAC-GAN (Dash et al. 2017) adds it to a
+    text-conditioned GAN. D lowers it on real images, G on its images for the caption: G is
+    then pushed to draw the class the caption names, a signal the matching score alone gives
+    weakly once D accepts the position."""
+    return F.cross_entropy(logits.float(), labels.long())
+
+
+def mode_seeking(first: Tensor, second: Tensor, z_first: Tensor, z_second: Tensor, eps: float = 1e-5) -> Tensor:
+    """MSGAN's mode-seeking term (Mao et al. 2019, Eq. 3, as their code minimises it):
+    ``1 / (mean|G(z1, t) − G(z2, t)| / mean|z1 − z2| + ε)``. Two noises for the same caption
+    must give images as far apart as the noises are, so G cannot ignore z."""
+    ratio = (first - second).abs().mean() / (z_first - z_second).abs().mean()
+    return 1 / (ratio + eps)
+
+
 def mismatched(text: Tensor) -> Tensor:
     """Each sample's mismatched caption embedding: the next sample's (the batch is shuffled,
     so this is a random other caption). It can say the same as the right one by chance —
@@ -105,6 +123,13 @@ class TextToImage(AdversarialTask):
         contrastive_weight: weight of an image-caption contrastive term (XMC-GAN, Zhang et al.
             2021, Eq. 2-3) added to both losses, on real images for D and on generated ones
             for G (:func:`contrastive_matching`; projection head only). 0: off (the paper).
+        auxiliary_weight: weight of the class term of TAC-GAN (Dash et al. 2017): D's auxiliary
+            head (``classify``, e.g. ``MatchingDiscriminator(num_classes=10)``) learns the class of
+            real images, G's images must be read as their caption's class
+            (:func:`auxiliary_classification`). Needs a ``"label"`` per caption in the batches
+            (the MNIST captions' digit). 0: off (the paper).
+        diversity_weight: weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019,
+            :func:`mode_seeking`; one more G pass per step). 0: off (the paper).
         interpolation_weight: weight of the INT term in G's loss (0: GAN-CLS; 1: GAN-INT-CLS).
         interpolation_beta: β of the interpolated embeddings (0.5 in the paper).
         train_text_encoder: train the encoder with D (see the module docstring) or keep it frozen.
@@ -130,6 +155,8 @@ class TextToImage(AdversarialTask):
         matching_aware: bool = True,
         mismatches: Literal["one", "all"] = "one",
         contrastive_weight: float = 0.0,
+        auxiliary_weight: float = 0.0,
+        diversity_weight: float = 0.0,
         interpolation_weight: float = 1.0,
         interpolation_beta: float = 0.5,
         train_text_encoder: bool = True,
@@ -154,6 +181,10 @@ class TextToImage(AdversarialTask):
             raise ValueError(f"interpolation_beta must be in [0, 1] (the paper uses 0.5), got {interpolation_beta}.")
         if contrastive_weight < 0:
             raise ValueError(f"contrastive_weight must be >= 0 (0: off), got {contrastive_weight}.")
+        if auxiliary_weight < 0 or diversity_weight < 0:
+            raise ValueError(
+                f"auxiliary_weight and diversity_weight must be >= 0 (0: off), got {auxiliary_weight}, {diversity_weight}."
+            )
         if mismatches not in ("one", "all"):
             raise ValueError(f"mismatches must be 'one' (the paper) or 'all', got {mismatches!r}.")
         if num_fixed < 1 or noises_per_caption < 1:
@@ -164,6 +195,11 @@ class TextToImage(AdversarialTask):
         )
         self.discriminator = discriminator or MatchingDiscriminator(text_dim, image_size=image_size, channels=channels)
         check_text_sizes(self.text_encoder, self.generator, self.discriminator)
+        if auxiliary_weight > 0 and not getattr(self.discriminator, "num_classes", 0):
+            raise ValueError(
+                "auxiliary_weight > 0 needs a discriminator with an auxiliary class head: set "
+                "model.init_args.discriminator.init_args.num_classes (MatchingDiscriminator) to the number of classes."
+            )
         if not train_text_encoder:
             self.text_encoder.requires_grad_(False)
         self.keep_average("generator")
@@ -174,6 +210,8 @@ class TextToImage(AdversarialTask):
         self.matching_aware = matching_aware
         self.mismatches = mismatches
         self.contrastive_weight = contrastive_weight
+        self.auxiliary_weight = auxiliary_weight
+        self.diversity_weight = diversity_weight
         self.interpolation_weight = interpolation_weight
         self.interpolation_beta = interpolation_beta
         self.train_text_encoder = train_text_encoder
@@ -288,18 +326,21 @@ class TextToImage(AdversarialTask):
         )
 
     # ------------------------------------------------------------------ building blocks of the phases
-    def score_pairs(self, images: Tensor, texts: Sequence[Tensor]) -> list[Tensor]:
+    def score_pairs(self, images: Tensor, texts: Sequence[Tensor], features: Tensor | None = None) -> list[Tensor]:
         """D's logits for ``images`` with each embedding of ``texts``, the image
-        convolutions run once when D splits them (``image_features``/``judge``)."""
+        convolutions run once when D splits them (``image_features``/``judge``);
+        ``features``: those of ``images``, already computed."""
         if hasattr(self.discriminator, "image_features") and hasattr(self.discriminator, "judge"):
-            features = self.discriminator.image_features(images)
+            features = self.discriminator.image_features(images) if features is None else features
             return [self.discriminator.judge(features, text) for text in texts]
         return [self.discriminator(images, text) for text in texts]
 
-    def pair_table(self, images: Tensor, text: Tensor) -> Tensor:
+    def pair_table(self, images: Tensor, text: Tensor, features: Tensor | None = None) -> Tensor:
         """(B, B) logits of every image with every caption of the batch (``judge_all``)."""
         judge_all = getattr(self.discriminator, "judge_all", None)
-        table = judge_all(self.discriminator.image_features(images), text) if judge_all is not None else None
+        if judge_all is not None and features is None:
+            features = self.discriminator.image_features(images)
+        table = judge_all(features, text) if judge_all is not None else None
         if table is None:
             raise ValueError(
                 "mismatches='all' and contrastive_weight > 0 need a discriminator whose judge_all scores every pair "
@@ -307,7 +348,9 @@ class TextToImage(AdversarialTask):
             )
         return table
 
-    def real_pairs(self, real: Tensor, text: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    def real_pairs(
+        self, real: Tensor, text: Tensor, features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Logits of real images with their right caption (B,); with mismatched captions
         (``None`` without the CLS term); and the (B, B) table of all pairs where one is
         needed (the contrastive term, ``mismatches="all"``). ``mismatches="one"``: the next
@@ -317,10 +360,10 @@ class TextToImage(AdversarialTask):
         all_mismatches = self.matching_aware and self.mismatches == "all"
         if self.contrastive_weight == 0 and not all_mismatches:
             if not self.matching_aware:
-                return self.score_pairs(real, [text])[0], None, None
-            right, wrong = self.score_pairs(real, [text, mismatched(text)])
+                return self.score_pairs(real, [text], features)[0], None, None
+            right, wrong = self.score_pairs(real, [text, mismatched(text)], features)
             return right, wrong, None
-        table = self.pair_table(real, text)
+        table = self.pair_table(real, text, features)
         size = table.shape[0]
         if not self.matching_aware:
             return table.diagonal(), None, table
@@ -331,11 +374,15 @@ class TextToImage(AdversarialTask):
         return table.diagonal(), table[rows, rows - 1], table  # text i - 1 is mismatched(text)[i]
 
     # ------------------------------------------------------------------ the phases
-    def discriminator_main(self, real: Tensor, fake: Tensor, text: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def discriminator_main(
+        self, real: Tensor, fake: Tensor, text: Tensor, labels: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """D main (Algorithm 1, lines 6-9): ``fake`` comes detached; ``text`` carries the
         encoder's graph when the encoder trains with D. Without ``matching_aware``, the
-        plain conditional loss on (real, right text) against (fake, right text)."""
-        right_logits, wrong_logits, table = self.real_pairs(real, text)
+        plain conditional loss on (real, right text) against (fake, right text). With
+        ``auxiliary_weight``, plus the class term on the real images' ``labels``."""
+        features = self.discriminator.image_features(real) if self.auxiliary_weight > 0 else None
+        right_logits, wrong_logits, table = self.real_pairs(real, text, features)
         (fake_logits,) = self.score_pairs(fake, [text])
         if wrong_logits is not None:
             loss = matching_aware_loss(self.objective, right_logits, wrong_logits, fake_logits)
@@ -349,14 +396,23 @@ class TextToImage(AdversarialTask):
             term = contrastive_matching(table)
             loss = loss + self.contrastive_weight * term
             stats["d_contrastive"] = term.detach()
+        if features is not None:
+            term = auxiliary_classification(self.discriminator.classify(features), self.require_labels(labels))
+            loss = loss + self.auxiliary_weight * term
+            stats["d_class"] = term.detach()
         stats["d_loss"] = loss.detach()
         return loss, stats
 
-    def generator_main(self, fake: Tensor, text: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def generator_main(
+        self, fake: Tensor, text: Tensor, labels: Tensor | None = None, z: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """G main: the adversarial loss on (G(z, t), t), plus ``interpolation_weight`` × the
-        same loss on G(z, t_int) with t_int interpolated between captions (Eq. 5)."""
-        table = self.pair_table(fake, text) if self.contrastive_weight > 0 else None
-        (fake_logits,) = [table.diagonal()] if table is not None else self.score_pairs(fake, [text])
+        same loss on G(z, t_int) with t_int interpolated between captions (Eq. 5); with
+        ``auxiliary_weight``, the class term of ``fake`` against ``labels``; with
+        ``diversity_weight``, the mode-seeking term against a second noise (``z``: ``fake``'s)."""
+        features = self.discriminator.image_features(fake) if self.auxiliary_weight > 0 else None
+        table = self.pair_table(fake, text, features) if self.contrastive_weight > 0 else None
+        (fake_logits,) = [table.diagonal()] if table is not None else self.score_pairs(fake, [text], features)
         adversarial = self.objective.generator_loss(fake_logits)
         stats = {"g_adv": adversarial.detach()}
         loss = adversarial
@@ -371,22 +427,48 @@ class TextToImage(AdversarialTask):
             term = self.objective.generator_loss(between_logits)
             loss = loss + self.interpolation_weight * term
             stats["g_int"] = term.detach()
+        if features is not None:
+            term = auxiliary_classification(self.discriminator.classify(features), self.require_labels(labels))
+            loss = loss + self.auxiliary_weight * term
+            stats["g_class"] = term.detach()
+        if self.diversity_weight > 0:
+            term = self.mode_seeking_term(fake, text, z)
+            loss = loss + self.diversity_weight * term
+            stats["g_mode_seeking"] = term.detach()
         stats["g_loss"] = loss.detach()
         return loss, stats
+
+    def mode_seeking_term(self, fake: Tensor, text: Tensor, z: Tensor | None) -> Tensor:
+        """:func:`mode_seeking` of ``fake`` = G(z, t) against G(z2, t) for a fresh noise z2."""
+        if z is None:
+            raise ValueError("diversity_weight > 0: generator_main needs the noise z that drew fake.")
+        z_second = self.sample_latent(text.shape[0])
+        return mode_seeking(fake, self.generator(z_second, text), z, z_second)
+
+    def require_labels(self, labels: Tensor | None) -> Tensor:
+        """The batch's class labels, which the class term needs."""
+        if labels is None:
+            raise ValueError(
+                'auxiliary_weight > 0 needs a class label per caption: a "label" entry in each batch '
+                "(MNISTCaptionsDataModule has one); set auxiliary_weight=0 for captions without classes."
+            )
+        return labels
 
     # ------------------------------------------------------------------ one iteration
     def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
         real, tokens, lengths = batch["image"], batch["tokens"], batch["length"]
         size = real.shape[0]
         text = self.text_encoder(tokens, lengths)  # its graph reaches D's loss only
-        fake = self.generator(self.sample_latent(size), text.detach())  # one forward, shared by both phases
+        labels = batch.get("label")
+        z = self.sample_latent(size)
+        fake = self.generator(z, text.detach())  # one forward, shared by both phases
 
         with self.training_role("discriminator"):
-            loss, d_stats = self.discriminator_main(real, fake.detach(), text)
+            loss, d_stats = self.discriminator_main(real, fake.detach(), text, labels)
             self.step("discriminator", loss)
 
         with self.training_role("generator"):
-            loss, g_stats = self.generator_main(fake, text.detach())
+            loss, g_stats = self.generator_main(fake, text.detach(), labels, z)
             self.step("generator", loss)
 
         stats = {**d_stats, **g_stats}

@@ -24,7 +24,14 @@ from gan_lightning.mnist import CaptionReading, MNISTCaptionsDataModule
 from gan_lightning.networks import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.objectives import NonSaturatingLoss
 from gan_lightning.tasks import TextToImage
-from gan_lightning.tasks.text2image import contrastive_matching, interpolated, matching_aware_loss, mismatched
+from gan_lightning.tasks.text2image import (
+    auxiliary_classification,
+    contrastive_matching,
+    interpolated,
+    matching_aware_loss,
+    mismatched,
+    mode_seeking,
+)
 from tests.conftest import (
     REPO_ROOT,
     assert_same_end_of_training,
@@ -191,7 +198,87 @@ def test_generator_loss_adds_the_weighted_int_term_on_interpolated_captions(weig
     assert torch.equal(mismatched(text), text.roll(1, 0))
 
 
-@pytest.mark.parametrize("bad", [{"interpolation_weight": -1.0}, {"interpolation_beta": 1.5}])
+def class_head_model(num_classes: int = 3, **overrides: Any) -> TextToImage:
+    torch.manual_seed(0)
+    discriminator = MatchingDiscriminator(
+        8, condition_dim=4, image_size=SIZE, base_width=4, norm="none", num_classes=num_classes
+    )
+    return tiny_model(discriminator=discriminator, interpolation_weight=0.0, **overrides)
+
+
+def test_auxiliary_class_term_is_tac_gans_cross_entropy_on_real_images_for_d_and_fakes_for_g():
+    """TAC-GAN (Dash et al. 2017): D classifies real images; G's images must be read as their caption's class."""
+    logits, labels = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]]), torch.tensor([0, 2])
+    expected = -(logits[0].log_softmax(0)[0] + logits[1].log_softmax(0)[2]) / 2
+    torch.testing.assert_close(auxiliary_classification(logits, labels), expected)
+    plain, with_term = class_head_model(), class_head_model(auxiliary_weight=0.5)
+    real, fake, text = torch.rand(4, 1, SIZE, SIZE), torch.rand(4, 1, SIZE, SIZE), torch.randn(4, 8)
+    labels = torch.tensor([0, 1, 2, 1])
+    head = with_term.discriminator
+    d_plain, _ = plain.discriminator_main(real, fake, text, labels)
+    d_term, stats = with_term.discriminator_main(real, fake, text, labels)
+    real_class = F.cross_entropy(head.classify(head.image_features(real)), labels)
+    torch.testing.assert_close(d_term, d_plain + 0.5 * real_class)
+    torch.testing.assert_close(stats["d_class"], real_class)
+    g_plain, _ = plain.generator_main(fake, text, labels)
+    g_term, stats = with_term.generator_main(fake, text, labels)
+    torch.testing.assert_close(
+        g_term, g_plain + 0.5 * F.cross_entropy(head.classify(head.image_features(fake)), labels)
+    )
+
+
+def test_generators_gradient_flows_through_the_class_term():
+    model = class_head_model(auxiliary_weight=1.0)
+    model.discriminator.requires_grad_(False)
+    text, labels = torch.randn(4, 8), torch.tensor([0, 1, 2, 1])
+    fake = model.generator(torch.randn(4, 8), text)
+    loss, stats = model.generator_main(fake, text, labels)
+    (loss - stats["g_adv"]).backward()  # the class term alone
+    grads = [p.grad for p in model.generator.parameters() if p.grad is not None]
+    assert grads and sum(float(g.abs().sum()) for g in grads) > 0
+
+
+def test_the_class_term_needs_labels_and_a_class_head():
+    with pytest.raises(ValueError, match="num_classes"):
+        tiny_model(auxiliary_weight=1.0)  # the default head has no classifier
+    real, text = torch.rand(2, 1, SIZE, SIZE), torch.randn(2, 8)
+    with pytest.raises(ValueError, match='"label" entry'):
+        class_head_model(auxiliary_weight=1.0).discriminator_main(real, real, text)
+    with pytest.raises(ValueError, match="no auxiliary classifier"):
+        MatchingDiscriminator(8, image_size=SIZE).classify(torch.zeros(2, 128, 4, 4))
+
+
+def test_mode_seeking_term_is_msgans_inverse_ratio_of_image_to_noise_distance():
+    """MSGAN (Mao et al. 2019): 1 / (mean|G(z1) − G(z2)| / mean|z1 − z2| + ε)."""
+    first, second = torch.zeros(2, 1, 2, 2), torch.full((2, 1, 2, 2), 0.5)
+    z1, z2 = torch.zeros(2, 3), torch.full((2, 3), 2.0)
+    torch.testing.assert_close(mode_seeking(first, second, z1, z2), torch.tensor(1 / (0.25 + 1e-5)))
+    torch.manual_seed(0)
+    model = tiny_model(interpolation_weight=0.0, diversity_weight=0.5)
+    text, z = torch.randn(4, 8), torch.randn(4, 8)
+    fake = model.generator(z, text)
+    state = torch.get_rng_state()
+    loss, stats = model.generator_main(fake, text, z=z)
+    torch.set_rng_state(state)  # the same second noise
+    z_second = torch.randn(4, 8)
+    term = mode_seeking(fake, model.generator(z_second, text), z, z_second)
+    torch.testing.assert_close(loss, stats["g_adv"] + 0.5 * term)
+    fake.retain_grad()
+    loss.backward()
+    assert float(fake.grad.abs().sum()) > 0
+
+
+def test_a_short_fit_with_the_class_and_mode_seeking_terms_logs_them(tmp_path: Path):
+    model = class_head_model(10, auxiliary_weight=1.0, diversity_weight=1.0)
+    trainer = tiny_trainer(tmp_path, 2, limit_val_batches=0)
+    trainer.fit(model, datamodule=tiny_data())
+    assert {"train/d_class", "train/g_class", "train/g_mode_seeking"} <= set(trainer.callback_metrics)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"interpolation_weight": -1.0}, {"interpolation_beta": 1.5}, {"auxiliary_weight": -1.0}, {"diversity_weight": -1}],
+)
 def test_bad_settings_are_clear_errors(bad: dict[str, Any]):
     with pytest.raises(ValueError, match=next(iter(bad))):
         tiny_model(**bad)
