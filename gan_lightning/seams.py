@@ -45,8 +45,8 @@ def attached_trainer(module: LightningModule) -> Trainer | None:
 def logs_this_iteration(trainer: Trainer) -> bool:
     """Whether Lightning hands this iteration's ``self.log`` values to the loggers: every
     ``log_every_n_steps``-th batch, and when the run stops (its last iteration by ``max_steps``
-    or ``max_epochs``, an early stop, a preemption). Logging costs ~0.1 ms of Python per value;
-    values logged on the other iterations are dropped, so a task skips them. Lightning's own
+    or ``max_epochs``, an early stop, a preemption). Each logged value costs milliseconds of
+    Python on a CPU; values logged on the other iterations are dropped, so a task skips them. Lightning's own
     test is ``_LoggerConnector.should_update_logs``, built on the private batch counter of the
     epoch loop, which this reads too; the end of the run is ours (Lightning sets ``should_stop``
     only after the last batch)."""

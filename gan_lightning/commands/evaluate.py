@@ -18,10 +18,12 @@ from typing import Any
 
 import torch
 
+from gan_lightning.batch import split_batch
 from gan_lightning.commands.loading import load_datamodule, load_module, truncation_option
 from gan_lightning.errors import CommandLineError
 from gan_lightning.metrics import FEATURE_NETWORKS, GenerativeMetrics
 from gan_lightning.metrics.features import feature_network_class
+from gan_lightning.networks.base import is_conditional
 from gan_lightning.sampling import (
     RejectionError,
     check_quantile,
@@ -132,7 +134,7 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
     floor = None if args.no_floor else (_to(batch, device) for batch in datamodule.train_dataloader())
     rejection = None
     if args.reject_quantile is not None:
-        training = [_to(batch, device) for batch in datamodule.train_dataloader()]
+        training = torch.cat([split_batch(_to(batch, device))[0] for batch in datamodule.train_dataloader()])
         sample, rejection = discriminator_filtered(module, sample, training, args.reject_quantile)
     results = metrics.evaluate(sample, reference=reference, floor=floor)
     counts = metrics.counts()
@@ -162,22 +164,26 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def discriminator_filtered(
-    module: Any, sample: Sampler, training: list[Any], quantile: float
+    module: Any, sample: Sampler, training: torch.Tensor, quantile: float
 ) -> tuple[Sampler, dict[str, float]]:
     """``sample`` through the D-filter (:func:`~gan_lightning.sampling.rejection_sample`): only
-    samples D scores at least as high as ``quantile`` of its scores on ``training`` images pass.
-    The dict (quantile, threshold, and the acceptance once sampled) goes into the record: filtered
-    numbers are never reported as unfiltered ones."""
+    samples D scores at least as high as ``quantile`` of its scores on the ``training`` images
+    pass. The dict (quantile, threshold, and the acceptance once sampled) goes into the record:
+    filtered numbers are never reported as unfiltered ones."""
     discriminator = getattr(module, "discriminator", None)
     if not isinstance(discriminator, torch.nn.Module) or getattr(module, "makes_clips", False):
         raise CommandLineError(f"--reject-quantile: {type(module).__name__} has no image discriminator to filter with.")
+    if is_conditional(discriminator):
+        raise CommandLineError(
+            "--reject-quantile: this discriminator is class-conditional and scores an image only with its label; "
+            "the D-filter scores unconditional ones. Drop the flag."
+        )
     try:
         check_quantile(quantile)
     except ValueError as error:
         raise CommandLineError(f"--reject-quantile: {error}") from error
     score = discriminator_logits(discriminator)
-    real = torch.cat([batch if isinstance(batch, torch.Tensor) else batch[0] for batch in training])
-    threshold = real_score_threshold(torch.cat([score(chunk) for chunk in real.split(500)]), quantile)
+    threshold = real_score_threshold(torch.cat([score(chunk) for chunk in training.split(500)]), quantile)
     record = {"quantile": quantile, "threshold": threshold, "kept": 0, "drawn": 0}
 
     def filtered(num: int, generator: torch.Generator) -> torch.Tensor:

@@ -90,7 +90,7 @@ def write_labelled_samples(module: Any, args: argparse.Namespace, labels: Tensor
     from gan_lightning.synthetic import write_labelled_images
 
     generator = torch.Generator().manual_seed(args.seed)
-    options = truncation_option(module, getattr(args, "truncation", None))
+    options = truncation_option(module, args.truncation)
 
     def generate(batch: Tensor) -> Tensor:
         return module.sample(len(batch), labels=batch, use_ema=not args.raw_generator, generator=generator, **options)

@@ -84,7 +84,7 @@ class VideoGAN(AdversarialTask):
         frames_per_clip: frames of each clip D_I judges (MoCoGAN: 1).
         image_weight, video_weight: weights of the D_I and D_V terms in both phases.
         pair_discriminator: D_P, pairs of frames of one clip stacked on channels (N, 2C, H, W)
-            → (N,) logits, e.g. a ``DCGANDiscriminator`` with ``channels: 2``; None (default): none.
+            → (N,) logits, e.g. :class:`~gan_lightning.networks.PairDiscriminator`; None (default): none.
             In the D phase it scores real pairs as real and both fake pairs and pairs of two
             different real clips (mismatched, when the batch holds ≥ 2 clips) as fake.
         pairs_per_clip: pairs of distinct frames of each clip D_P judges (2·pairs ≤ num_frames).
@@ -249,8 +249,14 @@ class VideoGAN(AdversarialTask):
         real_pair, mismatched = real_pair[:own], real_pair[own:]
         pair_loss = self.objective.discriminator_loss(real_pair, torch.cat([fake_pair, mismatched]))
         loss = loss + self.pair_weight * pair_loss
-        stats.update(d_loss=loss.detach(), d_pair=pair_loss.detach(), **{"D_P(x)": readout(real_pair.detach()).mean()})
-        stats["D_P(G(z))"] = readout(fake_pair.detach()).mean()
+        stats.update(
+            {
+                "d_loss": loss.detach(),
+                "d_pair": pair_loss.detach(),
+                "D_P(x)": readout(real_pair.detach()).mean(),
+                "D_P(G(z))": readout(fake_pair.detach()).mean(),
+            }
+        )
         if mismatched.numel():
             stats["D_P(mismatched)"] = readout(mismatched.detach()).mean()
         return loss, stats

@@ -101,3 +101,16 @@ def test_the_d_filter_is_recorded_with_its_acceptance(wgan_run: Path, tmp_path: 
     assert rejection["acceptance"] == pytest.approx(64 / rejection["drawn"])
     with pytest.raises(SystemExit, match=r"^error: --reject-quantile: rejection quantile must be in \[0, 1\)"):
         main(["evaluate", checkpoint, *common, "--reject-quantile", "1.5"])
+
+
+def test_the_d_filter_refuses_a_class_conditional_discriminator_in_one_line() -> None:
+    from types import SimpleNamespace
+
+    from gan_lightning.commands.evaluate import discriminator_filtered
+    from gan_lightning.errors import CommandLineError
+
+    conditional = torch.nn.Linear(4, 1)
+    conditional.num_classes = 10
+    module = SimpleNamespace(discriminator=conditional)
+    with pytest.raises(CommandLineError, match="class-conditional"):
+        discriminator_filtered(module, lambda num, generator: torch.zeros(num, 4), torch.zeros(8, 4), 0.1)
