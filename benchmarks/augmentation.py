@@ -35,6 +35,7 @@ from benchmarks.harness import (
     CONFIGS,
     MeanSE,
     add_common_flags,
+    add_keep,
     add_seeds,
     add_steps,
     add_threads,
@@ -45,9 +46,10 @@ from benchmarks.harness import (
     parser,
     write_results,
 )
+from benchmarks.second_reader import read_rate, train_second_reader
 
 CONFIG = CONFIGS / "augmentation.yaml"
-METRICS = ("real", "synthetic", "real+synthetic", "gain", "synthetic_read_as_label")
+METRICS = ("real", "synthetic", "real+synthetic", "gain", "synthetic_read_as_label", "synthetic_read_by_second_reader")
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, MeanSE]]:
@@ -55,7 +57,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, MeanSE]]:
     summary: dict[str, dict[str, MeanSE]] = {}
     for labels in sorted({run["labels_per_class"] for run in runs}):
         group = [run for run in runs if run["labels_per_class"] == labels]
-        names = [name for name in (*METRICS, "gan_seconds") if all(name in run for run in group)]
+        mixed = sorted({name for run in group for name in run if "@" in name})  # other mixing ratios
+        names = [name for name in (*METRICS, *mixed, "gan_seconds") if all(name in run for run in group)]
         summary[str(labels)] = {name: mean_and_stderr([run[name] for run in group]) for name in names}
     return summary
 
@@ -65,19 +68,29 @@ def percent(stat: MeanSE, signed: bool = False) -> str:
 
 
 def markdown_table(summary: dict[str, dict[str, MeanSE]], iterations: int) -> str:
-    """The BENCHMARKS.md table: accuracies on the held-out real digits in %, mean ± s.e."""
-    lines = [
-        "| labels/class | real only | CAS (synthetic only) | real + synthetic | gain | synthetic read as their label "
-        f"| cGAN ({iterations} it.) seconds | seeds |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    """The BENCHMARKS.md table: accuracies on the held-out real digits in %, mean ± s.e. Columns
+    for other mixing ratios (``gain@F``) and the second reader appear when the runs have them."""
+    first = next(iter(summary.values()), {})
+    fractions = [name.removeprefix("gain@") for name in first if name.startswith("gain@")]
+    second = "synthetic_read_by_second_reader" in first
+    header = ["labels/class", "real only", "CAS (synthetic only)", "real + synthetic", "gain"]
+    for fraction in fractions:
+        header += [f"real + synthetic, {float(fraction):.0%} real", f"gain ({float(fraction):.0%} real)"]
+    header += ["synthetic read as their label"] + (["… by the second reader"] if second else [])
+    header += [f"cGAN ({iterations} it.) seconds", "seeds"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for labels, stats in summary.items():
-        read = percent(stats["synthetic_read_as_label"]) if "synthetic_read_as_label" in stats else "—"
-        lines.append(
-            f"| {labels} | {percent(stats['real'])} | {percent(stats['synthetic'])} | "
-            f"{percent(stats['real+synthetic'])} | **{percent(stats['gain'], signed=True)}** | {read} | "
-            f"{stats['gan_seconds']['mean']:.0f} | {stats['real']['n']} |"
-        )
+        cells = [labels, percent(stats["real"]), percent(stats["synthetic"]), percent(stats["real+synthetic"])]
+        cells.append(f"**{percent(stats['gain'], signed=True)}**")
+        for fraction in fractions:
+            cells += [
+                percent(stats[f"real+synthetic@{fraction}"]),
+                f"**{percent(stats[f'gain@{fraction}'], signed=True)}**",
+            ]
+        for name in ("synthetic_read_as_label", "synthetic_read_by_second_reader")[: 1 + second]:
+            cells.append(percent(stats[name]) if name in stats else "—")
+        cells += [f"{stats['gan_seconds']['mean']:.0f}", str(stats["real"]["n"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -100,61 +113,97 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
-def train_gan(labels: int, seed: int, steps: int, folder: Path) -> tuple[Path, float, int]:
-    """configs/augmentation.yaml on ``labels`` digits per class; (run folder, seconds, iterations)."""
+def train_gan(
+    labels: int, seed: int, steps: int, folder: Path, config: Path = CONFIG, overrides: tuple[str, ...] = ()
+) -> tuple[Path, float, int]:
+    """``config`` (plus ``lightning fit`` ``overrides``) on ``labels`` digits per class; (run
+    folder, seconds, iterations)."""
     start = time.perf_counter()
     cli = cli_in_process(
-        CONFIG,
+        config,
         f"--data.init_args.labels_per_class={labels}",
         f"--data.init_args.labels_seed={seed}",
         f"--seed_everything={seed}",
         f"--trainer.max_steps={steps}",
         f"--samples.every_n_steps={steps}",
         "--checkpoint.every_n_train_steps=null",
+        *overrides,
         root=folder,
     )
     return folder, time.perf_counter() - start, cli.trainer.global_step
 
 
-def read_as_label(folder: Path) -> float:
-    """How often the shipped MNIST classifier reads a synthetic digit as the class it was drawn
-    for: whether the samples show their class at all (CAS also needs variety)."""
-    from gan_lightning.mnist.classifier import shipped_digit_reader
+class ShippedReader(torch.nn.Module):
+    """The shipped MNIST classifier's logits (its ``extract`` gives features and logits)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from gan_lightning.mnist.classifier import shipped_digit_reader
+
+        self.reader = shipped_digit_reader("cpu")
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        _, logits = self.reader.extract(images)
+        assert logits is not None
+        return logits
+
+
+def read_as_label(folder: Path, readers: dict[str, torch.nn.Module]) -> dict[str, float]:
+    """How often each reader reads a synthetic digit as the class it was drawn for: whether the
+    samples show their class at all (CAS also needs variety)."""
     from gan_lightning.synthetic import read_labelled_images
 
     images, labels = read_labelled_images(folder)
-    reader = shipped_digit_reader("cpu")
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(labels), 1000):
-            _, logits = reader.extract(images[start : start + 1000])
-            assert logits is not None
-            correct += int((logits.argmax(dim=1) == labels[start : start + 1000]).sum())
-    return correct / len(labels)
+    return {name: read_rate(reader, images, labels) for name, reader in readers.items()}
 
 
-def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def build_readers(seed: int, steps: int) -> tuple[dict[str, torch.nn.Module], float]:
+    """The shipped reader and a second one of another architecture trained now on the 4,500
+    training digits (every label, never the held-out ones); and the second's held-out accuracy."""
+    from gan_lightning.mnist import MNIST5kDataModule
+
+    data = MNIST5kDataModule(batch_size=1)
+    data.setup()
+    second = train_second_reader(data.train_set.tensors, seed, steps)
+    return {"shipped": ShippedReader(), "second": second}, read_rate(second, *data.val_set.tensors)
+
+
+def one_run(
+    labels: int, seed: int, args: argparse.Namespace, work: Path, readers: dict[str, torch.nn.Module]
+) -> dict[str, Any]:
     from gan_lightning.commands import cas, sample
 
-    run, seconds, iterations = train_gan(labels, seed, args.steps, work / f"k{labels}_s{seed}")
+    run, seconds, iterations = train_gan(
+        labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, tuple(args.override)
+    )
     synthetic = run / "synthetic"
     checkpoint = str(run / "checkpoints" / "last.ckpt")
     labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
+    labelled += ["--keep-classified"] if args.keep_classified else []
     sample.main([checkpoint, "--out", str(synthetic), *labelled, "--grid-size", "0", "--interpolations", "0"])
-    scores_file = run / "cas.json"
     real_data = ["--config", str(run / "config.yaml")]  # the GAN's labelled subset and held-out split
-    recipe = ["--steps", str(args.classifier_steps), "--seed", str(seed)]
-    cas.main(["--synthetic", str(synthetic), *real_data, *recipe, "--json", str(scores_file)])
-    record = json.loads(scores_file.read_text())
+    scores: dict[str, float] = {}
+    for index, fraction in enumerate(args.real_fractions):
+        scores_file = run / f"cas_{fraction}.json"
+        recipe = ["--steps", str(args.classifier_steps), "--seed", str(seed), "--real-fraction", str(fraction)]
+        cas.main(["--synthetic", str(synthetic), *real_data, *recipe, "--json", str(scores_file)])
+        record = json.loads(scores_file.read_text())
+        if index == 0:  # the study's mixing ratio: the table's main columns
+            scores.update(record["scores"])
+        else:
+            scores[f"real+synthetic@{fraction}"] = record["scores"]["real+synthetic"]
+            scores[f"gain@{fraction}"] = record["scores"]["gain"]
     if seed == args.seeds[0]:
         grid = run / "samples" / f"step_{iterations:07d}.png"
         if grid.is_file():
             shutil.copy(grid, args.out.parent / grid_name(labels, args.quick))
+    read = read_as_label(synthetic, readers)
     return {
         "labels_per_class": labels,
         "seed": seed,
-        **record["scores"],
-        "synthetic_read_as_label": read_as_label(synthetic),
+        **scores,
+        "synthetic_read_as_label": read["shipped"],
+        "synthetic_read_by_second_reader": read["second"],
         "real_images": record["real"],
         "synthetic_images": record["synthetic"],
         "test_images": record["test"],
@@ -168,11 +217,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_common_flags(command, "augmentation", "50 labels/class, 2 seeds, 200 it., 1000 samples")
     add_threads(command)
     add_seeds(command, [0, 1, 2])
-    add_steps(command, 1200, " of the cGAN")
+    add_steps(command, 6000, " of the cGAN (configs/augmentation.yaml's max_steps)")
     command.add_argument("--labels-per-class", type=int, nargs="+", default=[50, 100, 400])
     command.add_argument("--num-synthetic", type=int, default=5000, help="labelled samples exported per run")
     command.add_argument("--classifier-steps", type=int, default=300)
-    quick = {"labels_per_class": [50], "seeds": [0, 1], "steps": 200, "num_synthetic": 1000, "classifier_steps": 100}
+    command.add_argument("--reader-steps", type=int, default=1500, help="training steps of the second reader")
+    command.add_argument(
+        "--real-fractions",
+        type=float,
+        nargs="+",
+        default=[0.5, 0.9],
+        help="shares of real images per mixed batch: the first is the table's main column, the others added",
+    )
+    command.add_argument("--config", type=Path, default=CONFIG, help="the class-conditional GAN's config")
+    command.add_argument(
+        "--override", action="append", default=[], help="a `lightning fit` flag for the GAN (repeatable)"
+    )
+    add_keep(command, "the GAN runs and their exports")
+    command.add_argument(
+        "--keep-classified", action="store_true", help="export with sample --keep-classified (AC-GAN's own filter)"
+    )
+    quick = {
+        "labels_per_class": [50],
+        "seeds": [0, 1],
+        "steps": 200,
+        "num_synthetic": 1000,
+        "classifier_steps": 100,
+        "reader_steps": 100,
+    }
     return finish(command.parse_args(argv), "augmentation", quick)
 
 
@@ -184,9 +256,11 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     runs = []
     jobs = [(labels, seed) for labels in args.labels_per_class for seed in args.seeds]
-    with tempfile.TemporaryDirectory() as folder:
+    readers, second_reader_accuracy = build_readers(0, args.reader_steps)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
         for labels, seed in tqdm(jobs, desc="augmentation runs", unit="run", dynamic_ncols=True):
-            runs.append(one_run(labels, seed, args, Path(folder)))
+            runs.append(one_run(labels, seed, args, folder, readers))
             tqdm.write(json.dumps(runs[-1]))
     summary = summarize(runs)
     results = {
@@ -198,6 +272,11 @@ def main(argv: list[str] | None = None) -> None:
         "synthetic_per_run": args.num_synthetic,
         "classifier": f"DigitCNN from scratch, Adam 1e-3, {args.classifier_steps} steps of 64, no augmentation",
         "mixing": "real+synthetic: every batch 32 real + 32 synthetic; all real and all synthetic images used",
+        "second_reader": f"AllConvReader, {args.reader_steps} steps on the 4,500 training digits (benchmarks/second_reader.py)",
+        "second_reader_held_out_accuracy": second_reader_accuracy,
+        "keep_classified": args.keep_classified,
+        "overrides": args.override,
+        "real_fractions": args.real_fractions,
         "threads": args.threads,
         "cpu": platform.processor() or platform.machine(),
         "total_seconds": round(time.perf_counter() - start, 1),

@@ -64,6 +64,12 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
         help="class-conditional GANs: write the --num-images images as <out>/images/<class>/*.png plus "
         "<out>/labels.csv, 'balanced' (every class equally often) or a list of classes such as 3,7",
     )
+    parser.add_argument(
+        "--keep-classified",
+        action="store_true",
+        help="with --labels: redraw every sample that the discriminator's auxiliary classifier (AC-GAN, "
+        "aux_classes) reads as another class, so each written image reads as its label",
+    )
 
 
 def requested_labels(module: Any, args: argparse.Namespace) -> Tensor | None:
@@ -81,21 +87,45 @@ def requested_labels(module: Any, args: argparse.Namespace) -> Tensor | None:
         )
     if not args.num_images:
         raise CommandLineError("--labels writes the --num-images images: give --num-images N (N > 0).")
+    if getattr(args, "keep_classified", False) and not callable(getattr(module.discriminator, "classify", None)):
+        raise CommandLineError(
+            f"--keep-classified needs a discriminator with an auxiliary classifier (aux_classes, trained by "
+            f"tasks.ACGAN, e.g. configs/augmentation.yaml); {type(module.discriminator).__name__} has none."
+        )
     return cycled_labels(args.num_images, parse_classes(args.labels, num_classes))
 
 
 def write_labelled_samples(module: Any, args: argparse.Namespace, labels: Tensor) -> Path:
     """``<out>/images/<class>/*.png`` and ``<out>/labels.csv`` for ``labels``; the manifest's path.
-    Noise from its own ``--seed`` generator: the same images whatever else is written."""
+    Noise from its own ``--seed`` generator: the same images whatever else is written. With
+    ``--keep-classified``, samples the discriminator's classifier reads as another class are
+    redrawn (and the share redrawn is printed)."""
+    from gan_lightning.sampling import RejectionError, keep_classified
     from gan_lightning.synthetic import write_labelled_images
 
     generator = torch.Generator().manual_seed(args.seed)
     options = truncation_option(module, args.truncation)
+    drawn = 0
 
     def generate(batch: Tensor) -> Tensor:
         return module.sample(len(batch), labels=batch, use_ema=not args.raw_generator, generator=generator, **options)
 
-    return write_labelled_images(generate, args.out, labels, args.batch_size)
+    def generate_classified(batch: Tensor) -> Tensor:
+        nonlocal drawn
+        with torch.no_grad():
+            try:
+                kept = keep_classified(generate, module.discriminator.classify, batch.to(module.device))
+            except RejectionError as error:
+                raise CommandLineError(f"--keep-classified: {error}") from error
+        drawn += kept.drawn
+        return kept.samples
+
+    manifest = write_labelled_images(
+        generate_classified if args.keep_classified else generate, args.out, labels, args.batch_size
+    )
+    if args.keep_classified:
+        print(f"--keep-classified: drew {drawn} samples to keep {len(labels)} ({len(labels) / drawn:.1%} kept)")
+    return manifest
 
 
 def to_unit(images: Tensor) -> Tensor:

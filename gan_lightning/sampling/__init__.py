@@ -1,6 +1,8 @@
 """Drawing from a trained model beyond plain sampling: discriminator rejection (the hard
-threshold and DRS proper, Azadi et al. 2019) and the truncation trick (BigGAN)."""
+threshold and DRS proper, Azadi et al. 2019), the truncation trick (BigGAN) and keeping the
+class-conditional samples the GAN's own classifier reads as their label."""
 
+from gan_lightning.sampling.class_filter import keep_classified
 from gan_lightning.sampling.drs import acceptance_probability, burn_in, drs_logit, drs_sample, fine_tune
 from gan_lightning.sampling.filters import Rejection, discriminator_logits
 from gan_lightning.sampling.rejection import (
@@ -24,6 +26,7 @@ __all__ = [
     "drs_logit",
     "drs_sample",
     "fine_tune",
+    "keep_classified",
     "real_score_threshold",
     "rejection_sample",
     "truncated_normal",

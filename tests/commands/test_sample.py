@@ -129,3 +129,64 @@ def test_truncation_draws_the_grid_from_narrower_noise(wgan_run: Path, tmp_path:
     main(["sample", checkpoint, "--out", str(tmp_path / "cut"), *common, "--truncation", "0.2"])
     plain, cut = (Image.open(tmp_path / name / "grid.png") for name in ("plain", "cut"))
     assert plain.size == cut.size and plain.tobytes() != cut.tobytes()
+
+
+class SloppyClassGAN:
+    """A stand-in class-conditional GAN whose flat 'digits' store their class as brightness:
+    it draws the next class instead of the asked one half the time (never the asked one for
+    ``never``), and its discriminator's classifier reads the brightness back."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, never: int | None = None) -> None:
+        self.never = never
+        self.discriminator = SimpleNamespace(classify=self.classify)
+
+    def sample(self, num: int, labels: torch.Tensor, generator: torch.Generator, **_: object) -> torch.Tensor:
+        wrong = torch.rand(num, generator=generator) < 0.5
+        if self.never is not None:
+            wrong |= labels == self.never
+        drawn = torch.where(wrong, (labels + 1) % 10, labels)
+        return (drawn.float() / 9 * 2 - 1).view(-1, 1, 1, 1).expand(-1, 1, 4, 4).clone()
+
+    @staticmethod
+    def classify(images: torch.Tensor) -> torch.Tensor:
+        level = ((images.mean(dim=(1, 2, 3)) + 1) / 2 * 9).round().long().clamp(0, 9)
+        return torch.nn.functional.one_hot(level, 10).float()
+
+
+def keep_classified_args(out: Path, keep: bool) -> argparse.Namespace:
+    return argparse.Namespace(
+        out=out, seed=0, truncation=None, raw_generator=False, batch_size=16, keep_classified=keep
+    )
+
+
+def test_keep_classified_writes_only_samples_the_gans_classifier_reads_as_their_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    labels = torch.arange(10).repeat(4)
+    sample.write_labelled_samples(SloppyClassGAN(), keep_classified_args(tmp_path / "plain", False), labels)
+    images, written = read_labelled_images(tmp_path / "plain")
+    assert torch.equal(written, labels)
+    assert (SloppyClassGAN.classify(images).argmax(1) != labels).sum() > 10  # unfiltered: many wrong classes
+    sample.write_labelled_samples(SloppyClassGAN(), keep_classified_args(tmp_path / "kept", True), labels)
+    images, written = read_labelled_images(tmp_path / "kept")
+    assert torch.equal(written, labels) and torch.equal(SloppyClassGAN.classify(images).argmax(1), labels)
+    drew = int(capsys.readouterr().out.split("drew ")[1].split()[0])
+    assert drew > 50  # about half of the 40 were drawn again, some more than once
+
+
+def test_keep_classified_fails_in_one_line_when_a_class_never_reads_right(tmp_path: Path):
+    """The first batch of 16 holds class 3 twice; no manifest is written, so no half export looks whole."""
+    with pytest.raises(CommandLineError, match=r"^--keep-classified: After 50 redraws, 2 samples of class\(es\) \[3\]"):
+        sample.write_labelled_samples(
+            SloppyClassGAN(never=3), keep_classified_args(tmp_path, True), torch.arange(10).repeat(4)
+        )
+    assert not (tmp_path / "labels.csv").exists()
+
+
+def test_keep_classified_needs_an_auxiliary_classifier():
+    module = SimpleNamespace(generator=SimpleNamespace(num_classes=10), discriminator=nn.Linear(2, 2))
+    args = argparse.Namespace(labels="balanced", num_images=10, checkpoint=Path("run.ckpt"), keep_classified=True)
+    with pytest.raises(CommandLineError, match="--keep-classified needs a discriminator with an auxiliary classifier"):
+        sample.requested_labels(module, args)
