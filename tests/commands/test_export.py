@@ -143,7 +143,10 @@ def test_every_format_loads_without_gan_lightning_and_draws_the_checkpoints_imag
     assert metadata["num_classes"] == (10 if which == "conditional" else None)
     assert metadata["image_shape"] == list(expected.shape[1:])
     assert metadata["output_range"].startswith("[-1, 1]") and metadata["source_checkpoint"] == str(checkpoint)
-    assert metadata["task_class"] == "gan_lightning.tasks.gan.GAN"
+    assert metadata["task_class"] == f"{type(module).__module__}.{type(module).__qualname__}"
+    assert metadata["task_class"] == (
+        "gan_lightning.tasks.acgan.ACGAN" if which == "conditional" else "gan_lightning.tasks.gan.GAN"
+    )
 
 
 def test_the_raw_generator_is_exported_on_request(gan_checkpoint: Path, tmp_path: Path) -> None:
