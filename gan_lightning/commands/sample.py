@@ -78,6 +78,8 @@ def requested_labels(module: Any, args: argparse.Namespace) -> Tensor | None:
     from gan_lightning.synthetic import cycled_labels, parse_classes
 
     if args.labels is None:
+        if getattr(args, "keep_classified", False):
+            raise CommandLineError("--keep-classified filters the labelled export: add --labels balanced (or 3,7).")
         return None
     num_classes = getattr(getattr(module, "generator", None), "num_classes", 0)
     if not num_classes:
@@ -87,10 +89,11 @@ def requested_labels(module: Any, args: argparse.Namespace) -> Tensor | None:
         )
     if not args.num_images:
         raise CommandLineError("--labels writes the --num-images images: give --num-images N (N > 0).")
-    if getattr(args, "keep_classified", False) and not callable(getattr(module.discriminator, "classify", None)):
+    discriminator = getattr(module, "discriminator", None)
+    if getattr(args, "keep_classified", False) and not callable(getattr(discriminator, "classify", None)):
         raise CommandLineError(
             f"--keep-classified needs a discriminator with an auxiliary classifier (aux_classes, trained by "
-            f"tasks.ACGAN, e.g. configs/augmentation.yaml); {type(module.discriminator).__name__} has none."
+            f"tasks.ACGAN, e.g. configs/augmentation.yaml); {type(discriminator).__name__} has none."
         )
     return cycled_labels(args.num_images, parse_classes(args.labels, num_classes))
 

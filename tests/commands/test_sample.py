@@ -190,3 +190,6 @@ def test_keep_classified_needs_an_auxiliary_classifier():
     args = argparse.Namespace(labels="balanced", num_images=10, checkpoint=Path("run.ckpt"), keep_classified=True)
     with pytest.raises(CommandLineError, match="--keep-classified needs a discriminator with an auxiliary classifier"):
         sample.requested_labels(module, args)
+    args = argparse.Namespace(labels=None, num_images=10, checkpoint=Path("run.ckpt"), keep_classified=True)
+    with pytest.raises(CommandLineError, match="--keep-classified filters the labelled export: add --labels"):
+        sample.requested_labels(module, args)
