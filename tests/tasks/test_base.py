@@ -95,3 +95,25 @@ def test_training_values_are_logged_only_on_the_iterations_lightning_writes_and_
     # iteration 3, 3 after it); 7 is the last. The norms are computed only to be logged.
     assert logged["train/d_loss"] == [3, 6, 7]
     assert logged["train/grad_norm_d"] == logged["train/grad_norm_g"] == [2, 5, 6]
+
+
+@pytest.mark.parametrize("progress_bar, expected", [(False, [3, 6, 7]), (True, [1, 2, 3, 4, 5, 6, 7])])
+def test_progress_bar_values_are_logged_every_iteration_only_when_a_bar_shows_them(
+    make_trainer, tiny_data, progress_bar, expected
+):
+    model = tiny_gan()
+    logged: list[int] = []
+    original_log = model.log
+
+    def log(name, value, *args, **kwargs):
+        if name == "g_loss":
+            logged.append(model.trainer.global_step)
+        return original_log(name, value, *args, **kwargs)
+
+    model.log = log
+    trainer = make_trainer(max_steps=7, log_every_n_steps=3, enable_progress_bar=progress_bar)
+    trainer.fit(model, datamodule=tiny_data)
+    # Without a bar nothing reads them in between: the logging iterations and the last, so
+    # callback_metrics still ends with the last iteration's values.
+    assert logged == expected
+    assert {"d_loss", "g_loss"} <= set(trainer.callback_metrics)

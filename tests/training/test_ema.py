@@ -3,6 +3,7 @@ images whatever the batch size, with the ramp-up early in training."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -17,6 +18,21 @@ def test_ema_update_rule():
     expected = 0.25 * average.weight.detach() + 0.75 * model.weight.detach()
     update_ema(average, model, beta=0.25)
     assert torch.allclose(average.weight, expected)
+
+
+def test_ema_moves_every_tensor_as_a_per_tensor_lerp_would_to_the_bit():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    average = copy.deepcopy(model).requires_grad_(False)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    model.train()(torch.randn(8, 3))  # moves the batch-norm statistics and its counter
+    expected = [a.lerp(c, 1.0 - 0.9993) for a, c in zip(average.parameters(), model.parameters(), strict=True)]
+    update_ema(average, model, beta=0.9993)
+    assert all(torch.equal(a, e) for a, e in zip(average.parameters(), expected, strict=True))
+    assert all(torch.equal(a, c) for a, c in zip(average.buffers(), model.buffers(), strict=True))  # copied
+    assert average[1].num_batches_tracked.item() == 1
 
 
 def half_life_steps(beta: float) -> float:
