@@ -5,10 +5,19 @@ labelled subset of MNIST-5k, export labelled samples with ``gan-lightning sample
 balanced``, train the same small classifier on real only, synthetic only (the
 Classification Accuracy Score, Ravuri & Vinyals 2019) and real + synthetic with
 ``gan-lightning cas``, and test each on the 500 held-out real digits (the same for every run;
-neither the GAN nor a classifier trains on them). One command reruns the whole study:
+neither the GAN nor a classifier trains on them). Real + synthetic is trained at each of
+``--real-fractions`` (the share of real images per batch: 0.5 and 0.9 by default). The
+samples are read by the shipped digit reader and by a second reader of another architecture
+that the benchmark trains on the training digits (benchmarks/second_reader.py). One command
+reruns the whole study:
 
-    python -m benchmarks.augmentation            # 3 label counts x 3 seeds: 21 min on 1 core
+    python -m benchmarks.augmentation            # 3 label counts x 3 seeds: ~110 CPU-minutes
     python -m benchmarks.augmentation --quick    # 1 label count x 2 seeds, small: ~1 min
+
+Side by side (one process per label count, one thread each), then pooled:
+
+    python -m benchmarks.augmentation --labels-per-class 50 --out k50.json    # and 100, 400
+    python -m benchmarks.augmentation --merge k50.json k100.json k400.json
 
 Writes benchmarks/results/augmentation.json (every run and the mean ± standard error over
 seeds), the last sample grid of each label count's first seed as
@@ -235,6 +244,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_keep(command, "the GAN runs and their exports")
     command.add_argument(
+        "--merge", type=Path, nargs="+", help="pool these results files (e.g. one label count each) into --out"
+    )
+    command.add_argument(
         "--keep-classified", action="store_true", help="export with sample --keep-classified (AC-GAN's own filter)"
     )
     quick = {
@@ -248,10 +260,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return finish(command.parse_args(argv), "augmentation", quick)
 
 
+#: Settings that must agree between results files pooled by ``--merge``.
+SHARED_SETTINGS = ("quick", "config", "gan_iterations", "synthetic_per_run", "classifier", "real_fractions")
+
+
+def merge(files: list[Path]) -> dict[str, Any]:
+    """One results record from several written with the same settings (e.g. one label count
+    per process, run side by side): runs pooled, summary recomputed, seconds added up."""
+    parts = [json.loads(path.read_text()) for path in files]
+    for name in SHARED_SETTINGS:
+        values = {json.dumps(part.get(name)) for part in parts}
+        if len(values) > 1:
+            raise SystemExit(f"--merge: the files disagree on {name} ({', '.join(sorted(values))}): rerun them alike.")
+    runs = sorted((run for part in parts for run in part["runs"]), key=lambda r: (r["labels_per_class"], r["seed"]))
+    return {
+        **parts[0],
+        "merged_from": [path.name for path in files],
+        "total_seconds": round(sum(part["total_seconds"] for part in parts), 1),
+        "summary": summarize(runs),
+        "runs": runs,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        results = merge(args.merge)
+        write_results(args.out, results)
+        print(report(results))
+        return
     command = "python -m benchmarks.augmentation" + (" --quick" if args.quick else "")
     start = time.perf_counter()
     runs = []
@@ -266,12 +305,14 @@ def main(argv: list[str] | None = None) -> None:
     results = {
         "command": command,
         "quick": args.quick,
-        "config": "configs/augmentation.yaml (conditional DCGAN G + projection DCGAN D, hinge, MNIST-5k 28 px)",
+        "config": f"{args.config.name} (AC-GAN: conditional DCGAN G, DCGAN D with projection + auxiliary "
+        "classifier, hinge, MNIST-5k 28 px)",
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0 (val_size 500), the same for every run",
         "gan_iterations": args.steps,
         "synthetic_per_run": args.num_synthetic,
         "classifier": f"DigitCNN from scratch, Adam 1e-3, {args.classifier_steps} steps of 64, no augmentation",
-        "mixing": "real+synthetic: every batch 32 real + 32 synthetic; all real and all synthetic images used",
+        "mixing": "real+synthetic: every batch real_fraction real (0.5: 32 + 32), the rest synthetic; all real "
+        "and all synthetic images used",
         "second_reader": f"AllConvReader, {args.reader_steps} steps on the 4,500 training digits (benchmarks/second_reader.py)",
         "second_reader_held_out_accuracy": second_reader_accuracy,
         "keep_classified": args.keep_classified,

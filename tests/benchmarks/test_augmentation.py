@@ -22,3 +22,52 @@ def test_benchmark_aggregates_mean_and_standard_error():
     table = markdown_table(summary, iterations=1200)
     assert "| 50 | 91.0 ± 1.0 | 72.0 ± 2.0 | 89.0 ± 1.0 | **-2.0 ± 0.0** |" in table
     assert "| 100 | 95.0 | 80.0 | 96.0 | **+1.0** |" in table  # one seed: no standard error to show
+
+
+def run_record(k: int, seed: int, real: float, gain: float, gain_09: float) -> dict:
+    return {
+        "labels_per_class": k,
+        "seed": seed,
+        "real": real,
+        "synthetic": 0.9,
+        "real+synthetic": real + gain,
+        "gain": gain,
+        "real+synthetic@0.9": real + gain_09,
+        "gain@0.9": gain_09,
+        "synthetic_read_as_label": 0.98,
+        "synthetic_read_by_second_reader": 0.97,
+        "gan_seconds": 500.0,
+    }
+
+
+def test_the_table_adds_a_column_pair_per_mixing_ratio_and_the_second_reader():
+    from benchmarks.augmentation import markdown_table, summarize
+
+    summary = summarize([run_record(50, 0, 0.92, -0.01, 0.01), run_record(50, 1, 0.94, -0.03, 0.03)])
+    header, _, row = markdown_table(summary, iterations=6000).splitlines()
+    assert "| real + synthetic, 90% real | gain (90% real) |" in header and "… by the second reader" in header
+    assert (
+        row
+        == "| 50 | 93.0 ± 1.0 | 90.0 ± 0.0 | 91.0 ± 0.0 | **-2.0 ± 1.0** | 95.0 ± 2.0 | **+2.0 ± 1.0** | 98.0 ± 0.0 | 97.0 ± 0.0 | 500 | 2 |"
+    )
+
+
+def test_merge_pools_the_runs_of_side_by_side_processes(tmp_path):
+    import json
+
+    from benchmarks.augmentation import main, merge
+
+    settings = {"quick": False, "config": "augmentation.yaml", "gan_iterations": 6000, "synthetic_per_run": 5000,
+                "classifier": "DigitCNN", "real_fractions": [0.5, 0.9], "threads": 1}  # fmt: skip
+    for name, k, seeds in (("a", 400, (0, 1)), ("b", 50, (0,))):
+        runs = [run_record(k, seed, 0.95, 0.0, 0.01) for seed in seeds]
+        (tmp_path / f"{name}.json").write_text(json.dumps({**settings, "total_seconds": 10.0, "runs": runs}))
+    merged = merge([tmp_path / "a.json", tmp_path / "b.json"])
+    assert [(run["labels_per_class"], run["seed"]) for run in merged["runs"]] == [(50, 0), (400, 0), (400, 1)]
+    assert list(merged["summary"]) == ["50", "400"] and merged["summary"]["400"]["real"]["n"] == 2
+    assert merged["total_seconds"] == 20.0 and merged["merged_from"] == ["a.json", "b.json"]
+    main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path / "all.json")])
+    assert json.loads((tmp_path / "all.json").read_text())["summary"] == json.loads(json.dumps(merged["summary"]))
+    (tmp_path / "c.json").write_text(json.dumps({**settings, "gan_iterations": 1200, "total_seconds": 1, "runs": []}))
+    with pytest.raises(SystemExit, match="disagree on gan_iterations"):
+        merge([tmp_path / "a.json", tmp_path / "c.json"])
