@@ -354,6 +354,7 @@ def merge(files: list[Path]) -> dict[str, Any]:
     runs = sorted((run for part in parts for run in part["runs"]), key=lambda r: (r["labels_per_class"], r["seed"]))
     return {
         **parts[0],
+        "command": f"{parts[0]['command']} in {len(parts)} processes side by side, pooled with --merge",
         "merged_from": [path.name for path in files],
         "total_seconds": round(sum(part["total_seconds"] for part in parts), 1),
         "summary": summarize(runs),
