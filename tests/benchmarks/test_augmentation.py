@@ -60,7 +60,7 @@ def test_merge_pools_the_runs_of_side_by_side_processes(tmp_path):
 
     from benchmarks.augmentation import main, merge
 
-    settings = {"quick": False, "config": "augmentation.yaml", "gan_iterations": 6000, "synthetic_per_run": 5000,
+    settings = {"command": "python -m benchmarks.augmentation", "quick": False, "config": "augmentation.yaml", "gan_iterations": 6000, "synthetic_per_run": 5000,
                 "classifier": "DigitCNN", "real_fractions": [0.5, 0.9], "threads": 1}  # fmt: skip
     for name, k, seeds in (("a", 400, (0, 1)), ("b", 50, (0,))):
         runs = [run_record(k, seed, 0.95, 0.0, 0.01) for seed in seeds]
@@ -69,6 +69,7 @@ def test_merge_pools_the_runs_of_side_by_side_processes(tmp_path):
     assert [(run["labels_per_class"], run["seed"]) for run in merged["runs"]] == [(50, 0), (400, 0), (400, 1)]
     assert list(merged["summary"]) == ["50", "400"] and merged["summary"]["400"]["real"]["n"] == 2
     assert merged["total_seconds"] == 20.0 and merged["merged_from"] == ["a.json", "b.json"]
+    assert merged["command"] == "python -m benchmarks.augmentation in 2 processes side by side, pooled with --merge"
     main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path / "all.json")])
     assert json.loads((tmp_path / "all.json").read_text())["summary"] == json.loads(json.dumps(merged["summary"]))
     (tmp_path / "c.json").write_text(json.dumps({**settings, "gan_iterations": 1200, "total_seconds": 1, "runs": []}))
