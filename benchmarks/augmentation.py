@@ -211,16 +211,6 @@ def train_second_reader(train: Labelled, seed: int = 0, steps: int = 1500, batch
     return model.eval()
 
 
-@torch.no_grad()
-def read_rate(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:
-    """Share of ``images`` that ``model`` reads as their label."""
-    correct = sum(
-        int((model(images[i : i + batch_size]).argmax(dim=1) == labels[i : i + batch_size]).sum())
-        for i in range(0, len(labels), batch_size)
-    )
-    return correct / len(labels)
-
-
 class ShippedReader(torch.nn.Module):
     """The shipped MNIST classifier's logits (its ``extract`` gives features and logits)."""
 
@@ -239,21 +229,22 @@ class ShippedReader(torch.nn.Module):
 def read_as_label(folder: Path, readers: dict[str, torch.nn.Module]) -> dict[str, float]:
     """How often each reader reads a synthetic digit as the class it was drawn for: whether the
     samples show their class at all (CAS also needs variety)."""
-    from gan_lightning.synthetic import read_labelled_images
+    from gan_lightning.synthetic import accuracy, read_labelled_images
 
     images, labels = read_labelled_images(folder)
-    return {name: read_rate(reader, images, labels) for name, reader in readers.items()}
+    return {name: accuracy(reader, images, labels) for name, reader in readers.items()}
 
 
 def build_readers(seed: int, steps: int) -> tuple[dict[str, torch.nn.Module], float]:
     """The shipped reader and a second one of another architecture trained now on the 4,500
     training digits (every label, never the held-out ones); and the second's held-out accuracy."""
     from gan_lightning.mnist import MNIST5kDataModule
+    from gan_lightning.synthetic import accuracy
 
     data = MNIST5kDataModule(batch_size=1)
     data.setup()
     second = train_second_reader(data.train_set.tensors, seed, steps)
-    return {"shipped": ShippedReader(), "second": second}, read_rate(second, *data.val_set.tensors)
+    return {"shipped": ShippedReader(), "second": second}, accuracy(second, *data.val_set.tensors)
 
 
 def one_run(

@@ -127,7 +127,7 @@ def write_labelled_samples(module: Any, args: argparse.Namespace, labels: Tensor
         generate_classified if args.keep_classified else generate, args.out, labels, args.batch_size
     )
     if args.keep_classified:
-        print(f"--keep-classified: drew {drawn} samples to keep {len(labels)} ({len(labels) / drawn:.1%} kept)")
+        print(f"--keep-classified: drew {drawn} samples to keep {len(labels)} ({len(labels) / drawn:.2%} kept)")
     return manifest
 
 

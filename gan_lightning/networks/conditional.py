@@ -57,6 +57,14 @@ class ProjectionHead(nn.Module):
         return score + (self.embedding(labels) * features).sum(dim=1)
 
 
+def auxiliary_logits(classifier: nn.Module | None, features: Tensor) -> Tensor:
+    """Class logits (B, aux_classes) of a discriminator's auxiliary classifier (AC-GAN) on its
+    pooled ``features``; a discriminator built without one says how to add it."""
+    if classifier is None:
+        raise ValueError("This discriminator has no auxiliary classifier: set aux_classes to the number of classes.")
+    return classifier(features)
+
+
 class LabelConcatGenerator(nn.Module):
     """Makes any unconditional generator class-conditional (Mirza & Osindero 2014, cGAN):
     the input becomes ``[z, embed(y)]``. The wrapped generator's ``latent_dim`` must be

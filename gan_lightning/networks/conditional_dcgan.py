@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gan_lightning.networks.conditional import ProjectionHead
+from gan_lightning.networks.conditional import ProjectionHead, auxiliary_logits
 from gan_lightning.networks.dcgan import DCGANDiscriminator
 from gan_lightning.networks.layers import Normalization
 
@@ -66,8 +66,4 @@ class ProjectionDCGANDiscriminator(DCGANDiscriminator):
 
     def classify(self, x: Tensor) -> Tensor:
         """Class logits (B, aux_classes) of the auxiliary classifier."""
-        if self.classifier is None:
-            raise ValueError(
-                "This discriminator has no auxiliary classifier: set aux_classes to the number of classes."
-            )
-        return self.classifier(self.features(x))
+        return auxiliary_logits(self.classifier, self.features(x))

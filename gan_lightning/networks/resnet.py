@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_lightning.networks.conditional import ConditionalBatchNorm2d, ProjectionHead
+from gan_lightning.networks.conditional import ConditionalBatchNorm2d, ProjectionHead, auxiliary_logits
 from gan_lightning.networks.dcgan import upsampling_plan
 from gan_lightning.networks.init import xavier_init
 from gan_lightning.networks.minibatch_std import MinibatchStdDev
@@ -211,8 +211,4 @@ class ResNetDiscriminator(nn.Module):
 
     def classify(self, x: Tensor) -> Tensor:
         """Class logits (B, aux_classes) of the auxiliary classifier."""
-        if self.classifier is None:
-            raise ValueError(
-                "This discriminator has no auxiliary classifier: set aux_classes to the number of classes."
-            )
-        return self.classifier(self.features(x))
+        return auxiliary_logits(self.classifier, self.features(x))

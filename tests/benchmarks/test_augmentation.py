@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchmarks.augmentation import AllConvReader, read_rate, shifted, train_second_reader
+from benchmarks.augmentation import AllConvReader, shifted, train_second_reader
+from gan_lightning.synthetic import accuracy
 
 
 def test_benchmark_aggregates_mean_and_standard_error():
@@ -95,8 +96,8 @@ def test_the_reader_learns_classes_it_is_trained_on_and_is_seeded():
     images[labels == 1, :, :, 4:] = 1.0
     first = train_second_reader((images, labels), seed=1, steps=40, batch_size=32)
     assert isinstance(first, AllConvReader) and not first.training
-    assert read_rate(first, images, labels) == 1.0
-    assert read_rate(first, images, 1 - labels) == 0.0
+    assert accuracy(first, images, labels) == 1.0
+    assert accuracy(first, images, 1 - labels) == 0.0
     again = train_second_reader((images, labels), seed=1, steps=40, batch_size=32)
     for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
