@@ -226,15 +226,6 @@ class ShippedReader(torch.nn.Module):
         return logits
 
 
-def read_as_label(folder: Path, readers: dict[str, torch.nn.Module]) -> dict[str, float]:
-    """How often each reader reads a synthetic digit as the class it was drawn for: whether the
-    samples show their class at all (CAS also needs variety)."""
-    from gan_lightning.synthetic import accuracy, read_labelled_images
-
-    images, labels = read_labelled_images(folder)
-    return {name: accuracy(reader, images, labels) for name, reader in readers.items()}
-
-
 def build_readers(seed: int, steps: int) -> tuple[dict[str, torch.nn.Module], float]:
     """The shipped reader and a second one of another architecture trained now on the 4,500
     training digits (every label, never the held-out ones); and the second's held-out accuracy."""
@@ -251,6 +242,12 @@ def one_run(
     labels: int, seed: int, args: argparse.Namespace, work: Path, readers: dict[str, torch.nn.Module]
 ) -> dict[str, Any]:
     from gan_lightning.commands import cas, sample
+    from gan_lightning.synthetic import (
+        ClassifierRecipe,
+        accuracy,
+        classification_accuracy_scores,
+        read_labelled_images,
+    )
 
     run, seconds, iterations = train_gan(
         labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, tuple(args.override)
@@ -260,23 +257,28 @@ def one_run(
     labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
     labelled += ["--keep-classified"] if args.keep_classified else []
     sample.main([checkpoint, "--out", str(synthetic), *labelled, "--grid-size", "0", "--interpolations", "0"])
+    scores_file = run / "cas.json"
     real_data = ["--config", str(run / "config.yaml")]  # the GAN's labelled subset and held-out split
-    scores: dict[str, float] = {}
-    for index, fraction in enumerate(args.real_fractions):
-        scores_file = run / f"cas_{fraction}.json"
-        recipe = ["--steps", str(args.classifier_steps), "--seed", str(seed), "--real-fraction", str(fraction)]
-        cas.main(["--synthetic", str(synthetic), *real_data, *recipe, "--json", str(scores_file)])
-        record = json.loads(scores_file.read_text())
-        if index == 0:  # the study's mixing ratio: the table's main columns
-            scores.update(record["scores"])
-        else:
-            scores[f"real+synthetic@{fraction}"] = record["scores"]["real+synthetic"]
-            scores[f"gain@{fraction}"] = record["scores"]["gain"]
+    main_fraction, *other_fractions = args.real_fractions
+    recipe = ["--steps", str(args.classifier_steps), "--seed", str(seed), "--real-fraction", str(main_fraction)]
+    cas.main(["--synthetic", str(synthetic), *real_data, *recipe, "--json", str(scores_file)])
+    record = json.loads(scores_file.read_text())
+    scores = dict(record["scores"])
+    synthetic_set = read_labelled_images(synthetic)  # once, for the extra mixes and both readers
+    if other_fractions:  # only the mixed classifier again: real-only and CAS do not depend on the ratio
+        real, test, num_classes = cas.real_splits(argparse.Namespace(config=run / "config.yaml"))
+        for fraction in other_fractions:
+            mixed = ClassifierRecipe(args.classifier_steps, real_fraction=fraction)
+            only = classification_accuracy_scores(
+                real, synthetic_set, test, mixed, seed, num_classes, training_sets=("real+synthetic",)
+            )
+            scores[f"real+synthetic@{fraction}"] = only["real+synthetic"]
+            scores[f"gain@{fraction}"] = only["real+synthetic"] - scores["real"]
     if seed == args.seeds[0]:
         grid = run / "samples" / f"step_{iterations:07d}.png"
         if grid.is_file():
             shutil.copy(grid, args.out.parent / grid_name(labels, args.quick))
-    read = read_as_label(synthetic, readers)
+    read = {name: accuracy(reader, *synthetic_set) for name, reader in readers.items()}
     return {
         "labels_per_class": labels,
         "seed": seed,
@@ -376,15 +378,19 @@ def main(argv: list[str] | None = None) -> None:
     results = {
         "command": command,
         "quick": args.quick,
-        "config": f"{args.config.name} (AC-GAN: conditional DCGAN G, DCGAN D with projection + auxiliary "
-        "classifier, hinge, MNIST-5k 28 px)",
+        "config": f"{args.config.name}"
+        + (
+            " (AC-GAN: conditional DCGAN G, DCGAN D with projection + auxiliary classifier, hinge, MNIST-5k 28 px)"
+            if args.config == CONFIG
+            else ""
+        ),
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0 (val_size 500), the same for every run",
         "gan_iterations": args.steps,
         "synthetic_per_run": args.num_synthetic,
         "classifier": f"DigitCNN from scratch, Adam 1e-3, {args.classifier_steps} steps of 64, no augmentation",
         "mixing": "real+synthetic: every batch real_fraction real (0.5: 32 + 32), the rest synthetic; all real "
         "and all synthetic images used",
-        "second_reader": f"AllConvReader, {args.reader_steps} steps on the 4,500 training digits (AllConvReader, below)",
+        "second_reader": f"AllConvReader, {args.reader_steps} steps on the 4,500 training digits (benchmarks/augmentation.py)",
         "second_reader_held_out_accuracy": second_reader_accuracy,
         "keep_classified": args.keep_classified,
         "overrides": args.override,

@@ -38,6 +38,16 @@ def test_real_plus_synthetic_learns_from_both_sets():
     assert scores["gain"] > 0.35
 
 
+def test_a_subset_of_training_sets_trains_only_those_with_the_same_scores():
+    """Another mixing ratio beside a full run: only the mixed classifier is trained again."""
+    real, synthetic, test = blobs(40, 0), blobs(200, 2, shuffle_labels=True), blobs(200, 1)
+    full = classification_accuracy_scores(real, synthetic, test, RECIPE, seed=3)
+    mixed = classification_accuracy_scores(real, synthetic, test, RECIPE, seed=3, training_sets=("real+synthetic",))
+    assert mixed == {"real+synthetic": full["real+synthetic"]}  # no gain without the real-only score
+    with pytest.raises(ValueError, match=r"Unknown training set\(s\) \['fake'\]"):
+        classification_accuracy_scores(real, synthetic, test, RECIPE, training_sets=("real", "fake"))
+
+
 def test_synthetic_images_must_match_the_real_shape():
     real = blobs(20, 0)
     small = (torch.zeros(20, 1, 16, 16), torch.zeros(20, dtype=torch.long))
