@@ -42,7 +42,8 @@ def keep_classified(
     classes = sorted({int(label) for label in labels[pending]})
     raise RejectionError(
         f"After {max_rounds} redraws, {len(pending)} samples of class(es) {classes} were still read as another "
-        "class by the discriminator's classifier: the generator does not draw those classes; train longer.",
+        "class by the discriminator's classifier: the generator does not draw those classes. Pick the classes "
+        "the GAN was trained on (--labels 0,1,2) or train longer.",
         len(labels) - len(pending),
         drawn,
     )
