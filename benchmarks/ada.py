@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import math
 import multiprocessing
 import platform
@@ -42,7 +43,9 @@ from benchmarks.harness import (
     format_mean_se,
     mean_and_stderr,
     parser,
+    pyplot,
     quiet_lightning,
+    save_figure,
     write_results,
 )
 from gan_lightning.augment import AdaptiveAugment, DiffAugment
@@ -78,7 +81,7 @@ def make_model(variant: str, args: argparse.Namespace) -> GAN:
         generator=DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_width=args.base_width, norm="batch"),
         discriminator=DCGANDiscriminator(image_size=28, channels=1, base_width=args.base_width, norm="none"),
         objective=NonSaturatingLoss(),
-        regularizers=[R1Penalty(weight=10.0)],
+        regularizers=[R1Penalty(weight=args.r1_weight)],
         augment=make_augment(variant, args),
         metrics=GenerativeMetrics(features="mnist", num_samples=args.num_samples, mode_coverage=True),
     )
@@ -165,23 +168,60 @@ def mean_se(values: list[float]) -> str:
 NAMES = {"none": "none", "diffaugment": "DiffAugment", "ada": "ADA"}
 
 
+def runs_of(runs: list[dict[str, Any]], variant: str) -> list[dict[str, Any]]:
+    return sorted((r for r in runs if r["variant"] == variant), key=lambda r: r["seed"])
+
+
+def trace_at(run: dict[str, Any], iteration: int) -> dict[str, float]:
+    """The last p / r_t record at or before ``iteration``."""
+    return [t for t in run["trace"] if t["iteration"] <= iteration][-1]
+
+
+def per_seed(runs: list[dict[str, Any]], variants: list[str]) -> list[str]:
+    """Each seed's best FID per variant, and whether ADA's best is below the un-augmented
+    best on that seed: the claim Karras et al. 2020 make, checked seed by seed."""
+    seeds = sorted({r["seed"] for r in runs})
+    header = "| seed | " + " | ".join(f"best FID {NAMES[v]} (iteration)" for v in variants)
+    compare = "ada" in variants and "none" in variants
+    lines = [header + (" | ADA best < none best |" if compare else " |")]
+    lines.append("|---" * (len(variants) + 1 + compare) + "|")
+    for seed in seeds:
+        best = {r["variant"]: r for r in runs if r["seed"] == seed}
+        cells = [
+            f"{best[v]['fid_best']:.2f} ({best[v]['fid_best_iteration']:,})" if v in best else "–" for v in variants
+        ]
+        verdict = ""
+        if compare:
+            verdict = (
+                " | " + ("yes" if best["ada"]["fid_best"] < best["none"]["fid_best"] else "**no**")
+                if "ada" in best and "none" in best
+                else " | –"
+            )
+        lines.append(f"| {seed} | " + " | ".join(cells) + verdict + " |")
+    return lines
+
+
 def markdown(runs: list[dict[str, Any]], variants: list[str]) -> str:
-    """The BENCHMARKS.md tables: final/best FID per variant, then FID, p and r_t over training."""
+    """The BENCHMARKS.md tables: final/best FID per variant, each seed's best, then FID, p and
+    r_t over training (mean ± s.e. over seeds)."""
     lines = [
-        "| augmentation | FID final | FID best (iteration) | floor | r_t final | p final |",
-        "|---|---|---|---|---|---|",
+        "| augmentation | seeds | FID final | FID best | FID best (iteration), per seed | floor | r_t final | p final |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for variant in variants:
-        group = [r for r in runs if r["variant"] == variant]
+        group = runs_of(runs, variant)
         if not group:
             continue
-        best = ", ".join(f"{r['fid_best']:.2f} ({r['fid_best_iteration']})" for r in group)
+        best = ", ".join(f"{r['fid_best']:.2f} ({r['fid_best_iteration']:,})" for r in group)
         p_final = mean_se([r["p_final"] for r in group]) if variant == "ada" else "–"
         lines.append(
-            f"| {NAMES[variant]} | {mean_se([r['fid_final'] for r in group])} | {best} | "
+            f"| {NAMES[variant]} | {len(group)} | {mean_se([r['fid_final'] for r in group])} | "
+            f"{mean_se([r['fid_best'] for r in group])} | {best} | "
             f"{mean_se([r['fid_floor'] for r in group])} | {mean_se([r['rt_final'] for r in group])} | {p_final} |"
         )
-    lines += ["", "FID over training (mean over seeds):", ""]
+    if len({r["seed"] for r in runs}) > 1:
+        lines += ["", "Each seed's best:", "", *per_seed(runs, variants)]
+    lines += ["", "FID over training (mean ± s.e. over seeds):", ""]
     iterations = [e["iteration"] for e in runs[0]["evaluations"]]
     names = [NAMES[variant] for variant in variants]
     lines.append(
@@ -189,19 +229,52 @@ def markdown(runs: list[dict[str, Any]], variants: list[str]) -> str:
     )
     lines.append("|---" * (len(variants) + 3) + "|")
     for index, iteration in enumerate(iterations):
-        cells = []
+        cells, rts, p_value = [], [], "–"
         for variant in variants:
-            group = [r for r in runs if r["variant"] == variant]
-            cells.append(f"{sum(r['evaluations'][index]['val/fid'] for r in group) / len(group):.2f}")
-        rts, p_value = [], "–"
-        for variant in variants:
-            group = [r for r in runs if r["variant"] == variant]
-            points = [[t for t in r["trace"] if t["iteration"] <= iteration][-1] for r in group]
+            group = runs_of(runs, variant)
+            cells.append(mean_se([r["evaluations"][index]["val/fid"] for r in group]))
+            points = [trace_at(r, iteration) for r in group]
             rts.append(f"{sum(t['ada_rt'] for t in points) / len(points):.2f}")
             if variant == "ada":
                 p_value = f"{sum(t['ada_p'] for t in points) / len(points):.3f}"
-        lines.append(f"| {iteration} | " + " | ".join(cells) + f" | {p_value} | {' / '.join(rts)} |")
+        lines.append(f"| {iteration:,} | " + " | ".join(cells) + f" | {p_value} | {' / '.join(rts)} |")
     return "\n".join(lines)
+
+
+COLOURS = {"none": "tab:grey", "diffaugment": "tab:blue", "ada": "tab:red"}
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """FID, r_t and ADA's p over training: one thin line per seed, the seeds' mean bold."""
+    runs, variants = results["runs"], results["settings"]["variants"]
+    plt = pyplot()
+    figure, (fid_axes, rt_axes, p_axes) = plt.subplots(1, 3, figsize=(14, 4))
+    for variant in variants:
+        group, colour = runs_of(runs, variant), COLOURS[variant]
+        iterations = [e["iteration"] for e in group[0]["evaluations"]]
+        curves = [[e["val/fid"] for e in r["evaluations"]] for r in group]
+        for curve in curves:
+            fid_axes.plot(iterations, curve, color=colour, alpha=0.3, linewidth=0.8)
+        mean = [sum(values) / len(values) for values in zip(*curves, strict=True)]
+        fid_axes.plot(iterations, mean, color=colour, linewidth=2, marker=".", label=NAMES[variant])
+        for axes, key in ((rt_axes, "ada_rt"), (p_axes, "ada_p")):
+            if key == "ada_p" and variant != "ada":
+                continue
+            for r in group:
+                steps = [t["iteration"] for t in r["trace"]]
+                axes.plot(steps, [t[key] for t in r["trace"]], color=colour, alpha=0.5, linewidth=0.7)
+            axes.plot([], [], color=colour, label=NAMES[variant])
+    floor = sum(r["fid_floor"] for r in runs) / len(runs)
+    fid_axes.axhline(floor, color="black", linestyle=":", linewidth=1, label=f"floor {floor:.2f}")
+    fid_axes.set(xlabel="iteration", ylabel="FID (MNIST features)", yscale="log", title="FID over training")
+    rt_axes.axhline(results["settings"]["target"], color="tab:red", linestyle=":", linewidth=1, label="ADA target")
+    rt_axes.set(xlabel="iteration", ylabel="r_t = E[sign D(x_train)]", title="overfitting heuristic r_t")
+    p_axes.set(xlabel="iteration", ylabel="p", title="ADA augmentation probability p", ylim=(0, 1))
+    for axes in (fid_axes, rt_axes, p_axes):
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
 
 
 #: What ADA applied before the geometric group existed: the policy of results files without one.
@@ -214,6 +287,7 @@ def report(results: dict[str, Any]) -> str:
     seeds = ", ".join(str(seed) for seed in settings["seeds"])
     return (
         f"{settings['steps']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
+        f"R1 γ {settings.get('r1_weight', 10.0):g}, "
         f"`speed_kimg` {settings['speed_kimg']:g}, ADA policy {settings.get('policy', OLD_DEFAULT_POLICY)}, FID of {settings['num_samples']} EMA samples every "
         f"{settings['eval_every']} iterations, seed(s) {seeds} (mean ± s.e. over seeds); "
         f"{results['total_seconds']:.0f} s in all "
@@ -232,6 +306,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     command.add_argument("--eval-every", type=int, default=500, help="iterations between FID evaluations")
     command.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
     command.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
+    command.add_argument("--r1-weight", type=float, default=10.0, help="R1's γ (configs/r1.yaml: 10)")
     command.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
     command.add_argument(
         "--policy", default="digits", help="ADA's operations: a named policy (digits: bgc without flips/rotations)"
@@ -240,12 +315,65 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     command.add_argument("--trace-every", type=int, default=10, help="iterations between p / r_t records")
     command.add_argument("--jobs", type=int, default=1, help="runs trained side by side (processes)")
     command.add_argument("--root", default="runs/benchmark_ada")
+    command.add_argument(
+        "--merge", type=Path, nargs="+", help="pool these results files (e.g. one seed or variant each) into --out"
+    )
     quick = {"steps": 90, "seeds": [0], "eval_every": 30, "base_width": 16, "speed_kimg": 5.0, "num_samples": 250}
     return finish(command.parse_args(argv), "ada", quick)
 
 
+#: Settings that must agree between results files pooled by ``--merge``.
+SHARED_SETTINGS = (
+    "quick",
+    "steps",
+    "train_size",
+    "eval_every",
+    "num_samples",
+    "base_width",
+    "target",
+    "policy",
+    "speed_kimg",
+)
+
+
+def merge(files: list[Path]) -> dict[str, Any]:
+    """One results record from several written with the same settings (e.g. one seed per
+    process, run side by side): runs pooled and ordered, variants and seeds united, table redone."""
+    parts = [json.loads(path.read_text()) for path in files]
+    for name in SHARED_SETTINGS:
+        values = {json.dumps(part["settings"].get(name)) for part in parts}
+        if len(values) > 1:
+            raise SystemExit(f"--merge: the files disagree on {name} ({', '.join(sorted(values))}): rerun them alike.")
+    runs = sorted(
+        (run for part in parts for run in part["runs"]), key=lambda r: (r["seed"], VARIANTS.index(r["variant"]))
+    )
+    if len({(r["variant"], r["seed"]) for r in runs}) < len(runs):
+        raise SystemExit("--merge: two files hold the same variant and seed: pool each run once.")
+    variants = [v for v in VARIANTS if any(r["variant"] == v for r in runs)]
+    seeds = sorted({r["seed"] for r in runs})
+    settings = {**parts[0]["settings"], "variants": variants, "seeds": seeds}
+    settings["jobs"] = sum(part["settings"]["jobs"] for part in parts)
+    return {
+        **parts[0],
+        "settings": settings,
+        "merged_from": [path.name for path in files],
+        "total_seconds": max(part["total_seconds"] for part in parts),
+        "table": markdown(runs, variants),
+        "runs": runs,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    results = merge(args.merge) if args.merge else train_all(args)
+    write_results(args.out, results)
+    plot(results, args.out.with_suffix(".png"))
+    print(results["table"])
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+
+
+def train_all(args: argparse.Namespace) -> dict[str, Any]:
+    """Every (seed, variant) run, side by side in ``--jobs`` processes, as a results record."""
     start = time.perf_counter()
     jobs = [(variant, seed, args) for seed in args.seeds for variant in args.variants]
     bar = {"desc": "ada runs", "total": len(jobs), "unit": "run", "dynamic_ncols": True}
@@ -254,23 +382,19 @@ def main(argv: list[str] | None = None) -> None:
             runs = list(tqdm(pool.map(train_job, jobs), **bar))
     else:
         runs = [train_job(job) for job in tqdm(jobs, **bar)]
-    table = markdown(runs, args.variants)
-    print(table)
-    results = {
+    return {
         "date": datetime.date.today().isoformat(),
         "machine": (
             f"{platform.machine()}, {args.jobs} run(s) side by side with {args.threads} thread(s) each, "
-            "2 cores shared with other jobs (loaded)"
+            "2 cores shared with other jobs"
         ),
         "torch": torch.__version__,
         "quick": args.quick,
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "merge"},
         "total_seconds": round(time.perf_counter() - start, 1),
-        "table": table,
+        "table": markdown(runs, args.variants),
         "runs": runs,
     }
-    write_results(args.out, results)
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
