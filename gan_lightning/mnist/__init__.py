@@ -12,11 +12,13 @@ imports them (configs name them by ``class_path``; ``features: mnist`` resolves 
 ``super_resolution``   SRGAN: :class:`MNISTSuperResolutionDataModule`
 ``captions``           text-to-image: :class:`MNISTCaptionsDataModule` (the caption builder)
 ``caption_reading``    reading captioned canvases back (digit, position, size, thickness)
+``two_digits``         text-to-image, two digits and their relation: :class:`MNISTTwoDigitCaptionsDataModule`
+``two_digit_reading``  reading both digits back where the caption's relation puts them
 ``moving``             video: :class:`MovingMNISTDataModule`
 ``clip_reading``       reading a clip's digit frame by frame
 ``stacked``            Stacked MNIST (1,000 modes): data, :class:`StackedMNISTFeatures`
 ``metrics``            the demos' scores: :class:`DigitAccuracy`, :class:`StyleScores`,
-                       :class:`CaptionReading`, :class:`ClipDigits`
+                       :class:`CaptionReading`, :class:`TwoDigitCaptionReading`, :class:`ClipDigits`
 =====================  ===============================================================
 """
 
@@ -24,13 +26,14 @@ from gan_lightning.mnist.captions import MNISTCaptionsDataModule
 from gan_lightning.mnist.classifier import MNISTClassifier, MNISTFeatures, digit_accuracy, read_digits
 from gan_lightning.mnist.clip_reading import clip_statistics
 from gan_lightning.mnist.digits import MNIST5kDataModule, mnist5k_digits, mnist5k_pixels
-from gan_lightning.mnist.metrics import CaptionReading, ClipDigits, DigitAccuracy, StyleScores
+from gan_lightning.mnist.metrics import CaptionReading, ClipDigits, DigitAccuracy, StyleScores, TwoDigitCaptionReading
 from gan_lightning.mnist.moving import MovingMNISTDataModule
 from gan_lightning.mnist.pairs import MNISTPairsDataModule
 from gan_lightning.mnist.semi_supervised import MNIST5kSemiSupervisedDataModule
 from gan_lightning.mnist.stacked import StackedMNISTDataModule, StackedMNISTFeatures, modes_and_kl, read_modes
 from gan_lightning.mnist.styles import STYLES, MNISTStylesDataModule, apply_style, in_style, readable_digits
 from gan_lightning.mnist.super_resolution import MNISTSuperResolutionDataModule
+from gan_lightning.mnist.two_digits import MNISTTwoDigitCaptionsDataModule
 
 __all__ = [
     "STYLES",
@@ -45,10 +48,12 @@ __all__ = [
     "MNISTPairsDataModule",
     "MNISTStylesDataModule",
     "MNISTSuperResolutionDataModule",
+    "MNISTTwoDigitCaptionsDataModule",
     "MovingMNISTDataModule",
     "StackedMNISTDataModule",
     "StackedMNISTFeatures",
     "StyleScores",
+    "TwoDigitCaptionReading",
     "apply_style",
     "clip_statistics",
     "digit_accuracy",

@@ -9,6 +9,8 @@ shipped classifier (:func:`~gan_lightning.mnist.classifier.read_digits`):
   check and the digit, both ways;
 * :class:`CaptionReading` — text-to-image: the digit where the caption puts it, its position,
   size and thickness, and the FID of the caption windows;
+* :class:`TwoDigitCaptionReading` — text-to-image with two digits: both digits where the
+  caption's relation puts them;
 * :class:`ClipDigits` — Moving MNIST: whether a clip keeps its digit.
 """
 
@@ -30,8 +32,11 @@ from gan_lightning.mnist.caption_reading import Layout, caption_scores
 from gan_lightning.mnist.classifier import digit_accuracy
 from gan_lightning.mnist.clip_reading import digit_statistics
 from gan_lightning.mnist.styles import STYLES, apply_style, in_style, readable_digits
+from gan_lightning.mnist.two_digit_reading import two_digit_scores
+from gan_lightning.mnist.two_digits import TwoDigitLayout
 
 CAPTION_ATTRIBUTES = ("digit", "position", "size", "thickness")
+TWO_DIGIT_ATTRIBUTES = ("digits", "relation", "sizes")
 
 
 def labels_of(batch: Any, key: str, metric: str) -> Tensor:
@@ -112,44 +117,35 @@ class StyleScores(TaskMetrics):
         return scores
 
 
-class CaptionReading(TaskMetrics):
-    """Text-to-image on MNIST captions (:class:`~gan_lightning.mnist.MNISTCaptionsDataModule`):
-    whether each held-out caption's image (``outputs["images"]``) shows what the caption says,
-    read by :func:`~gan_lightning.mnist.caption_reading.caption_scores` — ``val/digit_accuracy``
-    (the classifier reading the caption's window), ``val/position_accuracy``,
-    ``val/size_accuracy``, ``val/thickness_accuracy`` — beside the same reading of the real
-    images (``val/real_*``, the ceiling the instrument allows), and ``val/fid`` of the
-    windows' classifier features, generated against real.
+class HeldOutReading(TaskMetrics):
+    """Reads every held-out caption's image (``outputs["images"]``) and the real one
+    (``batch["image"]``) with :meth:`read` — per-caption results and the windows' classifier
+    features — and logs, once per validation, the mean of each result over the captions that
+    state it (``val/<name>_accuracy``, ``val/real_<name>_accuracy``: the ceiling the
+    instrument allows) and ``val/fid`` of the features, generated against real. Results are kept
+    over the whole held-out set, gathered across processes.
 
-    Per-caption results are kept over the whole held-out set (gathered across processes) and
-    averaged over the captions that state the attribute, once per validation.
+    Subclasses set ``attributes`` (the batch keys :meth:`read` needs) and define :meth:`read`.
     """
+
+    attributes: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
-        self._canvas: tuple[Layout, Tensor] | None = None  # read from the data module at first use
         self._tally: dict[str, list[Tensor]] = {}
 
-    def canvas(self, task: Any) -> tuple[Layout, Tensor]:
-        """The data module's canvas layout and thickness thresholds, read once."""
-        if self._canvas is None:
-            datamodule = datamodule_of(task)
-            if not (hasattr(datamodule, "layout") and hasattr(datamodule, "thickness_thresholds")):
-                raise ValueError(
-                    "CaptionReading reads MNIST caption canvases: the data module needs `layout` and "
-                    "`thickness_thresholds` (MNISTCaptionsDataModule); drop it from model.init_args.metrics for "
-                    "other captions."
-                )
-            self._canvas = (datamodule.layout, datamodule.thickness_thresholds())
-        return self._canvas
+    def read(self, task: Any, images: Tensor, batch: Any) -> tuple[dict[str, Tensor], Tensor]:
+        """Per-caption results (NaN where the caption does not state it) and the features."""
+        raise NotImplementedError
 
     def update(self, task: Any, batch: Any, outputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        missing = [name for name in CAPTION_ATTRIBUTES if name not in batch]
+        missing = [name for name in self.attributes if name not in batch]
         if missing:
-            raise ValueError(f"CaptionReading needs the captions' stated attributes in the batch; missing {missing}.")
-        layout, thresholds = self.canvas(task)
-        fake_scores, fake_features = caption_scores(outputs["images"], batch, layout, thresholds)
-        real_scores, real_features = caption_scores(batch["image"], batch, layout, thresholds)
+            raise ValueError(
+                f"{type(self).__name__} needs the captions' stated attributes in the batch; missing {missing}."
+            )
+        fake_scores, fake_features = self.read(task, outputs["images"], batch)
+        real_scores, real_features = self.read(task, batch["image"], batch)
         scores = {f"{name}_accuracy": value for name, value in fake_scores.items()}
         scores.update({f"real_{name}_accuracy": value for name, value in real_scores.items()})
         scores["fake_features"], scores["real_features"] = fake_features, real_features
@@ -167,6 +163,61 @@ class CaptionReading(TaskMetrics):
         if len(real) > real.shape[1] and len(fake) > fake.shape[1]:
             results["fid"] = torch.tensor(frechet_distance(real.cpu(), fake.cpu()))
         return results
+
+
+class CaptionReading(HeldOutReading):
+    """Text-to-image on MNIST captions (:class:`~gan_lightning.mnist.MNISTCaptionsDataModule`):
+    whether each held-out caption's image shows what the caption says, read by
+    :func:`~gan_lightning.mnist.caption_reading.caption_scores` — ``val/digit_accuracy``
+    (the classifier reading the caption's window), ``val/position_accuracy``,
+    ``val/size_accuracy``, ``val/thickness_accuracy`` — beside the same reading of the real
+    images (``val/real_*``) and ``val/fid`` of the windows (:class:`HeldOutReading`).
+    """
+
+    attributes = CAPTION_ATTRIBUTES
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._canvas: tuple[Layout, Tensor] | None = None  # read from the data module at first use
+
+    def canvas(self, task: Any) -> tuple[Layout, Tensor]:
+        """The data module's canvas layout and thickness thresholds, read once."""
+        if self._canvas is None:
+            datamodule = datamodule_of(task)
+            if not (hasattr(datamodule, "layout") and hasattr(datamodule, "thickness_thresholds")):
+                raise ValueError(
+                    "CaptionReading reads MNIST caption canvases: the data module needs `layout` and "
+                    "`thickness_thresholds` (MNISTCaptionsDataModule); drop it from model.init_args.metrics for "
+                    "other captions."
+                )
+            self._canvas = (datamodule.layout, datamodule.thickness_thresholds())
+        return self._canvas
+
+    def read(self, task: Any, images: Tensor, batch: Any) -> tuple[dict[str, Tensor], Tensor]:
+        layout, thresholds = self.canvas(task)
+        return caption_scores(images, batch, layout, thresholds)
+
+
+class TwoDigitCaptionReading(HeldOutReading):
+    """Text-to-image on two-digit captions (:class:`~gan_lightning.mnist.MNISTTwoDigitCaptionsDataModule`),
+    read by :func:`~gan_lightning.mnist.two_digit_reading.two_digit_scores`:
+    ``val/both_digits_accuracy`` (an image counts only if the classifier reads both digits in
+    the halves the relation puts them: the digits and the relation), ``val/first_digit_accuracy``,
+    ``val/second_digit_accuracy``, ``val/relation_accuracy`` (the stated order likelier than the
+    swapped one; chance 0.5), ``val/size_accuracy`` — beside the same reading of the real images
+    (``val/real_*``) and ``val/fid`` of both windows (:class:`HeldOutReading`).
+    """
+
+    attributes = TWO_DIGIT_ATTRIBUTES
+
+    def read(self, task: Any, images: Tensor, batch: Any) -> tuple[dict[str, Tensor], Tensor]:
+        layout = getattr(datamodule_of(task), "layout", None)
+        if not isinstance(layout, TwoDigitLayout):
+            raise ValueError(
+                "TwoDigitCaptionReading reads two-digit canvases: the data module needs a TwoDigitLayout `layout` "
+                "(MNISTTwoDigitCaptionsDataModule); drop it from model.init_args.metrics for other captions."
+            )
+        return two_digit_scores(images, batch, layout)
 
 
 def gathered_rows(task: Any, values: Tensor) -> Tensor:
