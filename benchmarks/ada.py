@@ -79,7 +79,9 @@ def make_model(variant: str, args: argparse.Namespace) -> GAN:
     """configs/r1.yaml's model, built in Python (``--base-width 16`` quarters its cost)."""
     return GAN(
         generator=DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_width=args.base_width, norm="batch"),
-        discriminator=DCGANDiscriminator(image_size=28, channels=1, base_width=args.base_width, norm="none"),
+        discriminator=DCGANDiscriminator(
+            image_size=28, channels=1, base_width=args.d_width or args.base_width, norm="none"
+        ),
         objective=NonSaturatingLoss(),
         regularizers=[R1Penalty(weight=args.r1_weight)],
         augment=make_augment(variant, args),
@@ -286,7 +288,8 @@ def report(results: dict[str, Any]) -> str:
     settings = results["settings"]
     seeds = ", ".join(str(seed) for seed in settings["seeds"])
     return (
-        f"{settings['steps']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}, "
+        f"{settings['steps']:,} iterations on {settings['train_size']} digits, width {settings['base_width']}"
+        f"{' (D ' + str(settings['d_width']) + ')' if settings.get('d_width') else ''}, "
         f"R1 γ {settings.get('r1_weight', 10.0):g}, "
         f"`speed_kimg` {settings['speed_kimg']:g}, ADA policy {settings.get('policy', OLD_DEFAULT_POLICY)}, FID of {settings['num_samples']} EMA samples every "
         f"{settings['eval_every']} iterations, seed(s) {seeds} (mean ± s.e. over seeds); "
@@ -306,6 +309,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     command.add_argument("--eval-every", type=int, default=500, help="iterations between FID evaluations")
     command.add_argument("--num-samples", type=int, default=500, help="EMA samples per FID (and floor images)")
     command.add_argument("--base-width", type=int, default=32, help="DCGAN width (configs/r1.yaml: 32)")
+    command.add_argument("--d-width", type=int, default=None, help="D's width, if not --base-width")
     command.add_argument("--r1-weight", type=float, default=10.0, help="R1's γ (configs/r1.yaml: 10)")
     command.add_argument("--target", type=float, default=0.6, help="ADA's r_t target")
     command.add_argument(

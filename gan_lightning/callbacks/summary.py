@@ -172,6 +172,12 @@ class RunSummary(Callback):
                 command = f"gan-lightning translate {shown(chosen)} --input <images> --out {shown(run / 'translated')}"
                 rows.append(("next", f"{command}{config}"))
                 rows.append(("", f"gan-lightning export {shown(chosen)} --out {shown(run / 'generator.onnx')}"))
+            elif task is not None and task.offers("sample_captions"):  # text-to-image: prompts, held-out captions
+                command = f'gan-lightning sample {shown(chosen)} --out {shown(run / "prompts")} --prompt "<a caption>"'
+                rows.append(("next", f"{command}{config}"))
+                run_config = find_run_config(Path(chosen))
+                validate = shown(run_config) if run_config else "<the run's config.yaml>"
+                rows.append(("", f"lightning validate --config {validate} --ckpt_path {shown(chosen)}"))
             elif task is not None and task.makes_clips:  # video: clips are scored in validation, not by evaluate
                 command = f"gan-lightning sample {shown(chosen)} --out {shown(run / 'clips')} --num-images 16"
                 rows.append(("next", f"{command}{config}"))

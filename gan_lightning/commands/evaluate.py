@@ -121,6 +121,7 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
     )
     module, config_path = load_module(args.checkpoint, args.config, metrics=None)
+    check_draws_from_noise(module, args.checkpoint, config_path)
     datamodule = load_datamodule(config_path, args.checkpoint)
     device = torch.device(args.device)
     module.to(device)
@@ -161,6 +162,18 @@ def evaluate_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "metrics": table,
     }
+
+
+def check_draws_from_noise(module: Any, checkpoint: Path, config_path: Path | None) -> None:
+    """evaluate scores images drawn from noise against real ones; a task that draws from captions,
+    clips or source images is scored by its own held-out metrics, which ``lightning validate`` runs."""
+    if module.offers("sample") and not module.makes_clips:
+        return
+    config = config_path or "<the run's config.yaml>"
+    raise CommandLineError(
+        f"evaluate scores images a generator draws from noise alone; {type(module).__name__} is scored by "
+        f"its own held-out metrics instead: lightning validate --config {config} --ckpt_path {checkpoint}"
+    )
 
 
 def discriminator_filtered(

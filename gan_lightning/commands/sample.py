@@ -170,6 +170,11 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     module.to(torch.device(args.device))
     if args.prompt:
         return write_prompt_grids(module, args)
+    if module.offers("sample_captions"):
+        raise CommandLineError(
+            f'{type(module).__name__} draws images for captions: add --prompt "<a caption>" (repeatable), '
+            'e.g. --prompt "a thick seven on the left".'
+        )
     labels = requested_labels(module, args)
     if module.makes_clips:
         return write_clips(module, args)

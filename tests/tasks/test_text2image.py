@@ -419,6 +419,29 @@ def test_a_prompt_with_unknown_words_exits_with_one_line_naming_them(config_run:
     assert "Known words:" in message and "seven" in message
 
 
+def test_sample_without_a_prompt_and_evaluate_say_in_one_line_what_to_run_instead(config_run: Path, tmp_path: Path):
+    with pytest.raises(SystemExit) as exited:
+        main(["sample", str(config_run), "--out", str(tmp_path)])
+    assert str(exited.value.code).startswith("error: TextToImage draws images for captions: add --prompt")
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", str(config_run)])
+    message = str(exited.value.code)
+    assert "\n" not in message and "TextToImage is scored by its own held-out metrics" in message
+    run_config = config_run.parent.parent / "config.yaml"
+    assert f"lightning validate --config {run_config} --ckpt_path {config_run}" in message
+
+
+def test_the_end_of_run_summary_offers_prompts_and_validate_not_evaluate_or_export(tmp_path: Path, capsys):
+    args = ["fit", "--config", str(CONFIG), "--trainer.max_steps=1", "--trainer.accelerator=cpu"]
+    args += ["--trainer.logger=false", "--trainer.limit_val_batches=1", "--trainer.val_check_interval=1"]
+    args += ["--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
+    args += [f"--trainer.default_root_dir={tmp_path}", "--data.init_args.batch_size=8"]
+    GANLightningCLI(args=args)
+    summary = capsys.readouterr().out.split("Run finished at iteration 1")[1]
+    assert '--prompt "<a caption>"' in summary and "lightning validate --config " in summary
+    assert "gan-lightning evaluate" not in summary and "gan-lightning export" not in summary
+
+
 def test_prompt_on_a_model_without_text_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from gan_lightning.commands import sample as sample_command
     from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
