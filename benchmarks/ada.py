@@ -1,18 +1,24 @@
-"""ADA on a small MNIST: does adaptive augmentation keep D from overfitting 500 digits?
+"""ADA on a small MNIST: does adaptive augmentation keep D from overfitting a few hundred digits?
 
 The same model -- configs/r1.yaml's networks and objective (DCGAN, width 32, non-saturating
-loss + R1 γ=10, Adam 2e-4, EMA 0.999) -- trains on ``--train-size`` digits of MNIST-5k
-three ways: without augmentation, with DiffAugment (color, translation, cutout) and with
-ADA (:class:`~gan_lightning.augment.AdaptiveAugment`, target 0.6). FID on the shipped MNIST
-classifier's features (``--num-samples`` EMA samples vs the 500 held-out digits) is measured
-every ``--eval-every`` iterations, beside its floor (the training digits in place of fakes).
+loss + R1 γ=10, Adam 2e-4, EMA 0.999; ``--base-width``, ``--d-width`` and ``--r1-weight``
+change what they name) -- trains on ``--train-size`` digits of MNIST-5k three ways: without
+augmentation, with DiffAugment (color, translation, cutout) and with ADA
+(:class:`~gan_lightning.augment.AdaptiveAugment`, ``--policy`` digits, target 0.6). FID on the
+shipped MNIST classifier's features (``--num-samples`` EMA samples vs the 500 held-out digits) is
+measured every ``--eval-every`` iterations, beside its floor (the training digits in place of
+fakes). The tables judge each seed: is ADA's best FID below the un-augmented best?
 
 r_t = E[sign(D(x_train))] is recorded for every variant: the runs without ADA carry a probe,
 an ``AdaptiveAugment`` with p = 0 and a fixed p, whose output is its input bit for bit and
-which only measures r_t. ADA's p is read from the module after every iteration.
+which only measures r_t. ADA's p is read from the module after every iteration. The figure
+beside the results file (same name, .png) draws FID, r_t and p over training.
 
-    python -m benchmarks.ada                                   # the BENCHMARKS.md run
-    python -m benchmarks.ada --quick     # 90 iterations, width 16, one seed: ~2 min -> ada_quick.json
+    python -m benchmarks.ada --train-size 200 --r1-weight 0.1 --d-width 32 --steps 5000 --seeds 0 1 2 \\
+        --eval-every 500 --base-width 16 --jobs 2 --out benchmarks/results/ada_long.json   # BENCHMARKS.md
+    python -m benchmarks.ada --variants none --seeds 1 --out b.json    # one part of a study; then
+    python -m benchmarks.ada --merge a.json b.json --out all.json       # pool the parts
+    python -m benchmarks.ada --quick     # 90 iterations, width 16, one seed: ~2 min -> ada_long_quick.json
 """
 
 from __future__ import annotations
