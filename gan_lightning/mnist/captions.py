@@ -234,9 +234,82 @@ class ComposedCaptionDataset(EpochDataset):
         return item
 
 
-class MNISTCaptionsDataModule(TranslationDataModule):
-    """Captioned MNIST-5k canvases for text-to-image (module docstring). The held-out digits
-    are ``MNIST5kDataModule``'s with the same ``seed`` and ``val_size``.
+class ComposedCaptionsDataModule(TranslationDataModule):
+    """What the caption demos share: a canvas layout, a tokenizer over the demo's words, the
+    seeded MNIST-5k split (the held-out digits are ``MNIST5kDataModule``'s with the same
+    ``seed`` and ``val_size``) and one composed dataset per split. Subclasses name their
+    layout, dataset and words, and state their defaults in their own ``__init__``."""
+
+    channels = 1
+    num_classes = 10
+    layout_class: type = CanvasLayout
+    dataset_class: type = EpochDataset
+    longest_caption = 9  # words
+    fewest_train_digits = 1
+
+    def __init__(
+        self,
+        image_size: int,
+        large: int,
+        small: int,
+        jitter: int,
+        max_words: int,
+        omit_size_p: float,
+        train_size: int | None,
+        batch_size: int,
+        val_size: int,
+        num_workers: int,
+        seed: int,
+    ) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
+        self.layout = self.layout_class(canvas=image_size, large=large, small=small, jitter=jitter)
+        self.image_size = image_size
+        if max_words < self.longest_caption:
+            raise ValueError(f"max_words must be >= {self.longest_caption} (the longest caption), got {max_words}.")
+        if not 0 <= omit_size_p <= 1:
+            raise ValueError(f"omit_size_p must be in [0, 1], got {omit_size_p}.")
+        if train_size is not None and train_size < self.fewest_train_digits:
+            raise ValueError(
+                f"train_size must be >= {self.fewest_train_digits} training digit(s) or null for all, got {train_size}."
+            )
+        self.train_size = train_size
+        self.max_words = max_words
+        self.omit_size_p = omit_size_p
+        self.val_size = check_held_out(val_size)
+        self.tokenizer = Tokenizer.from_captions(self.words())
+
+    @staticmethod
+    def words() -> list[str]:
+        """Every word the demo's captions use: the tokenizer's vocabulary."""
+        raise NotImplementedError
+
+    @property
+    def vocabulary(self) -> Tokenizer:
+        return self.tokenizer
+
+    def make_datasets(self) -> tuple[Dataset, Dataset]:
+        pixels, labels = mnist5k_pixels()
+        digits = boxed_digits(pixels)
+        thickness = thickness_labels(digits, labels)
+        train_idx, val_idx = seeded_split(len(digits), self.val_size, self.seed)
+        train_idx = train_idx[: self.train_size]
+        return tuple(  # type: ignore[return-value]
+            self.dataset_class(
+                digits[idx],
+                labels[idx],
+                thickness[idx],
+                self.layout,
+                self.tokenizer,
+                self.max_words,
+                self.seed,
+                self.omit_size_p,
+            )
+            for idx in (train_idx, val_idx)
+        )
+
+
+class MNISTCaptionsDataModule(ComposedCaptionsDataModule):
+    """Captioned MNIST-5k canvases for text-to-image (module docstring).
 
     Args:
         image_size, large, small, jitter: the :class:`CanvasLayout` (canvas side; digit box
@@ -248,8 +321,7 @@ class MNISTCaptionsDataModule(TranslationDataModule):
         batch_size, val_size, num_workers, seed: as everywhere.
     """
 
-    channels = 1
-    num_classes = 10
+    dataset_class = ComposedCaptionDataset
 
     def __init__(
         self,
@@ -265,44 +337,23 @@ class MNISTCaptionsDataModule(TranslationDataModule):
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
-        self.layout = CanvasLayout(canvas=image_size, large=large, small=small, jitter=jitter)
-        self.image_size = image_size
-        if max_words < 9:
-            raise ValueError(f"max_words must be >= 9 (the longest template caption), got {max_words}.")
-        if not 0 <= omit_size_p < 1:
-            raise ValueError(f"omit_size_p must be in [0, 1), got {omit_size_p}.")
-        if train_size is not None and train_size < 1:
-            raise ValueError(f"train_size must be a positive number of digits or null for all, got {train_size}.")
-        self.train_size = train_size
-        self.max_words = max_words
-        self.omit_size_p = omit_size_p
-        self.val_size = check_held_out(val_size)
-        self.tokenizer = Tokenizer.from_captions(caption_vocabulary())
-
-    @property
-    def vocabulary(self) -> Tokenizer:
-        return self.tokenizer
-
-    def make_datasets(self) -> tuple[Dataset, Dataset]:
-        pixels, labels = mnist5k_pixels()
-        digits = boxed_digits(pixels)
-        thickness = thickness_labels(digits, labels)
-        train_idx, val_idx = seeded_split(len(digits), self.val_size, self.seed)
-        train_idx = train_idx[: self.train_size]
-        return tuple(  # type: ignore[return-value]
-            ComposedCaptionDataset(
-                digits[idx],
-                labels[idx],
-                thickness[idx],
-                self.layout,
-                self.tokenizer,
-                self.max_words,
-                self.seed,
-                self.omit_size_p,
-            )
-            for idx in (train_idx, val_idx)
+        super().__init__(
+            image_size,
+            large,
+            small,
+            jitter,
+            max_words,
+            omit_size_p,
+            train_size,
+            batch_size,
+            val_size,
+            num_workers,
+            seed,
         )
+
+    @staticmethod
+    def words() -> list[str]:
+        return caption_vocabulary()
 
     def thickness_thresholds(self) -> Tensor:
         """(10, 2) median ink mass of the training digits per (class, small/large), on a

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from gan_lightning.data.tokenizer import Tokenizer
-from gan_lightning.data.translation import EpochDataset, TranslationDataModule, check_held_out, seeded_split
+from gan_lightning.data.translation import EpochDataset
 from gan_lightning.mnist.captions import (
     DIGIT_WORDS,
     NOT_SAID,
@@ -38,12 +37,10 @@ from gan_lightning.mnist.captions import (
     SIZES,
     THICKNESS,
     THICKNESS_WORDS,
-    boxed_digits,
+    ComposedCaptionsDataModule,
     pick,
     scaled,
-    thickness_labels,
 )
-from gan_lightning.mnist.digits import mnist5k_pixels
 
 RELATIONS = ("left of", "right of", "above", "below")
 RELATION_WORDS = {
@@ -220,7 +217,7 @@ class TwoDigitCaptionDataset(EpochDataset):
         return {"image": image, "tokens": ids[0], "length": length[0], **attributes, "label": attributes["digits"][0]}
 
 
-class MNISTTwoDigitCaptionsDataModule(TranslationDataModule):
+class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
     """Two captioned MNIST-5k digits per canvas, for text-to-image (module docstring). Each
     training digit is the first digit of one item per epoch, placed against a random other
     training digit; held-out items pair the held-out digits of ``MNIST5kDataModule`` (same
@@ -237,8 +234,10 @@ class MNISTTwoDigitCaptionsDataModule(TranslationDataModule):
         batch_size, val_size, num_workers, seed: as everywhere.
     """
 
-    channels = 1
-    num_classes = 10
+    layout_class = TwoDigitLayout
+    dataset_class = TwoDigitCaptionDataset
+    longest_caption = LONGEST_CAPTION
+    fewest_train_digits = 2  # two per canvas
 
     def __init__(
         self,
@@ -254,41 +253,20 @@ class MNISTTwoDigitCaptionsDataModule(TranslationDataModule):
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
-        self.layout = TwoDigitLayout(canvas=image_size, large=large, small=small, jitter=jitter)
-        self.image_size = image_size
-        if max_words < LONGEST_CAPTION:
-            raise ValueError(f"max_words must be >= {LONGEST_CAPTION} (the longest caption), got {max_words}.")
-        if not 0 <= omit_size_p <= 1:
-            raise ValueError(f"omit_size_p must be in [0, 1], got {omit_size_p}.")
-        if train_size is not None and train_size < 2:
-            raise ValueError(f"train_size must be >= 2 digits (two per canvas) or null for all, got {train_size}.")
-        self.train_size = train_size
-        self.max_words = max_words
-        self.omit_size_p = omit_size_p
-        self.val_size = check_held_out(val_size)
-        self.tokenizer = Tokenizer.from_captions(two_digit_vocabulary())
-
-    @property
-    def vocabulary(self) -> Tokenizer:
-        return self.tokenizer
-
-    def make_datasets(self) -> tuple[Dataset, Dataset]:
-        pixels, labels = mnist5k_pixels()
-        digits = boxed_digits(pixels)
-        thickness = thickness_labels(digits, labels)
-        train_idx, val_idx = seeded_split(len(digits), self.val_size, self.seed)
-        train_idx = train_idx[: self.train_size]
-        return tuple(  # type: ignore[return-value]
-            TwoDigitCaptionDataset(
-                digits[idx],
-                labels[idx],
-                thickness[idx],
-                self.layout,
-                self.tokenizer,
-                self.max_words,
-                self.seed,
-                self.omit_size_p,
-            )
-            for idx in (train_idx, val_idx)
+        super().__init__(
+            image_size,
+            large,
+            small,
+            jitter,
+            max_words,
+            omit_size_p,
+            train_size,
+            batch_size,
+            val_size,
+            num_workers,
+            seed,
         )
+
+    @staticmethod
+    def words() -> list[str]:
+        return two_digit_vocabulary()
