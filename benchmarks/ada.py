@@ -256,7 +256,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     """FID, r_t and ADA's p over training: one thin line per seed, the seeds' mean bold."""
     runs, variants = results["runs"], results["settings"]["variants"]
     plt = pyplot()
-    figure, (fid_axes, rt_axes, p_axes) = plt.subplots(1, 3, figsize=(14, 4))
+    from matplotlib.ticker import FuncFormatter
+
+    with_ada = "ada" in variants
+    figure, panels = plt.subplots(1, 2 + with_ada, figsize=(14 if with_ada else 10, 4))
+    fid_axes, rt_axes, p_axes = (*panels, None) if not with_ada else panels
     for variant in variants:
         group, colour = runs_of(runs, variant), COLOURS[variant]
         iterations = [e["iteration"] for e in group[0]["evaluations"]]
@@ -266,7 +270,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         mean = [sum(values) / len(values) for values in zip(*curves, strict=True)]
         fid_axes.plot(iterations, mean, color=colour, linewidth=2, marker=".", label=NAMES[variant])
         for axes, key in ((rt_axes, "ada_rt"), (p_axes, "ada_p")):
-            if key == "ada_p" and variant != "ada":
+            if axes is None or (key == "ada_p" and variant != "ada"):
                 continue
             for r in group:
                 steps = [t["iteration"] for t in r["trace"]]
@@ -275,10 +279,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
     floor = sum(r["fid_floor"] for r in runs) / len(runs)
     fid_axes.axhline(floor, color="black", linestyle=":", linewidth=1, label=f"floor {floor:.2f}")
     fid_axes.set(xlabel="iteration", ylabel="FID (MNIST features)", yscale="log", title="FID over training")
+    for axis in (fid_axes.yaxis,):
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "235" else ""))
     rt_axes.axhline(results["settings"]["target"], color="tab:red", linestyle=":", linewidth=1, label="ADA target")
     rt_axes.set(xlabel="iteration", ylabel="r_t = E[sign D(x_train)]", title="overfitting heuristic r_t")
-    p_axes.set(xlabel="iteration", ylabel="p", title="ADA augmentation probability p", ylim=(0, 1))
-    for axes in (fid_axes, rt_axes, p_axes):
+    if p_axes is not None:
+        p_axes.set(xlabel="iteration", ylabel="p", title="ADA augmentation probability p", ylim=(0, 1))
+    for axes in panels:
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
     figure.tight_layout()
