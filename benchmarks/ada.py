@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import math
 import multiprocessing
@@ -309,6 +310,38 @@ def report(results: dict[str, Any]) -> str:
         f"{settings['eval_every']} iterations, seed(s) {seeds} (mean ± s.e. over seeds); "
         f"{results['total_seconds']:.0f} s in all "
         f"({settings['jobs']} run(s) side by side).\n\n" + markdown(results["runs"], settings["variants"])
+    )
+
+
+def late_rt(run: dict[str, Any], span: int = 1000) -> float:
+    """Mean r_t over the last ``span`` iterations: where D stands at the end, not one noisy reading."""
+    end = run["evaluations"][-1]["iteration"]
+    values = [t["ada_rt"] for t in run["trace"] if t["iteration"] > end - span]
+    return sum(values) / len(values)
+
+
+def report_probes(results: dict[str, Any]) -> str:
+    """The one-seed probes for a setting where D overfits: per run, its best FID, whether the FID
+    ever rose between two evaluations, and D's late r_t."""
+    lines = [
+        "| digits | R1 γ | width G / D | iterations | variant | best FID (iteration) | floor "
+        "| FID rose between evaluations | r_t, last 1,000 it. | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for probe in results["probes"]:
+        settings = probe["settings"]
+        widths = f"{settings['base_width']} / {settings.get('d_width') or settings['base_width']}"
+        for run in probe["runs"]:
+            fids = [(e["iteration"], e["val/fid"]) for e in run["evaluations"]]
+            rises = [f"{b:.2f} at {i:,} (from {a:.2f})" for (_, a), (i, b) in itertools.pairwise(fids) if b > a]
+            lines.append(
+                f"| {settings['train_size']} | {settings['r1_weight']:g} | {widths} | {settings['steps']:,} | "
+                f"{NAMES[run['variant']]} | {run['fid_best']:.2f} ({run['fid_best_iteration']:,}) | "
+                f"{run['fid_floor']:.2f} | {'; '.join(rises) or 'never'} | {late_rt(run):.2f} | {run['seconds']:.0f} |"
+            )
+    return (
+        f"One seed (0) each, {results['machine']}; FID of 500 EMA samples every 500 iterations. "
+        "Commands in `benchmarks/results/ada_probes.json`.\n\n" + "\n".join(lines)
     )
 
 

@@ -215,6 +215,7 @@ SECTIONS = (
                 "ada --quick --out {out}",
             ),
             Block("ada", None, None),  # the first, 800-iteration run the prose cites
+            Block("ada_probes", None, None, render="report_probes"),  # the search for a setting where D overfits
         ),
     ),
     Section(
