@@ -12,6 +12,8 @@ unlabelled images, test errors of 10,000, mean ± standard deviation over 10 see
     python -m benchmarks.semi_supervised --labels-per-class 10    # the target row alone
     python -m benchmarks.semi_supervised --labels-per-class 5 20 --resume   # then the others, same file
     python -m benchmarks.semi_supervised --quick                  # 10 labels/class, 1 seed, 200 it.
+    python -m benchmarks.semi_supervised --config configs/semi_supervised_conv.yaml --labels-per-class 10 \
+        --out benchmarks/results/semi_supervised_conv.json        # another recipe, its D also trained alone
 
 Writes benchmarks/results/semi_supervised.json (every run, and mean ± standard error over
 seeds) after each run, so an interrupted measurement keeps what it finished.
@@ -43,6 +45,7 @@ from benchmarks.harness import (
     format_mean_se,
     mean_and_stderr,
     parser,
+    shown,
     write_results,
 )
 
@@ -72,22 +75,22 @@ def held_out_accuracy(model: Any, data: Any) -> float:
     return accuracy(model, list(data.val_dataloader()))
 
 
-def train_semi_supervised(labels: int, seed: int, steps: int, folder: Path) -> tuple[float, float]:
-    """configs/semi_supervised.yaml: (held-out accuracy, training seconds)."""
+def train_semi_supervised(config: Path, labels: int, seed: int, steps: int, folder: Path) -> tuple[float, float]:
+    """The semi-supervised GAN of ``config``: (held-out accuracy, training seconds)."""
     start = time.perf_counter()
-    cli = cli_in_process(CONFIG, *run_overrides(labels, seed, steps), root=folder, progress=False)
+    cli = cli_in_process(config, *run_overrides(labels, seed, steps), root=folder, progress=False)
     seconds = time.perf_counter() - start
     return held_out_accuracy(cli.model, cli.datamodule), seconds
 
 
-def train_labelled_only(labels: int, seed: int, steps: int) -> tuple[float, float]:
+def train_labelled_only(config: Path, labels: int, seed: int, steps: int) -> tuple[float, float]:
     """The config's discriminator as a plain classifier: its initialization, optimizer, LR
     schedule and moving average, the labelled half of the same training batches, ``steps``
     updates of the supervised loss alone."""
     from gan_lightning.tasks.semi_supervised import supervised_loss
     from gan_lightning.training.ema import ema_beta, update_ema
 
-    cli = cli_in_process(CONFIG, *run_overrides(labels, seed, steps), run=False, progress=False)
+    cli = cli_in_process(config, *run_overrides(labels, seed, steps), run=False, progress=False)
     model, data = cli.model, cli.datamodule
     classifier, average = model.discriminator, model.discriminator_ema
     settings = model.optimization.of("discriminator")
@@ -164,19 +167,65 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
-def recipe(steps: int) -> str:
-    """The networks and training settings, read from the config (what every run here shares)."""
+def composed(path: Path) -> dict[str, Any]:
+    """The YAML of ``path`` merged over everything it ``extends:``, a section whose ``class_path``
+    changes replaced whole (as the CLI drops the old class's ``init_args``)."""
     import yaml
 
-    config = yaml.safe_load(CONFIG.read_text())
+    from gan_lightning.config.compose import config_chain
+
+    merged: dict[str, Any] = {}
+    for link in config_chain(path):
+        merge_into(merged, yaml.safe_load(link.read_text()))
+    return merged
+
+
+def merge_into(base: dict[str, Any], child: dict[str, Any]) -> None:
+    for key, value in child.items():
+        old = base.get(key)
+        same_class = (
+            isinstance(old, dict)
+            and isinstance(value, dict)
+            and value.get("class_path", old.get("class_path")) == old.get("class_path")
+        )
+        if same_class:
+            merge_into(old, value)
+        else:
+            base[key] = value
+
+
+def describe_discriminator(section: dict[str, Any]) -> str:
+    """D's class and widths, as the recipe line names them."""
+    name, args = section["class_path"].rsplit(".", 1)[-1], section.get("init_args", {})
+    if "hidden_dims" in args:
+        hidden = "-".join(str(width) for width in args["hidden_dims"])
+        return (
+            f"{name} {hidden} (weight norm + data-dependent init, Gaussian noise "
+            f"{args.get('input_noise', 0.3)} input / 0.5 hidden)"
+        )
+    widths = "-".join(str(width) for width in args.get("widths", []))
+    return (
+        f"{name} {widths} (weight-normed convs + data-dependent init, Gaussian noise "
+        f"{args.get('input_noise', 0.3)} input, dropout {args.get('dropout', 0.5)} between stages)"
+    )
+
+
+def describe_generator(section: dict[str, Any]) -> str:
+    """G's class and widths, as the recipe line names them."""
+    name, args = section["class_path"].rsplit(".", 1)[-1], section.get("init_args", {})
+    if "hidden_dims" in args:
+        return f"{name} {'-'.join(str(width) for width in args['hidden_dims'])}"
+    return f"{name} (base width {args.get('base_width', 64)})" if "base_width" in args else name
+
+
+def recipe(config_path: Path, steps: int) -> str:
+    """The networks and training settings, read from the config (what every run here shares)."""
+    config = composed(config_path)
     model, data = config["model"]["init_args"], config["data"]["init_args"]
-    discriminator = model["discriminator"]["init_args"]
-    hidden = "-".join(str(width) for width in discriminator["hidden_dims"])
     optimizer = model["optimization"]["discriminator"]["optimizer"]["init_args"]
     return (
-        f"D: NoisyMLPClassifier {hidden} (weight norm + data-dependent init, Gaussian noise "
-        f"{discriminator.get('input_noise', 0.3)} input / 0.5 hidden), "
-        f"G: BatchNormMLPGenerator 500-500; Adam {optimizer['lr']:g} β1 {optimizer['betas'][0]}, LR to 0 over the "
+        f"D: {describe_discriminator(model['discriminator'])}, "
+        f"G: {describe_generator(model['generator'])}; Adam {optimizer['lr']:g} β1 {optimizer['betas'][0]}, LR to 0 over the "
         f"second half; batches of {data['batch_size']} labelled + {data['batch_size']} unlabelled; {steps} "
         f"iterations; the classifier scored is D's moving average (ema_kimg {model['optimization']['ema_kimg']}) "
         "after the last iteration"
@@ -184,8 +233,9 @@ def recipe(steps: int) -> str:
 
 
 def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    ssl_accuracy, ssl_seconds = train_semi_supervised(labels, seed, args.steps, work / f"k{labels}_s{seed}")
-    alone_accuracy, alone_seconds = train_labelled_only(labels, seed, args.steps)
+    folder = work / f"k{labels}_s{seed}"
+    ssl_accuracy, ssl_seconds = train_semi_supervised(args.config, labels, seed, args.steps, folder)
+    alone_accuracy, alone_seconds = train_labelled_only(args.config, labels, seed, args.steps)
     return {
         "labels_per_class": labels,
         "seed": seed,
@@ -208,15 +258,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_common_flags(command, "semi_supervised", "10 labels/class, 1 seed, 200 it.")
     add_threads(command)
     add_seeds(command, [0, 1, 2])
-    add_steps(command, 3000, " (the config's max_steps)")
+    add_steps(command, None, " (default: the config's trainer.max_steps)")
     command.add_argument("--labels-per-class", type=int, nargs="+", default=[5, 10, 20])
+    command.add_argument(
+        "--config", type=Path, default=CONFIG, help="the semi-supervised GAN's config (default %(default)s)"
+    )
     command.add_argument(
         "--resume",
         action="store_true",
         help="keep the runs already in --out (same iterations) and add the missing ones: one row at a time",
     )
     quick = {"labels_per_class": [10], "seeds": [0], "steps": 200}
-    return finish(command.parse_args(argv), "semi_supervised", quick)
+    args = finish(command.parse_args(argv), "semi_supervised", quick)
+    args.steps = args.steps or composed(args.config)["trainer"]["max_steps"]
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,8 +285,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {
         "command": " ".join(["python -m benchmarks.semi_supervised", *(sys.argv[1:] if argv is None else argv)]),
         "quick": args.quick,
-        "config": "configs/semi_supervised.yaml",
-        "recipe": recipe(args.steps),
+        "config": shown(args.config),
+        "recipe": recipe(args.config, args.steps),
         "test_set": "the 500 held-out MNIST-5k digits of data seed 0, the same for every run",
         "iterations": args.steps,
         "threads": args.threads,

@@ -16,6 +16,7 @@ from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.init import dcgan_init
 from gan_lightning.networks.minibatch_std import MinibatchStdDev
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+from gan_lightning.networks.noisy_conv import NoisyConvClassifier
 from gan_lightning.networks.noisy_mlp import BatchNormMLPGenerator, GaussianNoise, NoisyMLPClassifier
 from gan_lightning.networks.pacgan import PackedDiscriminator
 from gan_lightning.networks.patchgan import PatchDiscriminator, patch_receptive_field
@@ -39,6 +40,7 @@ __all__ = [
     "MatchingDiscriminator",
     "MinibatchStdDev",
     "MoCoGANGenerator",
+    "NoisyConvClassifier",
     "NoisyMLPClassifier",
     "PackedDiscriminator",
     "PairDiscriminator",

@@ -58,3 +58,31 @@ def test_resume_keeps_the_finished_runs_and_adds_the_missing_ones(tmp_path, monk
     assert [(run["labels_per_class"], run["seed"]) for run in results["runs"]] == [(10, 0), (5, 0)]
     assert list(results["summary"]) == ["5", "10"] and results["total_seconds"] == 22.0
     assert results["command"].endswith("--resume")
+
+
+def test_config_flag_names_the_recipe_and_its_iterations():
+    """``--config`` measures another recipe: its networks in the recipe line, its max_steps as the
+    default iterations, and the labelled-only baseline builds the same config's D."""
+    from benchmarks.semi_supervised import CONFIG, parse_args, recipe
+
+    conv = CONFIG.with_name("semi_supervised_conv.yaml")
+    assert parse_args([]).steps == 3000 and parse_args(["--config", str(conv)]).steps == 5000
+    assert parse_args(["--config", str(conv), "--quick"]).steps == 200
+    line = recipe(conv, 5000)
+    assert (
+        line.startswith("D: NoisyConvClassifier 16-32-64 (") and "G: DCGANGenerator (base width 32); Adam 0.001" in line
+    )
+    assert recipe(CONFIG, 3000).startswith("D: NoisyMLPClassifier 500-250-250 (")
+
+
+def test_composed_config_replaces_a_section_whose_class_changes(tmp_path):
+    from benchmarks.semi_supervised import composed
+
+    (tmp_path / "parent.yaml").write_text(
+        "model:\n  init_args:\n    net: {class_path: A, init_args: {hidden_dims: [1]}}\n    weight: 1\n"
+    )
+    (tmp_path / "child.yaml").write_text(
+        "extends: parent.yaml\nmodel:\n  init_args:\n    net: {class_path: B, init_args: {widths: [2]}}\n"
+    )
+    model = composed(tmp_path / "child.yaml")["model"]["init_args"]
+    assert model == {"net": {"class_path": "B", "init_args": {"widths": [2]}}, "weight": 1}
