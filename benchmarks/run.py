@@ -247,7 +247,14 @@ SECTIONS = (
     Section(
         "semi_supervised",
         "Semi-supervised GAN (few labels + unlabelled digits)",
-        (_block("semi_supervised", "semi_supervised --out {out}", "semi_supervised --quick --out {out}"),),
+        (
+            _block("semi_supervised", "semi_supervised --out {out}", "semi_supervised --quick --out {out}"),
+            _block(
+                "semi_supervised_conv",
+                "semi_supervised --config configs/semi_supervised_conv.yaml --labels-per-class 10 --out {out}",
+                "semi_supervised --quick --config configs/semi_supervised_conv.yaml --out {out}",
+            ),
+        ),
     ),
     Section(
         "video",
