@@ -12,14 +12,14 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from gan_lightning.networks.noisy_mlp import GaussianNoise
+from gan_lightning.networks.noisy_mlp import DataInitClassifier, GaussianNoise, normalize_outputs
 
 
 def _conv(fan_in: int, fan_out: int, kernel: int, stride: int, padding: int, slope: float) -> list[nn.Module]:
     return [weight_norm(nn.Conv2d(fan_in, fan_out, kernel, stride=stride, padding=padding)), nn.LeakyReLU(slope)]
 
 
-class NoisyConvClassifier(nn.Module):
+class NoisyConvClassifier(DataInitClassifier):
     """Image → noise(``input_noise``) → stages → global average pool → K class logits (B, K).
 
     Each stage but the last is a 3x3 convolution and a strided 3x3 convolution (halving the
@@ -68,53 +68,9 @@ class NoisyConvClassifier(nn.Module):
         self.head = weight_norm(nn.Linear(widths[-1], classes))
         self.register_buffer("initialized", torch.tensor(not data_init))
 
-    def features(self, x: Tensor) -> Tensor:
-        """The pooled last stage (B, widths[-1])."""
-        if tuple(x.shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"{type(self).__name__} expects samples of shape {self.data_shape} but got "
-                f"{tuple(x.shape[1:])}: set data_shape to the data's shape."
-            )
-        if self.training and not self.initialized:
-            self.initialize(x)
-        return self.hidden(self.input_noise(x))
-
-    @torch.no_grad()
-    def initialize(self, x: Tensor) -> None:
-        """Data-dependent initialization (Salimans & Kingma 2016, Sec. 3): scale and shift each
-        weight-normed layer so its pre-activations on ``x`` have mean 0 and standard deviation 1
-        per output channel (over the batch and positions), layer by layer and without noise or
-        dropout, as the paper's code does before training. Runs once, by itself, on the first
-        batch seen in training mode (``initialized`` is saved with the weights)."""
-        h = x
+    def normalize_layers(self, x: Tensor) -> None:
         for layer in [*self.hidden, self.head]:
             if isinstance(layer, nn.Conv2d | nn.Linear):
-                _normalize_outputs(layer, h)
+                normalize_outputs(layer, x)
             if not isinstance(layer, nn.Dropout):
-                h = layer(h)
-        self.initialized.fill_(True)
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            for tensor in self.parameters():  # every process starts from rank 0's batch, as DDP's own start
-                torch.distributed.broadcast(tensor, src=0)
-
-    def logits(self, features: Tensor) -> Tensor:
-        """Class logits (B, K) from :meth:`features`."""
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.logits(self.features(x))
-
-    def classify(self, x: Tensor) -> Tensor:
-        """Class logits (B, K): the network as a classifier (the same as ``forward``)."""
-        return self(x)
-
-
-def _normalize_outputs(layer: nn.Conv2d | nn.Linear, x: Tensor) -> None:
-    """Rescale a weight-normed layer's gain and bias so its outputs on ``x`` have per-channel
-    mean 0 and standard deviation 1."""
-    pre = layer(x)
-    dims = [0, *range(2, pre.dim())]  # all but the channel axis
-    mean, std = pre.mean(dim=dims), pre.std(dim=dims) + 1e-6
-    gain = layer.parametrizations.weight.original0
-    gain.div_(std.view(-1, *[1] * (gain.dim() - 1)))
-    layer.bias.sub_(mean).div_(std)
+                x = layer(x)

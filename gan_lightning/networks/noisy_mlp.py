@@ -29,7 +29,75 @@ class GaussianNoise(nn.Module):
         return x + self.std * torch.randn_like(x)
 
 
-class NoisyMLPClassifier(nn.Module):
+def normalize_outputs(layer: nn.Conv2d | nn.Linear, x: Tensor) -> None:
+    """Rescale a weight-normed layer's gain and bias so its outputs on ``x`` have per-channel
+    mean 0 and standard deviation 1 (over the batch and any positions)."""
+    pre = layer(x)
+    dims = [0, *range(2, pre.dim())]  # all but the channel axis
+    mean, std = pre.mean(dim=dims), pre.std(dim=dims) + 1e-6
+    gain = layer.parametrizations.weight.original0
+    gain.div_(std.view(-1, *[1] * (gain.dim() - 1)))
+    layer.bias.sub_(mean).div_(std)
+
+
+class DataInitClassifier(nn.Module):
+    """What the semi-supervised classifier-discriminators share: a check of the input shape,
+    the data-dependent initialization on the first batch seen in training mode (every DDP
+    process takes rank 0's), and K logits from :meth:`features`. Subclasses build ``hidden``,
+    ``head`` and ``input_noise``, set ``data_shape`` and ``initialized``, and say how each layer
+    is initialized (:meth:`normalize_layers`)."""
+
+    data_shape: tuple[int, ...]
+    hidden: nn.Module
+    head: nn.Module
+    input_noise: nn.Module
+    initialized: Tensor
+
+    def flatten(self, x: Tensor) -> Tensor:
+        """The input as the first layer takes it."""
+        return x
+
+    def features(self, x: Tensor) -> Tensor:
+        """The layer G's feature matching reads: D's last hidden activations."""
+        if tuple(x.shape[1:]) != self.data_shape:
+            raise ValueError(
+                f"{type(self).__name__} expects samples of shape {self.data_shape} but got "
+                f"{tuple(x.shape[1:])}: set data_shape to the data's shape."
+            )
+        if self.training and not self.initialized:
+            self.initialize(x)
+        return self.hidden(self.input_noise(self.flatten(x)))
+
+    @torch.no_grad()
+    def initialize(self, x: Tensor) -> None:
+        """Data-dependent initialization (Salimans & Kingma 2016, Sec. 3): scale and shift each
+        layer so its pre-activations on ``x`` have mean 0 and standard deviation 1, layer by layer
+        and without noise, as the paper's code does before training. Without it the default init
+        leaves activations far below the noise and D learns slowly. Runs once, by itself, on the
+        first batch seen in training mode (``initialized`` is saved with the weights)."""
+        self.normalize_layers(self.flatten(x))
+        self.initialized.fill_(True)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            for tensor in self.parameters():  # every process starts from rank 0's batch, as DDP's own start
+                torch.distributed.broadcast(tensor, src=0)
+
+    def normalize_layers(self, x: Tensor) -> None:
+        """:func:`normalize_outputs` on each weight-normed layer in turn, fed the previous ones' outputs."""
+        raise NotImplementedError
+
+    def logits(self, features: Tensor) -> Tensor:
+        """Class logits (B, K) from :meth:`features`."""
+        return self.head(features)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.logits(self.features(x))
+
+    def classify(self, x: Tensor) -> Tensor:
+        """Class logits (B, K): the network as a classifier (the same as ``forward``)."""
+        return self(x)
+
+
+class NoisyMLPClassifier(DataInitClassifier):
     """Flattened image → noise(``input_noise``) → [weight-normed Linear → ReLU → noise(``hidden_noise``)]
     per hidden width → K class logits (B, K).
 
@@ -68,47 +136,14 @@ class NoisyMLPClassifier(nn.Module):
         self.head = nn.Sequential(GaussianNoise(hidden_noise), weight_norm(nn.Linear(sizes[-1], classes)))
         self.register_buffer("initialized", torch.tensor(not data_init))
 
-    def features(self, x: Tensor) -> Tensor:
-        """The last hidden layer's activations (B, hidden_dims[-1])."""
-        if tuple(x.shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"{type(self).__name__} expects samples of shape {self.data_shape} but got "
-                f"{tuple(x.shape[1:])}: set data_shape to the data's shape."
-            )
-        if self.training and not self.initialized:
-            self.initialize(x)
-        return self.hidden(self.input_noise(x.flatten(start_dim=1)))
+    def flatten(self, x: Tensor) -> Tensor:
+        return x.flatten(start_dim=1)
 
-    @torch.no_grad()
-    def initialize(self, x: Tensor) -> None:
-        """Data-dependent initialization (Salimans & Kingma 2016, Sec. 3): scale and shift each
-        layer so its pre-activations on ``x`` have mean 0 and standard deviation 1, layer by layer,
-        as the paper's code does before training. Without it the default init leaves hidden
-        activations far below the noise's 0.5 and D learns slowly. Runs once, by itself, on the
-        first batch seen in training mode (``initialized`` is saved with the weights)."""
-        h = x.flatten(start_dim=1)
+    def normalize_layers(self, x: Tensor) -> None:
         linears = [m for m in self.modules() if isinstance(m, nn.Linear)]
         for i, linear in enumerate(linears):
-            pre = linear(h)
-            mean, std = pre.mean(dim=0), pre.std(dim=0) + 1e-6
-            linear.parametrizations.weight.original0.div_(std[:, None])
-            linear.bias.sub_(mean).div_(std)
-            h = torch.relu(linear(h)) if i < len(linears) - 1 else h
-        self.initialized.fill_(True)
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            for tensor in self.parameters():  # every process starts from rank 0's batch, as DDP's own start
-                torch.distributed.broadcast(tensor, src=0)
-
-    def logits(self, features: Tensor) -> Tensor:
-        """Class logits (B, K) from :meth:`features`."""
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.logits(self.features(x))
-
-    def classify(self, x: Tensor) -> Tensor:
-        """Class logits (B, K): the network as a classifier (the same as ``forward``)."""
-        return self(x)
+            normalize_outputs(linear, x)
+            x = torch.relu(linear(x)) if i < len(linears) - 1 else x
 
 
 class BatchNormMLPGenerator(nn.Module):
