@@ -165,7 +165,8 @@ class RunSummary(Callback):
         rows += self.logger_lines(trainer)
         chosen = checkpoints.get("best") or checkpoints.get("last")
         if chosen is not None:
-            config = "" if find_run_config(Path(chosen)) else " --config <the run's config.yaml>"
+            run_config = find_run_config(Path(chosen))
+            config = "" if run_config else " --config <the run's config.yaml>"
             module = trainer.lightning_module
             task = module if isinstance(module, AdversarialTask) else None
             if task is not None and task.offers("translate"):  # pix2pix, CycleGAN, SRGAN
@@ -175,7 +176,6 @@ class RunSummary(Callback):
             elif task is not None and task.offers("sample_captions"):  # text-to-image: prompts, held-out captions
                 command = f'gan-lightning sample {shown(chosen)} --out {shown(run / "prompts")} --prompt "<a caption>"'
                 rows.append(("next", f"{command}{config}"))
-                run_config = find_run_config(Path(chosen))
                 validate = shown(run_config) if run_config else "<the run's config.yaml>"
                 rows.append(("", f"lightning validate --config {validate} --ckpt_path {shown(chosen)}"))
             elif task is not None and task.makes_clips:  # video: clips are scored in validation, not by evaluate

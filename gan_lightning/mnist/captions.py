@@ -136,17 +136,38 @@ def thickness_labels(digits: Tensor, labels: Tensor, share: float = 0.4) -> Tens
     return result
 
 
-def caption_vocabulary() -> list[str]:
-    """Every word the templates can produce (placeholders removed), as captions for
-    :meth:`Tokenizer.from_captions`: the vocabulary does not depend on the draws."""
-    phrases = [*DIGIT_WORDS, *map(str, range(10)), "and", "an", *TEMPLATES]
-    for table in (WHERE, SIZE_WORDS, THICKNESS_WORDS):
+def template_vocabulary(
+    words: list[str], templates: tuple[str, ...], tables: tuple[dict[str, tuple[str, ...]], ...]
+) -> list[str]:
+    """Every word ``templates`` can produce from ``words`` and the phrases of ``tables``
+    (placeholders removed), as captions for :meth:`Tokenizer.from_captions`: the vocabulary
+    does not depend on the draws."""
+    phrases = [*words, *templates]
+    for table in tables:
         phrases += [phrase for options in table.values() for phrase in options]
     return [re.sub(r"\{\w+\}", " ", phrase) for phrase in phrases]
 
 
+def caption_vocabulary() -> list[str]:
+    """Every word the one-digit captions can use."""
+    return template_vocabulary(
+        [*DIGIT_WORDS, *map(str, range(10)), "and", "an"], TEMPLATES, (WHERE, SIZE_WORDS, THICKNESS_WORDS)
+    )
+
+
 def pick(options: tuple[str, ...], generator: torch.Generator) -> str:
     return options[int(torch.randint(len(options), (1,), generator=generator))]
+
+
+def stated_adjectives(size: int, thickness: int, swap: bool, generator: torch.Generator) -> list[str]:
+    """A word for the size and one for the thickness, each left out where :data:`NOT_SAID`;
+    ``swap`` puts the thickness first when both are said."""
+    adjectives = []
+    if size != NOT_SAID:
+        adjectives.append(pick(SIZE_WORDS[SIZES[size]], generator))
+    if thickness != NOT_SAID:
+        adjectives.append(pick(THICKNESS_WORDS[THICKNESS[thickness]], generator))
+    return adjectives[::-1] if swap else adjectives
 
 
 def compose_caption(
@@ -155,13 +176,7 @@ def compose_caption(
     """One caption for the attributes; ``size``/``thickness`` equal to :data:`NOT_SAID` are left out."""
     coin = torch.rand(3, generator=generator)
     name = str(digit) if coin[0] < numeral_p else DIGIT_WORDS[digit]
-    adjectives = []
-    if size != NOT_SAID:
-        adjectives.append(pick(SIZE_WORDS[SIZES[size]], generator))
-    if thickness != NOT_SAID:
-        adjectives.append(pick(THICKNESS_WORDS[THICKNESS[thickness]], generator))
-    if len(adjectives) == 2 and coin[1] < 0.5:
-        adjectives.reverse()
+    adjectives = stated_adjectives(size, thickness, bool(coin[1] < 0.5), generator)
     template = pick(TEMPLATES, generator)
     if not adjectives and "and_adjectives" in template:
         template = TEMPLATES[0]
@@ -242,9 +257,9 @@ class ComposedCaptionsDataModule(TranslationDataModule):
 
     channels = 1
     num_classes = 10
-    layout_class: type = CanvasLayout
-    dataset_class: type = EpochDataset
-    longest_caption = 9  # words
+    layout_class: type
+    dataset_class: type
+    longest_caption: int  # words
     fewest_train_digits = 1
 
     def __init__(
@@ -321,7 +336,9 @@ class MNISTCaptionsDataModule(ComposedCaptionsDataModule):
         batch_size, val_size, num_workers, seed: as everywhere.
     """
 
+    layout_class = CanvasLayout
     dataset_class = ComposedCaptionDataset
+    longest_caption = 9
 
     def __init__(
         self,

@@ -35,11 +35,12 @@ from gan_lightning.mnist.captions import (
     NOT_SAID,
     SIZE_WORDS,
     SIZES,
-    THICKNESS,
     THICKNESS_WORDS,
     ComposedCaptionsDataModule,
     pick,
     scaled,
+    stated_adjectives,
+    template_vocabulary,
 )
 
 RELATIONS = ("left of", "right of", "above", "below")
@@ -114,23 +115,16 @@ class TwoDigitLayout:
 
 
 def two_digit_vocabulary() -> list[str]:
-    """Every word the captions can use, as captions for :meth:`Tokenizer.from_captions`."""
-    phrases = [*DIGIT_WORDS, *map(str, range(10)), "an", *TEMPLATES]
-    for table in (RELATION_WORDS, SIZE_WORDS, THICKNESS_WORDS):
-        phrases += [phrase for options in table.values() for phrase in options]
-    return [re.sub(r"\{\w+\}", " ", phrase) for phrase in phrases]
+    """Every word the two-digit captions can use."""
+    return template_vocabulary(
+        [*DIGIT_WORDS, *map(str, range(10)), "an"], TEMPLATES, (RELATION_WORDS, SIZE_WORDS, THICKNESS_WORDS)
+    )
 
 
 def digit_phrase(digit: int, size: int, thickness: int, generator: torch.Generator, numeral_p: float = 0.25) -> str:
     """``"small thick two"``, ``"7"``: the digit by word or numeral after its stated adjectives."""
     coin = torch.rand(2, generator=generator)
-    words = []
-    if size != NOT_SAID:
-        words.append(pick(SIZE_WORDS[SIZES[size]], generator))
-    if thickness != NOT_SAID:
-        words.append(pick(THICKNESS_WORDS[THICKNESS[thickness]], generator))
-    if len(words) == 2 and coin[1] < 0.5:
-        words.reverse()
+    words = stated_adjectives(size, thickness, bool(coin[1] < 0.5), generator)
     return " ".join([*words, str(digit) if coin[0] < numeral_p else DIGIT_WORDS[digit]])
 
 

@@ -53,8 +53,8 @@ class DataInitClassifier(nn.Module):
     input_noise: nn.Module
     initialized: Tensor
 
-    def flatten(self, x: Tensor) -> Tensor:
-        """The input as the first layer takes it."""
+    def layer_input(self, x: Tensor) -> Tensor:
+        """The input as the first layer takes it (the images themselves, unless a subclass says)."""
         return x
 
     def features(self, x: Tensor) -> Tensor:
@@ -66,7 +66,7 @@ class DataInitClassifier(nn.Module):
             )
         if self.training and not self.initialized:
             self.initialize(x)
-        return self.hidden(self.input_noise(self.flatten(x)))
+        return self.hidden(self.input_noise(self.layer_input(x)))
 
     @torch.no_grad()
     def initialize(self, x: Tensor) -> None:
@@ -75,7 +75,7 @@ class DataInitClassifier(nn.Module):
         and without noise, as the paper's code does before training. Without it the default init
         leaves activations far below the noise and D learns slowly. Runs once, by itself, on the
         first batch seen in training mode (``initialized`` is saved with the weights)."""
-        self.normalize_layers(self.flatten(x))
+        self.normalize_layers(self.layer_input(x))
         self.initialized.fill_(True)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             for tensor in self.parameters():  # every process starts from rank 0's batch, as DDP's own start
@@ -136,7 +136,7 @@ class NoisyMLPClassifier(DataInitClassifier):
         self.head = nn.Sequential(GaussianNoise(hidden_noise), weight_norm(nn.Linear(sizes[-1], classes)))
         self.register_buffer("initialized", torch.tensor(not data_init))
 
-    def flatten(self, x: Tensor) -> Tensor:
+    def layer_input(self, x: Tensor) -> Tensor:
         return x.flatten(start_dim=1)
 
     def normalize_layers(self, x: Tensor) -> None:
