@@ -176,8 +176,9 @@ class RunSummary(Callback):
             elif task is not None and task.offers("sample_captions"):  # text-to-image: prompts, held-out captions
                 command = f'gan-lightning sample {shown(chosen)} --out {shown(run / "prompts")} --prompt "<a caption>"'
                 rows.append(("next", f"{command}{config}"))
-                validate = shown(run_config) if run_config else "<the run's config.yaml>"
-                rows.append(("", f"lightning validate --config {validate} --ckpt_path {shown(chosen)}"))
+                if task.metrics:  # your own captions (metrics: null) have nothing for validate to print
+                    validate = shown(run_config) if run_config else "<the run's config.yaml>"
+                    rows.append(("", f"lightning validate --config {validate} --ckpt_path {shown(chosen)}"))
             elif task is not None and task.makes_clips:  # video: clips are scored in validation, not by evaluate
                 command = f"gan-lightning sample {shown(chosen)} --out {shown(run / 'clips')} --num-images 16"
                 rows.append(("next", f"{command}{config}"))

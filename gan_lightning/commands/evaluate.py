@@ -171,8 +171,9 @@ def check_draws_from_noise(module: Any, checkpoint: Path, config_path: Path | No
         return
     config = config_path or "<the run's config.yaml>"
     raise CommandLineError(
-        f"evaluate scores images a generator draws from noise alone; {type(module).__name__} is scored by "
-        f"its own held-out metrics instead: lightning validate --config {config} --ckpt_path {checkpoint}"
+        f"evaluate scores images a generator draws from noise alone; {type(module).__name__} is scored on its "
+        f"held-out split by the metrics its config names (none under `metrics: null`) instead: "
+        f"lightning validate --config {config} --ckpt_path {checkpoint}"
     )
 
 

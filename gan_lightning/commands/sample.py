@@ -173,7 +173,7 @@ def write_samples(args: argparse.Namespace) -> dict[str, Path]:
     if module.offers("sample_captions"):
         raise CommandLineError(
             f'{type(module).__name__} draws images for captions: add --prompt "<a caption>" (repeatable), '
-            'e.g. --prompt "a thick seven on the left".'
+            "written in the words of its training captions."
         )
     labels = requested_labels(module, args)
     if module.makes_clips:

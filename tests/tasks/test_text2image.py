@@ -423,22 +423,32 @@ def test_sample_without_a_prompt_and_evaluate_say_in_one_line_what_to_run_instea
     with pytest.raises(SystemExit) as exited:
         main(["sample", str(config_run), "--out", str(tmp_path)])
     assert str(exited.value.code).startswith("error: TextToImage draws images for captions: add --prompt")
+    assert str(exited.value.code).endswith("written in the words of its training captions.")
     with pytest.raises(SystemExit) as exited:
         main(["evaluate", str(config_run)])
     message = str(exited.value.code)
-    assert "\n" not in message and "TextToImage is scored by its own held-out metrics" in message
+    assert (
+        "\n" not in message and "TextToImage is scored on its held-out split by the metrics its config names" in message
+    )
     run_config = config_run.parent.parent / "config.yaml"
     assert f"lightning validate --config {run_config} --ckpt_path {config_run}" in message
 
 
-def test_the_end_of_run_summary_offers_prompts_and_validate_not_evaluate_or_export(tmp_path: Path, capsys):
+@pytest.mark.parametrize("metrics", [True, False], ids=["caption_reading", "metrics_null"])
+def test_the_end_of_run_summary_offers_prompts_and_validate_not_evaluate_or_export(
+    metrics: bool, tmp_path: Path, capsys
+):
+    """validate is offered only where the config names metrics: with your own captions
+    (``metrics: null``) it would print nothing."""
     args = ["fit", "--config", str(CONFIG), "--trainer.max_steps=1", "--trainer.accelerator=cpu"]
+    args += [] if metrics else ["--model.init_args.metrics=null"]
     args += ["--trainer.logger=false", "--trainer.limit_val_batches=1", "--trainer.val_check_interval=1"]
     args += ["--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false"]
     args += [f"--trainer.default_root_dir={tmp_path}", "--data.init_args.batch_size=8"]
     GANLightningCLI(args=args)
     summary = capsys.readouterr().out.split("Run finished at iteration 1")[1]
-    assert '--prompt "<a caption>"' in summary and "lightning validate --config " in summary
+    assert '--prompt "<a caption>"' in summary
+    assert ("lightning validate --config " in summary) == metrics
     assert "gan-lightning evaluate" not in summary and "gan-lightning export" not in summary
 
 
