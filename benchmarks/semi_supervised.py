@@ -85,8 +85,8 @@ def train_semi_supervised(config: Path, labels: int, seed: int, steps: int, fold
 
 def train_labelled_only(config: Path, labels: int, seed: int, steps: int) -> tuple[float, float]:
     """The config's discriminator as a plain classifier: its initialization, optimizer, LR
-    schedule and moving average, the labelled half of the same training batches, ``steps``
-    updates of the supervised loss alone."""
+    schedule and moving average, the labelled half of the same training batches (through the
+    config's ``labelled_augment``, if any), ``steps`` updates of the supervised loss alone."""
     from gan_lightning.tasks.semi_supervised import supervised_loss
     from gan_lightning.training.ema import ema_beta, update_ema
 
@@ -100,7 +100,7 @@ def train_labelled_only(config: Path, labels: int, seed: int, steps: int) -> tup
     loader = data.train_dataloader()
     start = time.perf_counter()
     for step, (_, images, targets) in zip(range(steps), epochs(loader), strict=False):
-        loss = supervised_loss(classifier(images), targets)
+        loss = supervised_loss(classifier(model.augmented_labelled(images)), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -59,16 +59,22 @@ TRANSFORMS = {"color": adjust_color, "translation": translate, "cutout": cutout}
 class DiffAugment(nn.Module):
     """Applies the transforms named in ``policy`` (a subset of color, translation, cutout,
     in that order) to images (B, C, H, W). The paper's default for small data is all three.
+    ``translation_ratio``: the largest shift, as a share of the image's size (the paper: 1/8).
 
     Active in training mode only; ``model.eval()`` turns it into the identity.
     """
 
-    def __init__(self, policy: Sequence[str] = ("color", "translation", "cutout")) -> None:
+    def __init__(
+        self, policy: Sequence[str] = ("color", "translation", "cutout"), translation_ratio: float = 0.125
+    ) -> None:
         super().__init__()
         unknown = [name for name in policy if name not in TRANSFORMS]
         if unknown:
             raise ValueError(f"Unknown DiffAugment transform(s) {unknown}: choose from {sorted(TRANSFORMS)}.")
+        if not 0 <= translation_ratio < 0.5:
+            raise ValueError(f"translation_ratio is a share of the image's size in [0, 0.5), got {translation_ratio}.")
         self.policy = list(policy)
+        self.translation_ratio = translation_ratio
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4:
@@ -79,8 +85,8 @@ class DiffAugment(nn.Module):
         if not self.training:
             return x
         for name in self.policy:
-            x = TRANSFORMS[name](x)
+            x = translate(x, self.translation_ratio) if name == "translation" else TRANSFORMS[name](x)
         return x.contiguous()
 
     def extra_repr(self) -> str:
-        return f"policy={self.policy}"
+        return f"policy={self.policy}, translation_ratio={self.translation_ratio}"

@@ -70,6 +70,11 @@ class SemiSupervisedGAN(GAN):
             :class:`~gan_lightning.networks.NoisyMLPClassifier`.
         unsupervised_weight: the weight of ``L_unsupervised`` in D's loss (the paper: 1; its
             MNIST code: 0.5, halving both terms).
+        labelled_augment: a class-preserving transform of the labelled batch before
+            ``L_supervised`` (e.g. ``DiffAugment(policy=["translation"], translation_ratio=0.0625)``),
+            so D does not memorise its few labelled images. Only the labelled batch: the
+            unlabelled reals and the fakes stay as they are, so G is not taught shifted digits.
+            Off (``None``) by default, as in the paper.
 
     The rest is :class:`~gan_lightning.tasks.GAN`'s. Training batches are
     :class:`~gan_lightning.data.semi_supervised.SemiSupervisedItem` ``(unlabelled, labelled, labels)``
@@ -81,6 +86,7 @@ class SemiSupervisedGAN(GAN):
         generator: nn.Module,
         discriminator: nn.Module,
         unsupervised_weight: float = 1.0,
+        labelled_augment: nn.Module | None = None,
         optimization: Optimization = DEFAULT_OPTIMIZATION,
         latent_distribution: Literal["normal", "uniform"] = "uniform",
         num_fixed: int = 64,
@@ -108,6 +114,7 @@ class SemiSupervisedGAN(GAN):
         if unsupervised_weight < 0:
             raise ValueError(f"unsupervised_weight must be >= 0, got {unsupervised_weight}.")
         self.unsupervised_weight = unsupervised_weight
+        self.labelled_augment = labelled_augment
         self.keep_average("discriminator")  # the classifier as evaluated: its moving average (when ema_kimg is set)
 
     # ------------------------------------------------------------------ the phases
@@ -115,7 +122,7 @@ class SemiSupervisedGAN(GAN):
         self, labelled: Tensor, labels: Tensor, unlabelled: Tensor, fake: Tensor
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """``L_supervised + unsupervised_weight · L_unsupervised`` on one batch of each kind."""
-        labelled_logits = self.discriminator(labelled)
+        labelled_logits = self.discriminator(self.augmented_labelled(labelled))
         real_logits, fake_logits = self.discriminator(unlabelled), self.discriminator(fake)
         supervised = supervised_loss(labelled_logits, labels)
         unsupervised = unsupervised_loss(real_logits, fake_logits)
@@ -129,6 +136,10 @@ class SemiSupervisedGAN(GAN):
             "D(G(z))": probability_real(fake_logits.detach()).mean(),
         }
         return loss, stats
+
+    def augmented_labelled(self, labelled: Tensor) -> Tensor:
+        """The labelled batch as ``L_supervised`` sees it: through ``labelled_augment`` if set."""
+        return labelled if self.labelled_augment is None else self.labelled_augment(labelled)
 
     def generator_step_loss(self, unlabelled: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Feature matching of a fresh fake batch against the unlabelled reals."""

@@ -36,6 +36,17 @@ def test_translation_moves_pixels_without_inventing_any():
     assert (rows != 8).any() and (cols != 8).any()
 
 
+def test_the_module_shifts_by_at_most_its_translation_ratio():
+    torch.manual_seed(0)
+    x = torch.zeros(256, 1, 32, 32)
+    x[:, :, 16, 16] = 1.0
+    for ratio, largest in ((0.0625, 2), (0.125, 4)):
+        rows, cols = DiffAugment(["translation"], translation_ratio=ratio)(x)[:, 0].nonzero()[:, 1:].unbind(1)
+        assert max((rows - 16).abs().max(), (cols - 16).abs().max()) == largest  # 256 draws reach the edge
+    with pytest.raises(ValueError, match="translation_ratio"):
+        DiffAugment(translation_ratio=0.5)
+
+
 def test_cutout_zeroes_at_most_one_square_of_half_the_side():
     torch.manual_seed(0)
     out = cutout(torch.ones(32, 2, 8, 8), ratio=0.5)

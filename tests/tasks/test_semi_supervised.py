@@ -96,6 +96,26 @@ def test_discriminator_loss_adds_the_weighted_unsupervised_term():
     assert stats["d_unsupervised"].item() == pytest.approx(unsupervised_loss(d(unlabelled), d(fake)).item(), rel=1e-6)
 
 
+def test_labelled_augment_shifts_only_the_labelled_batch():
+    from gan_lightning.augment import DiffAugment
+
+    torch.manual_seed(0)
+    model = tiny_ssl(labelled_augment=DiffAugment(["translation"], translation_ratio=0.125))
+    model.discriminator.eval()
+    labelled, unlabelled, fake = torch.randn(3, 8, 1, 28, 28).unbind(0)
+    labels = torch.arange(8)
+    d = model.discriminator
+    torch.manual_seed(1)
+    loss, stats = model.discriminator_step_loss(labelled, labels, unlabelled, fake)
+    torch.manual_seed(1)
+    shifted = model.labelled_augment(labelled)
+    assert not torch.equal(shifted, labelled)
+    expected = supervised_loss(d(shifted), labels) + unsupervised_loss(d(unlabelled), d(fake))
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert stats["d_unsupervised"].item() == pytest.approx(unsupervised_loss(d(unlabelled), d(fake)).item(), rel=1e-6)
+    assert torch.equal(tiny_ssl().augmented_labelled(labelled), labelled)  # off by default
+
+
 def test_a_short_fit_logs_held_out_accuracy_and_leaves_a_classifier(make_trainer):
     model, data = tiny_ssl(), tiny_digits()
     make_trainer(max_steps=3, val_check_interval=3).fit(model, data)
