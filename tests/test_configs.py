@@ -16,6 +16,7 @@ import torch
 import yaml
 from PIL import Image
 
+from gan_lightning.callbacks.checkpoints import BestCheckpoint
 from gan_lightning.cli import GANLightningCLI, main
 from gan_lightning.strategies import GANDDPStrategy
 from tests.conftest import (
@@ -270,3 +271,5 @@ def test_the_captions_data_config_trains_text2image_on_a_jsonl_file(tmp_path: Pa
     assert cli.trainer.global_step == 1
     assert cli.model.sample_fixed().shape[1:] == (3, 64, 64)
     assert "colour" in cli.datamodule.vocabulary.ids
+    best = [c for c in cli.trainer.checkpoint_callbacks if isinstance(c, BestCheckpoint)]
+    assert best and all(c.monitor is None for c in best)  # no MNIST caption reading to choose a best by
