@@ -167,31 +167,10 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
-def composed(path: Path) -> dict[str, Any]:
-    """The YAML of ``path`` merged over everything it ``extends:``, a section whose ``class_path``
-    changes replaced whole (as the CLI drops the old class's ``init_args``)."""
-    import yaml
-
-    from gan_lightning.config.compose import config_chain
-
-    merged: dict[str, Any] = {}
-    for link in config_chain(path):
-        merge_into(merged, yaml.safe_load(link.read_text()))
-    return merged
-
-
-def merge_into(base: dict[str, Any], child: dict[str, Any]) -> None:
-    for key, value in child.items():
-        old = base.get(key)
-        same_class = (
-            isinstance(old, dict)
-            and isinstance(value, dict)
-            and value.get("class_path", old.get("class_path")) == old.get("class_path")
-        )
-        if same_class:
-            merge_into(old, value)
-        else:
-            base[key] = value
+def resolved_config(path: Path) -> dict[str, Any]:
+    """The config of ``path`` as the CLI resolves it (``extends:`` chains, defaults, interpolation):
+    what a run of it trains, read without training."""
+    return cli_in_process(path, run=False, progress=False).config.as_dict()
 
 
 def describe_discriminator(section: dict[str, Any]) -> str:
@@ -220,16 +199,31 @@ def describe_generator(section: dict[str, Any]) -> str:
 
 def recipe(config_path: Path, steps: int) -> str:
     """The networks and training settings, read from the config (what every run here shares)."""
-    config = composed(config_path)
+    config = resolved_config(config_path)
     model, data = config["model"]["init_args"], config["data"]["init_args"]
     optimizer = model["optimization"]["discriminator"]["optimizer"]["init_args"]
     return (
         f"D: {describe_discriminator(model['discriminator'])}, "
         f"G: {describe_generator(model['generator'])}; Adam {optimizer['lr']:g} β1 {optimizer['betas'][0]}, LR to 0 over the "
         f"second half; batches of {data['batch_size']} labelled + {data['batch_size']} unlabelled; {steps} "
-        f"iterations; the classifier scored is D's moving average (ema_kimg {model['optimization']['ema_kimg']}) "
-        "after the last iteration"
+        f"iterations{describe_augment(model.get('labelled_augment'))}; the classifier scored is D's moving average "
+        f"(ema_kimg {model['optimization']['ema_kimg']}) after the last iteration"
     )
+
+
+def describe_augment(section: dict[str, Any] | None) -> str:
+    """The labelled batch's transform, as the recipe line names it (empty when there is none)."""
+    if not section:
+        return ""
+    name, args = section["class_path"].rsplit(".", 1)[-1], section.get("init_args", {})
+    policy = args.get("policy")
+    settings = ", ".join(
+        [
+            *([f"policy {'+'.join(policy)}"] if policy else []),
+            *[f"{k} {args[k]:g}" for k in ("translation_ratio",) if k in args],
+        ]
+    )
+    return f"; labelled batches through {name}" + (f" ({settings})" if settings else "")
 
 
 def one_run(labels: int, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -270,7 +264,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     quick = {"labels_per_class": [10], "seeds": [0], "steps": 200}
     args = finish(command.parse_args(argv), "semi_supervised", quick)
-    args.steps = args.steps or composed(args.config)["trainer"]["max_steps"]
+    args.steps = args.steps or resolved_config(args.config)["trainer"]["max_steps"]
     return args
 
 

@@ -75,14 +75,18 @@ def test_config_flag_names_the_recipe_and_its_iterations():
     assert recipe(CONFIG, 3000).startswith("D: NoisyMLPClassifier 500-250-250 (")
 
 
-def test_composed_config_replaces_a_section_whose_class_changes(tmp_path):
-    from benchmarks.semi_supervised import composed
+def test_recipe_reads_the_config_as_the_cli_resolves_it(tmp_path):
+    """A child config that swaps D's class and adds a labelled-batch transform: the recipe line
+    names what the CLI would train (the parent's other settings kept, the old D's arguments gone)."""
+    from benchmarks.semi_supervised import CONFIG, recipe, resolved_config
 
-    (tmp_path / "parent.yaml").write_text(
-        "model:\n  init_args:\n    net: {class_path: A, init_args: {hidden_dims: [1]}}\n    weight: 1\n"
-    )
     (tmp_path / "child.yaml").write_text(
-        "extends: parent.yaml\nmodel:\n  init_args:\n    net: {class_path: B, init_args: {widths: [2]}}\n"
+        f"extends: {CONFIG.with_name('semi_supervised_conv.yaml')}\n"
+        "model:\n  init_args:\n    labelled_augment:\n      class_path: gan_lightning.augment.DiffAugment\n"
+        "      init_args: {policy: [translation], translation_ratio: 0.0625}\n"
     )
-    model = composed(tmp_path / "child.yaml")["model"]["init_args"]
-    assert model == {"net": {"class_path": "B", "init_args": {"widths": [2]}}, "weight": 1}
+    config = resolved_config(tmp_path / "child.yaml")
+    assert config["trainer"]["max_steps"] == 5000 and "hidden_dims" not in config["model"]["init_args"]["discriminator"]
+    line = recipe(tmp_path / "child.yaml", 5000)
+    assert "; labelled batches through DiffAugment (policy translation, translation_ratio 0.0625);" in line
+    assert "labelled batches through" not in recipe(CONFIG, 3000)
