@@ -271,9 +271,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.harness import quiet_lightning
 
+    quiet_lightning()  # parse_args already builds the CLI once, to read the config
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    quiet_lightning()
     start = time.perf_counter()
     runs: list[dict[str, Any]] = []
     results: dict[str, Any] = {
