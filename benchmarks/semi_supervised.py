@@ -207,7 +207,7 @@ def recipe(config_path: Path, steps: int) -> str:
         f"G: {describe_generator(model['generator'])}; Adam {optimizer['lr']:g} β1 {optimizer['betas'][0]}, LR to 0 over the "
         f"second half; batches of {data['batch_size']} labelled + {data['batch_size']} unlabelled; {steps} "
         f"iterations{describe_augment(model.get('labelled_augment'))}; the classifier scored is D's moving average "
-        f"(ema_kimg {model['optimization']['ema_kimg']}) after the last iteration"
+        f"(ema_kimg {model['optimization']['ema_kimg']:g}) after the last iteration"
     )
 
 
