@@ -16,17 +16,21 @@ drawn from a generator seeded with ``(seed, epoch, index)``; held-out items are 
 
 ``{"image": (1, S, S) in [-1, 1], "tokens": (max_words,) int64, "length": (), "digits": (2,)
 first and second digit, "relation": () 0-3, "sizes": (2,) 0 small / 1 large / -1 not said,
-"thickness": (2,) 0 thin / 1 thick / -1 not said, "label": ()}``; ``label`` is the first digit,
-the class a text-to-image task's optional class term reads.
+"thickness": (2,) 0 thin / 1 thick / -1 not said, "label": ()}``; ``label`` is the class a
+text-to-image task's optional class term reads: the first digit (``label="first"``, the default),
+or both digits by half (``label="slots"``, :func:`slot_label`), so the term also checks which digit
+is where.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from gan_lightning.data.tokenizer import Tokenizer
 from gan_lightning.data.translation import EpochDataset
@@ -58,9 +62,27 @@ TEMPLATES = (
 LONGEST_CAPTION = 14  # "a large thick five with a small thin two to the left of it"
 
 
+LABELS = ("first", "slots")
+
+
 def slots(relation: Tensor | int) -> tuple[Tensor | int, Tensor | int]:
     """The halves (0 left, 1 right, 2 top, 3 bottom) of the first and the second digit."""
     return relation, relation ^ 1
+
+
+def slot_label(classes: Tensor, relation: Tensor, num_classes: int = 10) -> Tensor:
+    """One class for two objects *and where they are*: ``num_classes · (class in the left or
+    top half) + (class in the right or bottom half)``, from the caption's ``classes`` (..., 2)
+    (first, second) and the first one's half ``relation`` (...,) (0 left of, 1 right of,
+    2 above, 3 below). "a 2 above a 5" and "a 5 below a 2" are both 25; "a 5 above a 2" is 52.
+    A class term on it (``TextToImage(auxiliary_weight=...)`` with a D head of
+    ``num_classes²`` classes) rewards G for the digits in the order the relation asks, which a
+    class term on the first digit alone cannot see."""
+    first_in_a = (relation % 2 == 0).long()  # left of, above: the first object takes slot A
+    first, second = classes[..., 0].long(), classes[..., 1].long()
+    in_a = first * first_in_a + second * (1 - first_in_a)
+    in_b = first + second - in_a
+    return num_classes * in_a + in_b
 
 
 @dataclass(frozen=True)
@@ -158,8 +180,12 @@ class TwoDigitCaptionDataset(EpochDataset):
         max_words: int,
         seed: int,
         omit_size_p: float = 0.3,
+        label: Literal["first", "slots"] = "first",
     ) -> None:
         super().__init__(seed)
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS} (the first digit, or both by half), got {label!r}.")
+        self.label = label
         if len(labels) == 1:
             raise ValueError("A two-digit caption set needs two digits or more (or none).")
         self.sized = (scaled(digits, layout.small), scaled(digits, layout.large))
@@ -208,7 +234,19 @@ class TwoDigitCaptionDataset(EpochDataset):
         items, sizes, shifts, text, attributes = self.draw(index)
         ids, length = self.tokenizer.batch([text], max_length=self.max_words)
         image = self.compose(items, int(attributes["relation"]), sizes, shifts)
-        return {"image": image, "tokens": ids[0], "length": length[0], **attributes, "label": attributes["digits"][0]}
+        return {
+            "image": image,
+            "tokens": ids[0],
+            "length": length[0],
+            **attributes,
+            "label": self.class_label(attributes),
+        }
+
+    def class_label(self, attributes: dict[str, Tensor]) -> Tensor:
+        """The ``"label"`` of an item: its first digit, or both digits by half (:func:`slot_label`)."""
+        if self.label == "slots":
+            return slot_label(attributes["digits"], attributes["relation"])
+        return attributes["digits"][0]
 
 
 class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
@@ -225,6 +263,9 @@ class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
         max_words: captions are padded (or cut) to this many tokens (>= 14, the longest caption).
         omit_size_p: probability that a caption leaves out a digit's size (each digit apart).
         train_size: keep only the first this many training digits of the seeded split (null: all).
+        label: the batches' ``"label"``, which a class term reads: ``first``, the caption's first
+            digit (10 classes); ``slots``, both digits by half (:func:`slot_label`, 100 classes:
+            ``discriminator.init_args.num_classes: 100``), so the term checks the order too.
         batch_size, val_size, num_workers, seed: as everywhere.
     """
 
@@ -242,11 +283,16 @@ class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
         max_words: int = 14,
         omit_size_p: float = 0.3,
         train_size: int | None = None,
+        label: Literal["first", "slots"] = "first",
         batch_size: int = 64,
         val_size: int = 500,
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS} (the first digit, or both by half), got {label!r}.")
+        self.label = label
+        self.num_classes = 10 if label == "first" else 100
         super().__init__(
             image_size,
             large,
@@ -260,6 +306,12 @@ class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
             num_workers,
             seed,
         )
+
+    def make_datasets(self) -> tuple[Dataset, Dataset]:
+        datasets = super().make_datasets()
+        for dataset in datasets:
+            dataset.label = self.label
+        return datasets
 
     @staticmethod
     def words() -> list[str]:

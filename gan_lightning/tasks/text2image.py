@@ -128,6 +128,13 @@ class TextToImage(AdversarialTask):
             real images, G's images must be read as their caption's class
             (:func:`auxiliary_classification`). Needs a ``"label"`` per caption in the batches
             (the MNIST captions' digit). 0: off (the paper).
+        caption_class_weight: weight of the same class term on the *caption*: a linear head on the
+            sentence embedding (``caption_classifier``, trained with the encoder in D's loss) must
+            read the class from the text. The encoder then has to carry what the class encodes,
+            which the matching losses may not teach it: with two-object captions and a class per
+            slot (``MNISTTwoDigitCaptionsDataModule(label="slots")``), which object is where —
+            without it "a 2 above a 5" and "a 5 above a 2" embed alike and G cannot tell them
+            apart. Needs ``auxiliary_weight > 0`` (its number of classes) and a trained encoder. 0: off.
         diversity_weight: weight of MSGAN's mode-seeking term in G's loss (Mao et al. 2019,
             :func:`mode_seeking`; one more G pass per step). 0: off (the paper).
         interpolation_weight: weight of the INT term in G's loss (0: GAN-CLS; 1: GAN-INT-CLS).
@@ -156,6 +163,7 @@ class TextToImage(AdversarialTask):
         mismatches: Literal["one", "all"] = "one",
         contrastive_weight: float = 0.0,
         auxiliary_weight: float = 0.0,
+        caption_class_weight: float = 0.0,
         diversity_weight: float = 0.0,
         interpolation_weight: float = 1.0,
         interpolation_beta: float = 0.5,
@@ -181,9 +189,15 @@ class TextToImage(AdversarialTask):
             raise ValueError(f"interpolation_beta must be in [0, 1] (the paper uses 0.5), got {interpolation_beta}.")
         if contrastive_weight < 0:
             raise ValueError(f"contrastive_weight must be >= 0 (0: off), got {contrastive_weight}.")
-        if auxiliary_weight < 0 or diversity_weight < 0:
+        if min(auxiliary_weight, caption_class_weight, diversity_weight) < 0:
             raise ValueError(
-                f"auxiliary_weight and diversity_weight must be >= 0 (0: off), got {auxiliary_weight}, {diversity_weight}."
+                "auxiliary_weight, caption_class_weight and diversity_weight must be >= 0 (0: off), got "
+                f"{auxiliary_weight}, {caption_class_weight}, {diversity_weight}."
+            )
+        if caption_class_weight > 0 and (auxiliary_weight == 0 or not train_text_encoder):
+            raise ValueError(
+                "caption_class_weight > 0 reads the class head's classes and trains the text encoder: it needs "
+                "auxiliary_weight > 0 and train_text_encoder=True."
             )
         if mismatches not in ("one", "all"):
             raise ValueError(f"mismatches must be 'one' (the paper) or 'all', got {mismatches!r}.")
@@ -200,6 +214,11 @@ class TextToImage(AdversarialTask):
                 "auxiliary_weight > 0 needs a discriminator with an auxiliary class head: set "
                 "model.init_args.discriminator.init_args.num_classes (MatchingDiscriminator) to the number of classes."
             )
+        self.caption_classifier = (
+            nn.Linear(getattr(self.text_encoder, "embedding_dim", text_dim), self.discriminator.num_classes)
+            if caption_class_weight > 0
+            else None
+        )  # built last: without it, the random stream at construction is unchanged
         if not train_text_encoder:
             self.text_encoder.requires_grad_(False)
         self.keep_average("generator")
@@ -211,6 +230,7 @@ class TextToImage(AdversarialTask):
         self.mismatches = mismatches
         self.contrastive_weight = contrastive_weight
         self.auxiliary_weight = auxiliary_weight
+        self.caption_class_weight = caption_class_weight
         self.diversity_weight = diversity_weight
         self.interpolation_weight = interpolation_weight
         self.interpolation_beta = interpolation_beta
@@ -231,6 +251,8 @@ class TextToImage(AdversarialTask):
     # ------------------------------------------------------------------ declarations
     def role_modules(self) -> dict[str, list[nn.Module]]:
         discriminator = [self.discriminator, self.text_encoder] if self.train_text_encoder else [self.discriminator]
+        if self.caption_classifier is not None:
+            discriminator.append(self.caption_classifier)
         return {"generator": [self.generator], "discriminator": discriminator}
 
     def setup(self, stage: str) -> None:
@@ -380,7 +402,8 @@ class TextToImage(AdversarialTask):
         """D main (Algorithm 1, lines 6-9): ``fake`` comes detached; ``text`` carries the
         encoder's graph when the encoder trains with D. Without ``matching_aware``, the
         plain conditional loss on (real, right text) against (fake, right text). With
-        ``auxiliary_weight``, plus the class term on the real images' ``labels``."""
+        ``auxiliary_weight``, plus the class term on the real images' ``labels``; with
+        ``caption_class_weight``, the class term on the captions' embeddings ``text``."""
         features = self.discriminator.image_features(real) if self.auxiliary_weight > 0 else None
         right_logits, wrong_logits, table = self.real_pairs(real, text, features)
         (fake_logits,) = self.score_pairs(fake, [text])
@@ -400,6 +423,10 @@ class TextToImage(AdversarialTask):
             term = auxiliary_classification(self.discriminator.classify(features), self.require_labels(labels))
             loss = loss + self.auxiliary_weight * term
             stats["d_class"] = term.detach()
+        if self.caption_classifier is not None:
+            term = auxiliary_classification(self.caption_classifier(text), self.require_labels(labels))
+            loss = loss + self.caption_class_weight * term
+            stats["caption_class"] = term.detach()
         stats["d_loss"] = loss.detach()
         return loss, stats
 

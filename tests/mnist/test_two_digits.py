@@ -20,6 +20,7 @@ from gan_lightning.mnist.two_digits import (
     TwoDigitCaptionDataset,
     TwoDigitLayout,
     compose_two_digit_caption,
+    slot_label,
     slots,
 )
 from tests.conftest import REPO_ROOT, tiny_run
@@ -132,9 +133,33 @@ def test_items_are_fixed_per_seed_epoch_and_index(two_digit_canvases: MNISTTwoDi
     assert all(int(item["label"]) == int(item["digits"][0]) for item in first)
 
 
+def test_the_slot_label_names_the_digit_of_each_half_whatever_the_caption_order():
+    # "a 2 above a 5" and "a 5 below a 2": a 2 on top, a 5 below, one class; the swap is another.
+    digits = torch.tensor([[2, 5], [5, 2], [5, 2], [3, 7], [3, 7], [0, 9]])
+    relation = torch.tensor([2, 3, 2, 1, 0, 3])
+    assert slot_label(digits, relation).tolist() == [25, 25, 52, 73, 37, 90]
+    assert int(slot_label(torch.tensor([4, 1]), torch.tensor(1), num_classes=5)) == 5 * 1 + 4
+
+
+def test_slot_labels_follow_the_canvas_not_the_caption():
+    data = MNISTTwoDigitCaptionsDataModule(val_size=200, label="slots")
+    data.setup()
+    assert data.num_classes == 100
+    for dataset in (data.train_set, data.val_set):
+        for index in range(40):
+            items, *_ = dataset.draw(index)
+            item = dataset[index]
+            by_half = dict(zip(slots(int(item["relation"])), dataset.labels[items].tolist(), strict=True))
+            top_or_left = by_half.get(0, by_half.get(2))
+            bottom_or_right = by_half.get(1, by_half.get(3))
+            assert int(item["label"]) == 10 * top_or_left + bottom_or_right
+    assert MNISTTwoDigitCaptionsDataModule().num_classes == 10
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
+        ({"label": "second"}, "label must be one of"),
         ({"large": 16, "jitter": 1}, "fit its half"),
         ({"small": 15}, "small < large"),
         ({"max_words": 12}, "max_words must be >= 14"),

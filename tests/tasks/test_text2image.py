@@ -248,6 +248,25 @@ def test_the_class_term_needs_labels_and_a_class_head():
         MatchingDiscriminator(8, image_size=SIZE).classify(torch.zeros(2, 128, 4, 4))
 
 
+def test_the_caption_class_term_makes_the_encoder_read_the_class_from_the_text():
+    plain = class_head_model(auxiliary_weight=0.5)
+    model = class_head_model(auxiliary_weight=0.5, caption_class_weight=2.0)
+    assert plain.caption_classifier is None and model.caption_classifier.out_features == 3
+    assert model.caption_classifier in model.role_modules()["discriminator"]
+    real, fake, labels = torch.rand(4, 1, SIZE, SIZE), torch.rand(4, 1, SIZE, SIZE), torch.tensor([0, 1, 2, 1])
+    text = model.text_encoder(torch.randint(2, 48, (4, 5)), torch.full((4,), 5))
+    d_plain, _ = plain.discriminator_main(real, fake, text.detach(), labels)
+    d_term, stats = model.discriminator_main(real, fake, text, labels)
+    caption_class = F.cross_entropy(model.caption_classifier(text), labels)
+    torch.testing.assert_close(d_term, d_plain + 2.0 * caption_class)
+    torch.testing.assert_close(stats["caption_class"], caption_class)
+    g_plain, _ = plain.generator_main(fake, text.detach(), labels)
+    g_term, _ = model.generator_main(fake, text.detach(), labels)
+    torch.testing.assert_close(g_term, g_plain)  # G's loss is unchanged: it reads the embedding only
+    (d_term - d_plain).backward()  # the caption term alone trains the encoder
+    assert sum(float(p.grad.abs().sum()) for p in model.text_encoder.parameters() if p.grad is not None) > 0
+
+
 def test_mode_seeking_term_is_msgans_inverse_ratio_of_image_to_noise_distance():
     """MSGAN (Mao et al. 2019): 1 / (mean|G(z1) − G(z2)| / mean|z1 − z2| + ε)."""
     first, second = torch.zeros(2, 1, 2, 2), torch.full((2, 1, 2, 2), 0.5)
@@ -277,11 +296,23 @@ def test_a_short_fit_with_the_class_and_mode_seeking_terms_logs_them(tmp_path: P
 
 @pytest.mark.parametrize(
     "bad",
-    [{"interpolation_weight": -1.0}, {"interpolation_beta": 1.5}, {"auxiliary_weight": -1.0}, {"diversity_weight": -1}],
+    [
+        {"interpolation_weight": -1.0},
+        {"interpolation_beta": 1.5},
+        {"auxiliary_weight": -1.0},
+        {"caption_class_weight": -1.0},
+        {"diversity_weight": -1},
+    ],
 )
 def test_bad_settings_are_clear_errors(bad: dict[str, Any]):
     with pytest.raises(ValueError, match=next(iter(bad))):
         tiny_model(**bad)
+
+
+@pytest.mark.parametrize("overrides", [{"auxiliary_weight": 0.0}, {"train_text_encoder": False}])
+def test_the_caption_class_term_needs_the_class_head_and_a_trained_encoder(overrides: dict[str, Any]):
+    with pytest.raises(ValueError, match=r"caption_class_weight > 0 .* needs auxiliary_weight > 0"):
+        class_head_model(**{"auxiliary_weight": 1.0, "caption_class_weight": 1.0, **overrides})
 
 
 def test_an_encoder_of_another_embedding_size_is_refused():
