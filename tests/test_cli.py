@@ -63,14 +63,15 @@ def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_
             WGAN,
             *TINY_OVERRIDES,
             "--trainer.max_steps=3",
-            f"--trainer.logger.init_args.save_dir={tmp_path}",
+            f"--trainer.default_root_dir={tmp_path / 'out'}",  # the logger's save_dir follows it
         ],
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "W&B: logging offline" in result.stdout + result.stderr
+    assert not (tmp_path / "runs").exists()
 
-    run_dirs = list((tmp_path / "gan-lightning").iterdir())
+    run_dirs = list((tmp_path / "out" / "gan-lightning").iterdir())
     assert len(run_dirs) == 1
     run = run_dirs[0]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
@@ -83,7 +84,7 @@ def test_fit_through_the_cli_leaves_checkpoint_samples_config_and_wandb_run(tmp_
     assert saved["trainer"]["max_steps"] == 3
     assert saved["model"]["init_args"]["generator"]["init_args"]["image_size"] == 8  # interpolated, resolved
 
-    wandb_files = list(tmp_path.glob("wandb/offline-run-*/run-*.wandb"))
+    wandb_files = list((tmp_path / "out").glob("wandb/offline-run-*/run-*.wandb"))
     assert len(wandb_files) == 1
     logged = history_keys(wandb_files[0])
     assert {"train/d_loss", "train/g_loss", "train/D(x)", "train/D(G(z))", "train/grad_norm_d"} <= logged
