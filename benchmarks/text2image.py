@@ -3,6 +3,7 @@ CPU, then read every held-out caption's image back.
 
     python -m benchmarks.text2image                    # 2500 iterations
     python -m benchmarks.text2image --quick            # 120 iterations, ~1-2 min
+    python -m benchmarks.text2image --checkpoint runs/<run>/checkpoints/best_0002500.ckpt --out x.json  # score a run
     python -m benchmarks.text2image --steps 1000 --out benchmarks/results/text2image_paper.json \
         --model.init_args.contrastive_weight=0 --model.init_args.discriminator.init_args.head=concat  # ablation
 
@@ -23,6 +24,7 @@ ignores z. Writes the final sample grid and a prompt grid next to the JSON.
 
 from __future__ import annotations
 
+import argparse
 import platform
 import shutil
 import tempfile
@@ -182,7 +184,7 @@ def report(results: dict[str, Any]) -> str:
     samples, prompts = (results[key].split(" ")[0] for key in ("sample_grid", "prompt_grid"))
     lines += [
         "",
-        f"{results['iterations']:,} iterations in {results['train_seconds']:.0f} s on {results['threads']} thread(s); "
+        f"{results['iterations']:,} iterations{trained_for(results)}; "
         f"{results['captions']} held-out captions, one image each. Prompt grid and final sample grid:",
         "",
         f"![prompts](benchmarks/results/{prompts}) ![samples](benchmarks/results/{samples})",
@@ -190,37 +192,68 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def trained(args: argparse.Namespace, extra: list[str], folder: Path) -> tuple[TextToImage, Any, dict[str, Any]]:
+    """Train the config here (``--steps`` and the extra CLI flags): the model, its data and how it ran."""
+    start = time.perf_counter()
+    cli = cli_in_process(CONFIG, f"--trainer.max_steps={args.steps}", *extra, root=folder)
+    seconds = time.perf_counter() - start
+    grids = sorted(folder.rglob("samples/step_*.png"))
+    if grids:
+        shutil.copy(grids[-1], f"{args.out.with_suffix('')}_samples.png")
+    run = {
+        "command": f"python -m benchmarks.text2image --steps {args.steps} {' '.join(extra)}".strip(),
+        "iterations": cli.trainer.global_step,
+        "train_seconds": round(seconds, 1),
+    }
+    return cli.model, cli.datamodule, run
+
+
+def loaded(args: argparse.Namespace) -> tuple[TextToImage, Any, dict[str, Any]]:
+    """A trained run's checkpoint and the data of its config.yaml: the model, its data and where it came from."""
+    from gan_lightning.commands.loading import load_datamodule, load_module
+
+    model, config = load_module(args.checkpoint)
+    if config is None:
+        raise SystemExit(f"No config.yaml next to {args.checkpoint}: score a run folder's checkpoint.")
+    data = load_datamodule(config, args.checkpoint)
+    data.setup("fit")
+    step = torch.load(args.checkpoint, map_location="cpu", weights_only=True)["global_step"]
+    run = {"command": f"python -m benchmarks.text2image --checkpoint {args.checkpoint}", "iterations": step}
+    return model, data, run | {"train_seconds": None, "config_used": str(config)}
+
+
+def trained_for(results: dict[str, Any]) -> str:
+    """How long training took, where this run trained it (a scored checkpoint says which)."""
+    if results.get("train_seconds") is None:
+        return f" (checkpoint {results['command'].split('--checkpoint ')[-1]})"
+    return f" in {results['train_seconds']:.0f} s on {results['threads']} thread(s)"
+
+
 def main(argv: list[str] | None = None) -> None:
     command = parser(__doc__)
     add_common_flags(command, "text2image", "120 iterations")
     add_threads(command)
     add_steps(command, 2500)
+    command.add_argument("--checkpoint", type=Path, help="score this trained run instead of training one")
     args, extra = command.parse_known_args(argv)  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
     args = finish(args, "text2image", {"steps": 120})
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
-        cli = cli_in_process(CONFIG, f"--trainer.max_steps={args.steps}", *extra, root=Path(folder))
-        seconds = time.perf_counter() - start
-        model = cli.model.cpu().eval()
-        grids = sorted(Path(folder).rglob("samples/step_*.png"))
+        model, data, run = loaded(args) if args.checkpoint else trained(args, extra, Path(folder))
+        model = model.cpu().eval()
         stem = args.out.with_suffix("")
-        if grids:
-            shutil.copy(grids[-1], f"{stem}_samples.png")
         save_image((model.sample_captions(PROMPTS, 8, seed=0) + 1) / 2, f"{stem}_prompts.png", nrow=8, pad_value=1.0)
         results = {
-            "command": f"python -m benchmarks.text2image --steps {args.steps} {' '.join(extra)}".strip(),
+            **run,
             "quick": args.quick,
             "config": "configs/text2image.yaml (MNIST-5k captions, 32-px canvas, batch 64, 500 held-out captions)",
-            "iterations": cli.trainer.global_step,
-            "train_seconds": round(seconds, 1),
             "threads": args.threads,
             "cpu": platform.processor() or platform.machine(),
             "parameters": model.num_parameters(),
             "sample_grid": f"{stem.name}_samples.png (rows: {model.fixed_captions()})",
             "prompt_grid": f"{stem.name}_prompts.png (rows: {PROMPTS})",
-            **evaluate(model, cli.datamodule),
-            "diversity": diversity(model, cli.datamodule),
+            **evaluate(model, data),
+            "diversity": diversity(model, data),
         }
     write_results(args.out, results)
     print(report(results))

@@ -36,3 +36,23 @@ def test_matching_reals_are_the_captions_digit_and_thickness_where_and_as_large_
     ]
     assert all(any(torch.equal(image, candidate) for candidate in candidates) for image in images)
     assert torch.equal(matching_reals(held_out, attributes, 3, seed=0), images)  # seeded
+
+
+def test_a_trained_runs_checkpoint_is_scored_without_training(tmp_path, monkeypatch):
+    """``--checkpoint``: the run's model and its config's data, read back on every held-out caption."""
+    import json
+
+    from benchmarks.text2image import CONFIG, main
+    from gan_lightning.cli import GANLightningCLI
+
+    monkeypatch.setattr("sys.argv", ["lightning"])
+    run = tmp_path / "run"
+    quiet = ["--trainer.logger=false", "--trainer.enable_progress_bar=false", "--trainer.limit_val_batches=0"]
+    tiny = ["--trainer.max_steps=2", "--trainer.accelerator=cpu", "--data.init_args.batch_size=8"]
+    GANLightningCLI(args=["fit", "--config", str(CONFIG), *tiny, *quiet, f"--trainer.default_root_dir={run}"])
+    main(["--checkpoint", str(run / "checkpoints" / "last.ckpt"), "--out", str(tmp_path / "scored.json")])
+    results = json.loads((tmp_path / "scored.json").read_text())
+    assert results["iterations"] == 2 and results["train_seconds"] is None
+    assert results["captions"] == 500 and 0.0 <= results["generated"]["digit"] <= 1.0
+    assert results["real_ceiling"]["digit"] > 0.9  # the held-out canvases of the run's own data
+    assert results["diversity"]["ratio"] > 0 and (tmp_path / "scored_prompts.png").is_file()
