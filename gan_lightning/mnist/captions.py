@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -318,9 +319,14 @@ class ComposedCaptionsDataModule(TranslationDataModule):
                 self.max_words,
                 self.seed,
                 self.omit_size_p,
+                **self.dataset_options(),
             )
             for idx in (train_idx, val_idx)
         )
+
+    def dataset_options(self) -> dict[str, Any]:
+        """Further keyword arguments of ``dataset_class`` that a subclass adds (none here)."""
+        return {}
 
 
 class MNISTCaptionsDataModule(ComposedCaptionsDataModule):

@@ -30,7 +30,6 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from gan_lightning.data.tokenizer import Tokenizer
 from gan_lightning.data.translation import EpochDataset
@@ -68,6 +67,12 @@ LABELS = ("first", "slots")
 def slots(relation: Tensor | int) -> tuple[Tensor | int, Tensor | int]:
     """The halves (0 left, 1 right, 2 top, 3 bottom) of the first and the second digit."""
     return relation, relation ^ 1
+
+
+def check_label(label: str) -> None:
+    """Refuse a ``label`` choice other than :data:`LABELS`, with what they mean."""
+    if label not in LABELS:
+        raise ValueError(f"label must be one of {LABELS} (the first digit, or both by half), got {label!r}.")
 
 
 def slot_label(classes: Tensor, relation: Tensor, num_classes: int = 10) -> Tensor:
@@ -183,8 +188,7 @@ class TwoDigitCaptionDataset(EpochDataset):
         label: Literal["first", "slots"] = "first",
     ) -> None:
         super().__init__(seed)
-        if label not in LABELS:
-            raise ValueError(f"label must be one of {LABELS} (the first digit, or both by half), got {label!r}.")
+        check_label(label)
         self.label = label
         if len(labels) == 1:
             raise ValueError("A two-digit caption set needs two digits or more (or none).")
@@ -289,8 +293,7 @@ class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
-        if label not in LABELS:
-            raise ValueError(f"label must be one of {LABELS} (the first digit, or both by half), got {label!r}.")
+        check_label(label)
         self.label = label
         self.num_classes = 10 if label == "first" else 100
         super().__init__(
@@ -307,11 +310,8 @@ class MNISTTwoDigitCaptionsDataModule(ComposedCaptionsDataModule):
             seed,
         )
 
-    def make_datasets(self) -> tuple[Dataset, Dataset]:
-        datasets = super().make_datasets()
-        for dataset in datasets:
-            dataset.label = self.label
-        return datasets
+    def dataset_options(self) -> dict[str, str]:
+        return {"label": self.label}
 
     @staticmethod
     def words() -> list[str]:
