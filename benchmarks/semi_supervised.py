@@ -22,6 +22,7 @@ seeds) after each run, so an interrupted measurement keeps what it finished.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import platform
@@ -167,9 +168,11 @@ def report(results: dict[str, Any]) -> str:
     )
 
 
+@functools.cache
 def resolved_config(path: Path) -> dict[str, Any]:
     """The config of ``path`` as the CLI resolves it (``extends:`` chains, defaults, interpolation):
-    what a run of it trains, read without training."""
+    what a run of it trains, read without training. Built once per path (the CLI instantiates the
+    model and data to resolve it); callers only read the result."""
     return cli_in_process(path, run=False, progress=False).config.as_dict()
 
 
