@@ -28,7 +28,7 @@ from gan_lightning.config.compose import EXTENDS, expand_config_arguments
 from gan_lightning.errors import DataSetupError, GanLightningError, is_user_error, one_line
 from gan_lightning.loggers.images import run_directory
 from gan_lightning.seams import CheckpointHyperparametersSeam
-from gan_lightning.strategies import register_gan_ddp
+from gan_lightning.strategies import close_process_group, register_gan_ddp
 
 PARSER_MODE = "omegaconf+"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -231,6 +231,7 @@ def main(args: list[str] | None = None) -> None:
             run(argv)
             return
         GANLightningCLI(args=args)  # None: LightningCLI reads sys.argv itself (no "args and argv" warning)
+        close_process_group()  # a DDP run's ranks leave together (only after success: a failed peer never arrives)
     except Exception as error:  # raised before, inside or after trainer.fit: Lightning re-raises it as is
         if not is_user_error(error) or os.environ.get("GAN_LIGHTNING_TRACEBACK"):  # a bug, or debugging
             raise

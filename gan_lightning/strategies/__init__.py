@@ -7,6 +7,7 @@ from gan_lightning.strategies.gan_ddp import (
     broadcast_buffers,
     broadcast_module,
     broadcast_tensors,
+    close_process_group,
     register_gan_ddp,
     use_gan_ddp,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "broadcast_buffers",
     "broadcast_module",
     "broadcast_tensors",
+    "close_process_group",
     "register_gan_ddp",
     "use_gan_ddp",
 ]

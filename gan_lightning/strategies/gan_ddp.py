@@ -214,6 +214,16 @@ class GANDDPStrategy(DDPStrategy):
             super().pre_backward(closure_loss)
 
 
+def close_process_group() -> None:
+    """Leave the process group together, while the interpreter is whole: every rank waits at a
+    barrier, then destroys it. Left to interpreter exit, a rank whose peer has already gone
+    can abort in gloo's worker threads ("terminate called without an active exception",
+    exit status -6) after a run that succeeded. A no-op outside distributed runs."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def use_gan_ddp(trainer: Trainer) -> None:
     """Make a ``DDPStrategy`` the user built as an object (``Trainer(strategy=DDPStrategy())``)
     a :class:`GANDDPStrategy`, before the model is set up.

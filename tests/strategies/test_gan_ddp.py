@@ -24,9 +24,11 @@ from gan_lightning.strategies import (
     broadcast_buffers,
     broadcast_module,
     broadcast_tensors,
+    close_process_group,
     gan_ddp,
     use_gan_ddp,
 )
+from gan_lightning.cli import main
 from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
 from tests.conftest import TinyData, tiny_gan
 
@@ -162,3 +164,17 @@ def test_average_gradients_in_one_process_group(tmp_path: Path):
         assert without_grad.grad is None
     finally:
         dist.destroy_process_group()
+
+
+def test_a_ddp_fit_through_the_cli_leaves_no_process_group_behind(one_process_group, tmp_path: Path):
+    """The CLI's ranks destroy their process group once the run succeeds: left to interpreter
+    exit, gloo can abort a finished run with status -6."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "ddp_tiny.yaml"
+    main(["fit", "--config", str(fixture), "--trainer.devices=1", f"--trainer.default_root_dir={tmp_path}"])
+    assert not dist.is_initialized()
+
+
+def test_close_process_group_is_a_no_op_outside_distributed_runs():
+    assert not dist.is_initialized()
+    close_process_group()
+    assert not dist.is_initialized()
