@@ -18,6 +18,7 @@ from lightning.pytorch.strategies import StrategyRegistry
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from gan_lightning.cli import main
 from gan_lightning.strategies import (
     GANDDPStrategy,
     average_gradients,
@@ -28,7 +29,6 @@ from gan_lightning.strategies import (
     gan_ddp,
     use_gan_ddp,
 )
-from gan_lightning.cli import main
 from gan_lightning.strategies.gan_ddp import REGISTERED_NAMES
 from tests.conftest import TinyData, tiny_gan
 
