@@ -19,6 +19,16 @@ Side by side (one process per label count, one thread each), then pooled:
     python -m benchmarks.augmentation --labels-per-class 50 --out k50.json    # and 100, 400
     python -m benchmarks.augmentation --merge k50.json k100.json k400.json
 
+``--label-source semi_supervised`` gives the cGAN every training digit instead of the labelled
+ones alone (Triple-GAN's route, Li et al. 2017): a semi-supervised GAN
+(configs/semi_supervised_conv.yaml) trains first on the same k labels per class and the other
+digits unlabelled, and its classifier labels those others
+(``--data.init_args.pseudo_labels``, :mod:`gan_lightning.mnist.pseudo_labels`). The real-only
+and real + synthetic classifiers still see only the k labelled digits per class. Results go to
+benchmarks/results/augmentation_ssl.json:
+
+    python -m benchmarks.augmentation --label-source semi_supervised --labels-per-class 50
+
 Writes benchmarks/results/augmentation.json (every run and the mean ± standard error over
 seeds), the last sample grid of each label count's first seed as
 benchmarks/results/augmentation_k<labels>.png, and prints the Markdown table of BENCHMARKS.md.
@@ -60,6 +70,12 @@ from benchmarks.harness import (
 
 CONFIG = CONFIGS / "augmentation.yaml"
 METRICS = ("real", "synthetic", "real+synthetic", "gain", "synthetic_read_as_label", "synthetic_read_by_second_reader")
+#: Where the cGAN's labels come from: the labelled digits alone, or those and the rest labelled
+#: by a semi-supervised GAN trained first (:data:`SSL_CONFIG`).
+LABEL_SOURCES = ("labelled", "semi_supervised")
+SSL_CONFIG = CONFIGS / "semi_supervised_conv.yaml"
+#: Readings of the label source, per run (only under ``--label-source semi_supervised``).
+SSL_METRICS = ("ssl_accuracy", "pseudo_label_accuracy", "ssl_seconds")
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, MeanSE]]:
@@ -68,7 +84,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, MeanSE]]:
     for labels in sorted({run["labels_per_class"] for run in runs}):
         group = [run for run in runs if run["labels_per_class"] == labels]
         mixed = sorted({name for run in group for name in run if "@" in name})  # other mixing ratios
-        names = [name for name in (*METRICS, *mixed, "gan_seconds") if all(name in run for run in group)]
+        names = [name for name in (*METRICS, *mixed, *SSL_METRICS, "gan_seconds") if all(name in run for run in group)]
         summary[str(labels)] = {name: mean_and_stderr([run[name] for run in group]) for name in names}
     return summary
 
@@ -87,6 +103,9 @@ def markdown_table(summary: dict[str, dict[str, MeanSE]], iterations: int) -> st
     for fraction in fractions:
         header += [f"real + synthetic, {float(fraction):.0%} real", f"gain ({float(fraction):.0%} real)"]
     header += ["synthetic read as their label"] + (["… by the second reader"] if second else [])
+    ssl = "ssl_accuracy" in first
+    if ssl:
+        header += ["SSL classifier, held out", "pseudo-labels right", "SSL seconds"]
     header += [f"cGAN ({iterations} it.) seconds", "seeds"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for labels, stats in summary.items():
@@ -99,21 +118,29 @@ def markdown_table(summary: dict[str, dict[str, MeanSE]], iterations: int) -> st
             ]
         for name in ("synthetic_read_as_label", "synthetic_read_by_second_reader")[: 1 + second]:
             cells.append(percent(stats[name]) if name in stats else "—")
+        if ssl:
+            cells += [percent(stats["ssl_accuracy"]), percent(stats["pseudo_label_accuracy"])]
+            cells.append(f"{stats['ssl_seconds']['mean']:.0f}")
         cells += [f"{stats['gan_seconds']['mean']:.0f}", str(stats["real"]["n"])]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def grid_name(labels: int, quick: bool) -> str:
+def study_name(label_source: str) -> str:
+    """The results' name: ``augmentation``, or ``augmentation_ssl`` for the pseudo-labelled cGAN."""
+    return "augmentation" if label_source == "labelled" else "augmentation_ssl"
+
+
+def grid_name(labels: int, quick: bool, label_source: str = "labelled") -> str:
     """The sample grid kept for a label count (its first seed), beside the results."""
-    return f"augmentation{'_quick' if quick else ''}_k{labels}.png"
+    return f"{study_name(label_source)}{'_quick' if quick else ''}_k{labels}.png"
 
 
 def report(results: dict[str, Any]) -> str:
     """The BENCHMARKS.md table and the sample grids (one class per column)."""
-    quick = results.get("quick", False)
+    quick, source = results.get("quick", False), results.get("label_source", "labelled")
     grids = " ".join(
-        f"![k={labels}](benchmarks/results/{grid_name(int(labels), quick)})" for labels in results["summary"]
+        f"![k={labels}](benchmarks/results/{grid_name(int(labels), quick, source)})" for labels in results["summary"]
     )
     return (
         "Accuracies on the held-out real digits, in %, mean ± standard error over seeds:\n\n"
@@ -249,9 +276,13 @@ def one_run(
         read_labelled_images,
     )
 
-    run, seconds, iterations = train_gan(
-        labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, tuple(args.override)
-    )
+    overrides, label_source = tuple(args.override), {}
+    if args.label_source == "semi_supervised":
+        checkpoint, label_source = train_label_source(labels, seed, args.ssl_steps, work / f"ssl_k{labels}_s{seed}")
+        overrides += (f"--data.init_args.pseudo_labels={checkpoint}",)
+    run, seconds, iterations = train_gan(labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, overrides)
+    if label_source:
+        label_source["pseudo_label_accuracy"] = pseudo_label_accuracy(run)
     synthetic = run / "synthetic"
     checkpoint = str(run / "checkpoints" / "last.ckpt")
     labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
@@ -277,7 +308,7 @@ def one_run(
     if seed == args.seeds[0]:
         grid = run / "samples" / f"step_{iterations:07d}.png"
         if grid.is_file():
-            shutil.copy(grid, args.out.parent / grid_name(labels, args.quick))
+            shutil.copy(grid, args.out.parent / grid_name(labels, args.quick, args.label_source))
     read = {name: accuracy(reader, *synthetic_set) for name, reader in readers.items()}
     return {
         "labels_per_class": labels,
@@ -290,7 +321,24 @@ def one_run(
         "test_images": record["test"],
         "gan_iterations": iterations,
         "gan_seconds": round(seconds, 1),
+        **label_source,
     }
+
+
+def train_label_source(labels: int, seed: int, steps: int, folder: Path) -> tuple[Path, dict[str, float]]:
+    """The semi-supervised GAN on ``labels`` digits per class (the rest unlabelled): its last
+    checkpoint, its held-out accuracy and training seconds."""
+    from benchmarks.semi_supervised import train_semi_supervised
+
+    accuracy, seconds = train_semi_supervised(SSL_CONFIG, labels, seed, steps, folder)
+    return folder / "checkpoints" / "last.ckpt", {"ssl_accuracy": accuracy, "ssl_seconds": round(seconds, 1)}
+
+
+def pseudo_label_accuracy(run: Path) -> float:
+    """How often the labels the cGAN of ``run`` trained on for the unlabelled digits were right."""
+    from gan_lightning.commands.loading import load_datamodule
+
+    return load_datamodule(run / "config.yaml", run / "config.yaml").pseudo_label_accuracy
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -314,6 +362,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     command.add_argument(
         "--override", action="append", default=[], help="a `lightning fit` flag for the GAN (repeatable)"
     )
+    command.add_argument(
+        "--label-source",
+        choices=LABEL_SOURCES,
+        default="labelled",
+        help="the cGAN's labels: the labelled digits alone, or every digit labelled by a semi-supervised GAN",
+    )
+    command.add_argument(
+        "--ssl-steps", type=int, default=None, help="iterations of the semi-supervised GAN (default: its config's)"
+    )
     add_keep(command, "the GAN runs and their exports")
     command.add_argument(
         "--merge", type=Path, nargs="+", help="pool these results files (e.g. one label count each) into --out"
@@ -328,12 +385,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "num_synthetic": 1000,
         "classifier_steps": 100,
         "reader_steps": 100,
+        "ssl_steps": 50,
     }
-    return finish(command.parse_args(argv), "augmentation", quick)
+    args = command.parse_args(argv)
+    args = finish(args, study_name(args.label_source), quick)
+    if args.label_source == "semi_supervised" and args.ssl_steps is None:
+        from benchmarks.semi_supervised import resolved_config
+
+        args.ssl_steps = int(resolved_config(SSL_CONFIG)["trainer"]["max_steps"])
+    return args
 
 
 #: Settings that must agree between results files pooled by ``--merge``.
-SHARED_SETTINGS = ("quick", "config", "gan_iterations", "synthetic_per_run", "classifier", "real_fractions")
+SHARED_SETTINGS = (
+    "quick",
+    "config",
+    "gan_iterations",
+    "synthetic_per_run",
+    "classifier",
+    "real_fractions",
+    "label_source",
+    "ssl_iterations",
+)
 
 
 def merge(files: list[Path]) -> dict[str, Any]:
@@ -365,6 +438,8 @@ def main(argv: list[str] | None = None) -> None:
         print(report(results))
         return
     command = "python -m benchmarks.augmentation" + (" --quick" if args.quick else "")
+    if args.label_source != "labelled":
+        command += f" --label-source {args.label_source}"
     start = time.perf_counter()
     runs = []
     jobs = [(labels, seed) for labels in args.labels_per_class for seed in args.seeds]
@@ -393,6 +468,9 @@ def main(argv: list[str] | None = None) -> None:
         "second_reader": f"AllConvReader, {args.reader_steps} steps on the 4,500 training digits (benchmarks/augmentation.py)",
         "second_reader_held_out_accuracy": second_reader_accuracy,
         "keep_classified": args.keep_classified,
+        "label_source": args.label_source,
+        "ssl_config": SSL_CONFIG.name if args.label_source == "semi_supervised" else None,
+        "ssl_iterations": args.ssl_steps if args.label_source == "semi_supervised" else None,
         "overrides": args.override,
         "real_fractions": args.real_fractions,
         "threads": args.threads,

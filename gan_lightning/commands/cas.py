@@ -70,7 +70,11 @@ def real_splits(args: argparse.Namespace) -> tuple[Any, Any, int]:
         except ValueError as error:
             raise CommandLineError(str(error)) from error
         datamodule.setup()
-    splits = (getattr(datamodule, "train_set", None), getattr(datamodule, "val_set", None))
+    labelled = getattr(datamodule, "labelled_set", None)  # without pseudo-labelled digits, where it has them
+    splits = (
+        labelled if labelled is not None else getattr(datamodule, "train_set", None),
+        getattr(datamodule, "val_set", None),
+    )
     if not all(isinstance(split, TensorDataset) and len(split.tensors) == 2 for split in splits):
         raise CommandLineError(
             f"{type(datamodule).__name__} does not hold (images, labels) tensors: use an in-memory data set "

@@ -4,6 +4,7 @@ data every MNIST demo is built from, with no download."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,6 +52,12 @@ class MNIST5kDataModule(InMemoryDataModule):
     data-augmentation study (docs/augmentation.md). The held-out split depends on ``seed``
     only, so every ``labels_seed`` is tested on the same held-out digits, and a smaller k
     is a subset of a larger one with the same ``labels_seed``.
+
+    ``pseudo_labels`` (with ``labels_per_class``) names a semi-supervised GAN's checkpoint
+    whose classifier labels the other training digits: the training split is then every
+    training digit, the k per class with their own labels and the rest with the classifier's
+    (those it reads with probability ≥ ``pseudo_label_confidence``), while ``labelled_set``
+    stays the k per class (:mod:`gan_lightning.mnist.pseudo_labels`, Triple-GAN's route).
     """
 
     num_classes = 10
@@ -66,6 +73,8 @@ class MNIST5kDataModule(InMemoryDataModule):
         train_size: int | None = None,
         labels_per_class: int | None = None,
         labels_seed: int | None = None,
+        pseudo_labels: str | None = None,
+        pseudo_label_confidence: float = 0.0,
     ) -> None:
         super().__init__(batch_size=batch_size, val_size=val_size, num_workers=num_workers, seed=seed)
         if train_size is not None and train_size < 1:
@@ -79,6 +88,18 @@ class MNIST5kDataModule(InMemoryDataModule):
         self.train_size = train_size
         self.labels_per_class = labels_per_class
         self.labels_seed = seed if labels_seed is None else labels_seed
+        if pseudo_labels is not None and labels_per_class is None:
+            raise ValueError(
+                "pseudo_labels labels the training digits outside the labelled subset: set labels_per_class too."
+            )
+        if not 0.0 <= pseudo_label_confidence < 1.0:
+            raise ValueError(f"pseudo_label_confidence must be in [0, 1), got {pseudo_label_confidence}.")
+        self.pseudo_labels = None if pseudo_labels is None else Path(pseudo_labels)
+        self.pseudo_label_confidence = pseudo_label_confidence
+        #: the digits with their own labels (the whole training split unless labels_per_class)
+        self.labelled_set: TensorDataset | None = None
+        #: how often the pseudo-labels kept agree with the digits' true labels (MNIST has them all)
+        self.pseudo_label_accuracy: float | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -87,6 +108,7 @@ class MNIST5kDataModule(InMemoryDataModule):
         if self.labels_per_class is not None:
             self._keep_labelled_subset(self.labels_per_class)
         if self.train_size is None:
+            self.labelled_set = self.labelled_set if self.labelled_set is not None else self.train_set
             return
         train_set, self.train_set = self.train_set, None  # set again only if the subset is valid
         assert isinstance(train_set, TensorDataset)
@@ -99,7 +121,7 @@ class MNIST5kDataModule(InMemoryDataModule):
         self.check_batch_fits(self.train_size)
         # The training split is already in seeded random order: its head is a seeded subset, and
         # a smaller train_size is a subset of a larger one.
-        self.train_set = TensorDataset(*(tensor[: self.train_size] for tensor in train_set.tensors))
+        self.train_set = self.labelled_set = TensorDataset(*(tensor[: self.train_size] for tensor in train_set.tensors))
 
     def _keep_labelled_subset(self, per_class: int) -> None:
         """Keep the first ``per_class`` digits of each class in a ``labels_seed`` order of the
@@ -108,8 +130,29 @@ class MNIST5kDataModule(InMemoryDataModule):
         assert isinstance(train_set, TensorDataset)
         images, labels = train_set.tensors
         keep = balanced_subset(labels, per_class, self.labels_seed, self.num_classes)
-        self.check_batch_fits(len(keep))
-        self.train_set = TensorDataset(images[keep], labels[keep])
+        self.labelled_set = TensorDataset(images[keep], labels[keep])
+        train_set = self.labelled_set if self.pseudo_labels is None else self._add_pseudo_labelled(images, labels, keep)
+        self.check_batch_fits(len(train_set))
+        self.train_set = train_set
+
+    def _add_pseudo_labelled(self, images: Tensor, labels: Tensor, keep: Tensor) -> TensorDataset:
+        """The labelled digits, then the other training digits with the classifier's labels."""
+        from gan_lightning.mnist.pseudo_labels import check_same_split, pseudo_label
+
+        assert self.pseudo_labels is not None and self.labelled_set is not None
+        expected = {"seed": self.seed, "val_size": self.val_size, "labels_per_class": self.labels_per_class}
+        check_same_split(self.pseudo_labels, expected | {"labels_seed": self.labels_seed})
+        others = torch.ones(len(labels), dtype=torch.bool)
+        others[keep] = False
+        guessed, confidence = pseudo_label(self.pseudo_labels, images[others])
+        kept = confidence >= self.pseudo_label_confidence
+        self.pseudo_label_accuracy = (
+            float((guessed[kept] == labels[others][kept]).float().mean()) if kept.any() else None
+        )
+        return TensorDataset(
+            torch.cat([self.labelled_set.tensors[0], images[others][kept]]),
+            torch.cat([self.labelled_set.tensors[1], guessed[kept]]),
+        )
 
     def load(self) -> tuple[Tensor, Tensor]:
         images, labels = mnist5k_digits(self.image_size)

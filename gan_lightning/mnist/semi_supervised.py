@@ -55,4 +55,5 @@ class MNIST5kSemiSupervisedDataModule(MNIST5kDataModule):
         unlabelled = torch.ones(len(labels), dtype=torch.bool)
         unlabelled[keep] = False
         self.check_batch_fits(int(unlabelled.sum()), "unlabelled digits")
+        self.labelled_set = TensorDataset(images[keep], labels[keep])
         self.train_set = LabelledAndUnlabelled(images[unlabelled], images[keep], labels[keep])

@@ -101,3 +101,19 @@ def test_the_reader_learns_classes_it_is_trained_on_and_is_seeded():
     again = train_second_reader((images, labels), seed=1, steps=40, batch_size=32)
     for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_the_pseudo_labelled_study_has_its_own_results_and_label_source_columns():
+    from benchmarks.augmentation import markdown_table, parse_args, summarize
+
+    args = parse_args(["--label-source", "semi_supervised"])
+    assert args.out.name == "augmentation_ssl.json" and args.ssl_steps == 5000  # the SSL config's own length
+    assert parse_args([]).out.name == "augmentation.json" and parse_args(["--quick"]).ssl_steps == 50
+    runs = [
+        run_record(50, seed, 0.93, 0.01, 0.02) | {"ssl_accuracy": acc, "pseudo_label_accuracy": acc - 0.01, "ssl_seconds": 600.0}
+        for seed, acc in ((0, 0.96), (1, 0.98))
+    ]  # fmt: skip
+    header, _, row = markdown_table(summarize(runs), iterations=6000).splitlines()
+    assert "| SSL classifier, held out | pseudo-labels right | SSL seconds |" in header
+    assert row.endswith("| 97.0 ± 1.0 | 96.0 ± 1.0 | 600 | 500 | 2 |")
+    assert "SSL" not in markdown_table(summarize([run_record(50, 0, 0.93, 0.0, 0.0)]), iterations=6000)
