@@ -265,6 +265,9 @@ class TextToImage(AdversarialTask):
         tokenizer = getattr(datamodule, "vocabulary", None)
         if tokenizer is not None:
             self.use_vocabulary(tokenizer)
+        training = getattr(datamodule, "train_set", None)
+        if stage == "fit" and self.auxiliary_weight > 0 and training is not None and len(training):
+            self.require_labels(training[0].get("label"))  # before the first step, not at it
         held_out = getattr(datamodule, "val_set", None)
         if held_out is not None and len(held_out) and not self.fixed_tokens.numel():
             items = [held_out[i] for i in range(min(self.num_fixed, len(held_out)))]

@@ -294,6 +294,25 @@ def test_a_short_fit_with_the_class_and_mode_seeking_terms_logs_them(tmp_path: P
     assert {"train/d_class", "train/g_class", "train/g_mode_seeking"} <= set(trainer.callback_metrics)
 
 
+def test_captions_without_classes_are_refused_before_the_first_step(tmp_path: Path):
+    """A user's captions (no "label" per item) with the class term on: the error comes from
+    set-up, with no training step spent (the step would raise it too, after data loading)."""
+
+    class Unlabelled(MNISTCaptionsDataModule):
+        def setup(self, stage: str | None = None) -> None:
+            super().setup(stage)
+            captions = self.train_set
+            self.train_set = [{k: v for k, v in captions[i].items() if k != "label"} for i in range(len(captions))]
+
+    steps = []
+    model = class_head_model(10, auxiliary_weight=1.0)
+    model.on_train_batch_start = lambda *args: steps.append(1)
+    data = Unlabelled(image_size=SIZE, large=10, small=6, jitter=1, batch_size=8, val_size=16, train_size=48)
+    with pytest.raises(ValueError, match='"label" entry'):
+        tiny_trainer(tmp_path, 2, limit_val_batches=0).fit(model, datamodule=data)
+    assert not steps
+
+
 @pytest.mark.parametrize(
     "bad",
     [
