@@ -276,7 +276,7 @@ SECTIONS = (
     Section(
         "text2image",
         "Text-to-image (MNIST-5k captions)",
-        (_block("text2image", "text2image --steps 2500 --out {out}", "text2image --quick --out {out}"),),
+        (_block("text2image", "text2image --steps 5000 --out {out}", "text2image --quick --out {out}"),),
     ),
     Section(
         "scoreboard",

@@ -1,9 +1,9 @@
 """Text-to-image (GAN-INT-CLS) on the MNIST-5k captions: train configs/text2image.yaml on the
 CPU, then read every held-out caption's image back.
 
-    python -m benchmarks.text2image                    # 2500 iterations
+    python -m benchmarks.text2image                    # 5000 iterations (configs/text2image.yaml)
     python -m benchmarks.text2image --quick            # 120 iterations, ~1-2 min
-    python -m benchmarks.text2image --checkpoint runs/<run>/checkpoints/best_0002500.ckpt --out x.json  # score a run
+    python -m benchmarks.text2image --checkpoint runs/<run>/checkpoints/last.ckpt --out x.json  # score a run
     python -m benchmarks.text2image --steps 1000 --out benchmarks/results/text2image_paper.json \
         --model.init_args.contrastive_weight=0 --model.init_args.discriminator.init_args.head=concat  # ablation
 
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     command = parser(__doc__)
     add_common_flags(command, "text2image", "120 iterations")
     add_threads(command)
-    add_steps(command, 2500)
+    add_steps(command, 5000)
     command.add_argument("--checkpoint", type=Path, help="score this trained run instead of training one")
     args, extra = command.parse_known_args(argv)  # the rest: CLI flags, e.g. --model.init_args.contrastive_weight=0
     args = finish(args, "text2image", {"steps": 120})
