@@ -50,23 +50,24 @@ def balanced_subset(labels: Tensor, per_class: int, seed: int, num_classes: int)
 
 
 class LabelledAndUnlabelled(Dataset):
-    """Item ``i``: ``SemiSupervisedItem(unlabelled[i], images[j], labels[j])`` with ``j = i mod len(labels)``. A shuffled epoch visits every unlabelled sample once and
-    every labelled one ``len(unlabelled) / len(labels)`` times, in random batches."""
+    """Item ``i``: ``SemiSupervisedItem(unlabelled[i mod U], images[i mod L], labels[i mod L])``
+    for U unlabelled and L labelled samples, ``max(U, L)`` items. A shuffled epoch visits every
+    sample of the larger set once and tiles the smaller one: with few labels (the usual case)
+    every unlabelled sample once and every labelled one U / L times; with many labels and few
+    unlabelled samples (e.g. 400 labels per class of MNIST-5k), the other way round."""
 
     def __init__(self, unlabelled: Tensor, images: Tensor, labels: Tensor) -> None:
         if len(images) != len(labels) or len(labels) == 0:
             raise ValueError(
                 f"Need as many labels as labelled images (and at least one): {len(images)} vs {len(labels)}."
             )
-        if len(unlabelled) < len(labels):
-            raise ValueError(
-                f"{len(unlabelled)} unlabelled samples for {len(labels)} labelled ones: an epoch would skip labels."
-            )
+        if len(unlabelled) == 0:
+            raise ValueError("No unlabelled samples: a semi-supervised GAN needs some (or train a classifier alone).")
         self.unlabelled, self.images, self.labels = unlabelled, images, labels
 
     def __len__(self) -> int:
-        return len(self.unlabelled)
+        return max(len(self.unlabelled), len(self.labels))
 
     def __getitem__(self, index: int) -> SemiSupervisedItem:
         j = index % len(self.labels)
-        return SemiSupervisedItem(self.unlabelled[index], self.images[j], self.labels[j])
+        return SemiSupervisedItem(self.unlabelled[index % len(self.unlabelled)], self.images[j], self.labels[j])

@@ -40,5 +40,12 @@ def test_every_unlabelled_sample_comes_once_with_the_labelled_ones_tiled():
 def test_labelled_and_unlabelled_rejects_mismatches():
     with pytest.raises(ValueError, match="as many labels as labelled images"):
         LabelledAndUnlabelled(torch.zeros(5), torch.zeros(2), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="an epoch would skip labels"):
-        LabelledAndUnlabelled(torch.zeros(2), torch.zeros(3), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="No unlabelled samples"):
+        LabelledAndUnlabelled(torch.zeros(0), torch.zeros(3), torch.zeros(3, dtype=torch.long))
+
+
+def test_more_labels_than_unlabelled_samples_visit_every_label_and_tile_the_unlabelled():
+    data = LabelledAndUnlabelled(torch.arange(2.0), images=torch.arange(5.0) * 10, labels=torch.arange(5))
+    items = [data[i] for i in range(len(data))]
+    assert len(data) == 5 and [item.labels.item() for item in items] == [0, 1, 2, 3, 4]
+    assert [item.unlabelled.item() for item in items] == [0, 1, 0, 1, 0]

@@ -58,3 +58,12 @@ def test_bad_label_counts_are_explained():
         MNIST5kSemiSupervisedDataModule(labels_per_class=0)
     with pytest.raises(ValueError, match="rarest class"):
         MNIST5kSemiSupervisedDataModule(labels_per_class=451).setup()
+
+
+def test_400_labels_per_class_leave_500_unlabelled_digits_tiled_over_an_epoch():
+    data = MNIST5kSemiSupervisedDataModule(labels_per_class=400, batch_size=50)
+    data.setup()
+    assert len(data.labelled_set) == 4000 and len(data.train_set) == 4000
+    unlabelled = {bytes(data.train_set[i].unlabelled.numpy()) for i in range(len(data.train_set))}
+    assert len(unlabelled) == 500  # each of the 500 others, none of them labelled
+    assert not unlabelled & set(map(bytes, data.labelled_set.tensors[0].numpy()))
