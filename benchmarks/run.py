@@ -242,7 +242,14 @@ SECTIONS = (
     Section(
         "augmentation",
         "GANs as data augmentation (CAS)",
-        (_block("augmentation", "augmentation --out {out}", "augmentation --quick --out {out}"),),
+        (
+            _block("augmentation", "augmentation --out {out}", "augmentation --quick --out {out}"),
+            _block(
+                "augmentation_ssl",
+                "augmentation --label-source semi_supervised --out {out}",
+                "augmentation --quick --label-source semi_supervised --out {out}",
+            ),
+        ),
     ),
     Section(
         "semi_supervised",
