@@ -152,9 +152,9 @@ def report(results: dict[str, Any]) -> str:
 
 def train_gan(
     labels: int, seed: int, steps: int, folder: Path, config: Path = CONFIG, overrides: tuple[str, ...] = ()
-) -> tuple[Path, float, int]:
+) -> tuple[Path, float, int, float | None]:
     """``config`` (plus ``lightning fit`` ``overrides``) on ``labels`` digits per class; (run
-    folder, seconds, iterations)."""
+    folder, seconds, iterations, how often its pseudo-labels were right: None without them)."""
     start = time.perf_counter()
     cli = cli_in_process(
         config,
@@ -167,7 +167,8 @@ def train_gan(
         *overrides,
         root=folder,
     )
-    return folder, time.perf_counter() - start, cli.trainer.global_step
+    seconds = time.perf_counter() - start
+    return folder, seconds, cli.trainer.global_step, getattr(cli.datamodule, "pseudo_label_accuracy", None)
 
 
 # ---- the second digit reader ----
@@ -276,13 +277,15 @@ def one_run(
         read_labelled_images,
     )
 
-    overrides, label_source = tuple(args.override), {}
+    overrides, source_readings = tuple(args.override), {}
     if args.label_source == "semi_supervised":
-        checkpoint, label_source = train_label_source(labels, seed, args.ssl_steps, work / f"ssl_k{labels}_s{seed}")
+        checkpoint, source_readings = train_label_source(labels, seed, args.ssl_steps, work / f"ssl_k{labels}_s{seed}")
         overrides += (f"--data.init_args.pseudo_labels={checkpoint}",)
-    run, seconds, iterations = train_gan(labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, overrides)
-    if label_source:
-        label_source["pseudo_label_accuracy"] = pseudo_label_accuracy(run)
+    run, seconds, iterations, pseudo_accuracy = train_gan(
+        labels, seed, args.steps, work / f"k{labels}_s{seed}", args.config, overrides
+    )
+    if source_readings:
+        source_readings["pseudo_label_accuracy"] = pseudo_accuracy
     synthetic = run / "synthetic"
     checkpoint = str(run / "checkpoints" / "last.ckpt")
     labelled = ["--num-images", str(args.num_synthetic), "--labels", "balanced", "--seed", str(seed)]
@@ -321,7 +324,7 @@ def one_run(
         "test_images": record["test"],
         "gan_iterations": iterations,
         "gan_seconds": round(seconds, 1),
-        **label_source,
+        **source_readings,
     }
 
 
@@ -332,13 +335,6 @@ def train_label_source(labels: int, seed: int, steps: int, folder: Path) -> tupl
 
     accuracy, seconds = train_semi_supervised(SSL_CONFIG, labels, seed, steps, folder)
     return folder / "checkpoints" / "last.ckpt", {"ssl_accuracy": accuracy, "ssl_seconds": round(seconds, 1)}
-
-
-def pseudo_label_accuracy(run: Path) -> float:
-    """How often the labels the cGAN of ``run`` trained on for the unlabelled digits were right."""
-    from gan_lightning.commands.loading import load_datamodule
-
-    return load_datamodule(run / "config.yaml", run / "config.yaml").pseudo_label_accuracy
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

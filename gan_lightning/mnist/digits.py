@@ -140,8 +140,8 @@ class MNIST5kDataModule(InMemoryDataModule):
         from gan_lightning.mnist.pseudo_labels import check_same_split, pseudo_label
 
         assert self.pseudo_labels is not None and self.labelled_set is not None
-        expected = {"seed": self.seed, "val_size": self.val_size, "labels_per_class": self.labels_per_class}
-        check_same_split(self.pseudo_labels, expected | {"labels_seed": self.labels_seed})
+        split = {"seed": self.seed, "val_size": self.val_size, "labels_per_class": self.labels_per_class}
+        check_same_split(self.pseudo_labels, split | {"labels_seed": self.labels_seed})
         others = torch.ones(len(labels), dtype=torch.bool)
         others[keep] = False
         guessed, confidence = pseudo_label(self.pseudo_labels, images[others])
