@@ -15,15 +15,17 @@ restart. Held-out items are fixed. Batches:
 
 ``{"image": (1, S, S) in [-1, 1], "tokens": (max_words,) int64, "length": (), "digit": (),
 "position": () 0-3, "size": () 0 small / 1 large / -1 not said, "thickness": () 0 thin /
-1 thick / -1 not said, "label": ()}``; ``label`` is the digit again, under the name a
-text-to-image task reads as the caption's class (its auxiliary class term).
+1 thick / -1 not said, "label": ()}``; ``label`` is the class a text-to-image task's
+auxiliary class term reads: the digit (``label="digit"``, the default), or the digit with the
+image's stroke class (thin / middle / thick) and optionally its size (:func:`caption_class`), so
+the term also checks the attributes a digit-only class cannot see.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -55,6 +57,7 @@ TEMPLATES = (
 )
 DIGIT_BOX = 20  # MNIST digits fit a 20×20 box (LeCun et al. 1998)
 NOT_SAID = -1
+LABELS = {"digit": 10, "digit_thickness": 30, "digit_size_thickness": 60}  # choice -> number of classes
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,30 @@ def pick(options: tuple[str, ...], generator: torch.Generator) -> str:
     return options[int(torch.randint(len(options), (1,), generator=generator))]
 
 
+def check_label(label: str) -> None:
+    """Refuse a ``label`` choice other than :data:`LABELS`, with what they mean."""
+    if label not in LABELS:
+        raise ValueError(
+            f"label must be one of {tuple(LABELS)} (the digit; with its stroke class; with its size and stroke "
+            f"class), got {label!r}."
+        )
+
+
+def caption_class(label: str, digit: int, size: int, thickness: int) -> int:
+    """The class a class term reads for one image: its ``digit``, or with ``label`` =
+    ``digit_thickness`` ``3 · digit + stroke`` (stroke 0 thin, 1 the undescribed middle, 2 thick),
+    or with ``digit_size_thickness`` ``6 · digit + 3 · size + stroke``. ``size`` is the image's
+    own (0 small, 1 large), said in its caption or not. Why: a class term on the digit alone
+    leaves G free to draw any stroke; one on the digit and its stroke class rewards "thick" where
+    the caption says it (Odena et al. 2017's auxiliary classifier, on a finer class)."""
+    stroke = 1 if thickness == NOT_SAID else 2 * thickness
+    if label == "digit":
+        return digit
+    if label == "digit_thickness":
+        return 3 * digit + stroke
+    return 6 * digit + 3 * size + stroke
+
+
 def stated_adjectives(size: int, thickness: int, swap: bool, generator: torch.Generator) -> list[str]:
     """A word for the size and one for the thickness, each left out where :data:`NOT_SAID`;
     ``swap`` puts the thickness first when both are said."""
@@ -204,8 +231,11 @@ class ComposedCaptionDataset(EpochDataset):
         max_words: int,
         seed: int,
         omit_size_p: float = 0.15,
+        label: Literal["digit", "digit_thickness", "digit_size_thickness"] = "digit",
     ) -> None:
         super().__init__(seed)
+        check_label(label)
+        self.label = label
         self.sized = (scaled(digits, layout.small), scaled(digits, layout.large))
         self.labels, self.thickness = labels, thickness
         self.layout, self.tokenizer, self.max_words = layout, tokenizer, max_words
@@ -246,7 +276,7 @@ class ComposedCaptionDataset(EpochDataset):
         ids, length = self.tokenizer.batch([text], max_length=self.max_words)
         item = {"image": self.compose(index, position, size, shift), "tokens": ids[0], "length": length[0]}
         item.update({name: torch.tensor(value) for name, value in attributes.items()})
-        item["label"] = item["digit"]
+        item["label"] = torch.tensor(caption_class(self.label, attributes["digit"], size, attributes["thickness"]))
         return item
 
 
@@ -339,6 +369,9 @@ class MNISTCaptionsDataModule(ComposedCaptionsDataModule):
         omit_size_p: probability that a caption does not say the size (the image still has one).
         train_size: keep only the first this many training digits of the seeded split (null: all
             4,500 with the default val_size): a small-data setting, and tiny runs for tests.
+        label: the batches' ``"label"``, which a class term reads (:func:`caption_class`):
+            ``digit`` (10 classes), ``digit_thickness`` (30: the digit and its stroke class) or
+            ``digit_size_thickness`` (60); set ``discriminator.init_args.num_classes`` to match.
         batch_size, val_size, num_workers, seed: as everywhere.
     """
 
@@ -355,11 +388,15 @@ class MNISTCaptionsDataModule(ComposedCaptionsDataModule):
         max_words: int = 12,
         omit_size_p: float = 0.15,
         train_size: int | None = None,
+        label: Literal["digit", "digit_thickness", "digit_size_thickness"] = "digit",
         batch_size: int = 64,
         val_size: int = 500,
         num_workers: int = 0,
         seed: int = 0,
     ) -> None:
+        check_label(label)
+        self.label = label
+        self.num_classes = LABELS[label]
         super().__init__(
             image_size,
             large,
@@ -377,6 +414,9 @@ class MNISTCaptionsDataModule(ComposedCaptionsDataModule):
     @staticmethod
     def words() -> list[str]:
         return caption_vocabulary()
+
+    def dataset_options(self) -> dict[str, Any]:
+        return {"label": self.label}
 
     def thickness_thresholds(self) -> Tensor:
         """(10, 2) median ink mass of the training digits per (class, small/large), on a

@@ -268,6 +268,7 @@ class TextToImage(AdversarialTask):
         training = getattr(datamodule, "train_set", None)
         if stage == "fit" and self.auxiliary_weight > 0 and training is not None and len(training):
             self.require_labels(training[0].get("label"))  # before the first step, not at it
+            self.check_class_count(getattr(datamodule, "num_classes", None))
         held_out = getattr(datamodule, "val_set", None)
         if held_out is not None and len(held_out) and not self.fixed_tokens.numel():
             items = [held_out[i] for i in range(min(self.num_fixed, len(held_out)))]
@@ -474,6 +475,16 @@ class TextToImage(AdversarialTask):
             raise ValueError("diversity_weight > 0: generator_main needs the noise z that drew fake.")
         z_second = self.sample_latent(text.shape[0])
         return mode_seeking(fake, self.generator(z_second, text), z, z_second)
+
+    def check_class_count(self, data_classes: int | None) -> None:
+        """D's class head must have one output per class of the data's ``"label"``: fewer fail
+        deep in the loss, more leave classes no image ever has."""
+        head = self.discriminator.num_classes
+        if data_classes is not None and head != data_classes:
+            raise ValueError(
+                f"the data's labels have {data_classes} classes but the discriminator's class head has {head}: set "
+                f"model.init_args.discriminator.init_args.num_classes={data_classes}."
+            )
 
     def require_labels(self, labels: Tensor | None) -> Tensor:
         """The batch's class labels, which the class term needs."""
