@@ -3,11 +3,12 @@ relative to the digit's class, items fixed per index when held out and recompose
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from gan_lightning.mnist import MNISTCaptionsDataModule, mnist5k_pixels
 from gan_lightning.mnist.caption_reading import ink_extent, ink_mass
-from gan_lightning.mnist.captions import DIGIT_WORDS, POSITIONS, boxed_digits, thickness_labels
+from gan_lightning.mnist.captions import DIGIT_WORDS, NOT_SAID, POSITIONS, boxed_digits, caption_class, thickness_labels
 
 
 def test_captions_describe_the_composed_canvas(canvases: MNISTCaptionsDataModule):
@@ -66,3 +67,44 @@ def test_items_are_fixed_per_index_held_out_and_recomposed_per_training_epoch(ca
     same_seed = MNISTCaptionsDataModule(val_size=200)
     same_seed.setup()
     assert torch.equal(same_seed.val_set[5]["tokens"], held_out[5]["tokens"])
+
+
+@pytest.mark.parametrize(
+    ("label", "digit", "size", "thickness", "expected"),
+    [
+        ("digit", 7, 1, 1, 7),
+        ("digit_thickness", 7, 1, 0, 21),  # thin
+        ("digit_thickness", 7, 0, NOT_SAID, 22),  # the undescribed middle
+        ("digit_thickness", 7, 0, 1, 23),  # thick
+        ("digit_size_thickness", 7, 0, 0, 42),
+        ("digit_size_thickness", 7, 1, 1, 47),
+        ("digit_size_thickness", 0, 1, NOT_SAID, 4),
+    ],
+)
+def test_caption_class_counts_digit_then_size_then_stroke(
+    label: str, digit: int, size: int, thickness: int, expected: int
+):
+    assert caption_class(label, digit, size, thickness) == expected
+
+
+def test_finer_labels_carry_the_digit_the_drawn_size_and_the_stroke_class():
+    data = MNISTCaptionsDataModule(batch_size=200, val_size=200, label="digit_size_thickness")
+    data.setup()
+    assert data.num_classes == 60
+    batch = next(iter(data.val_dataloader()))
+    label, said_size = batch["label"], batch["size"]
+    assert torch.equal(label // 6, batch["digit"])
+    stroke = label % 3
+    assert torch.equal(stroke == 0, batch["thickness"] == 0) and torch.equal(stroke == 2, batch["thickness"] == 1)
+    drawn_size = (label % 6) // 3
+    said = said_size != NOT_SAID
+    assert torch.equal(drawn_size[said], said_size[said])
+    large = ink_extent(batch["image"]) > data.layout.size_threshold
+    # the image's own size, said or not (the extent reader misses about one canvas in 200)
+    assert (drawn_size.bool() == large)[~said].float().mean() > 0.9 and (~said).sum() > 10
+    assert len(label.unique()) > 30
+
+
+def test_an_unknown_label_choice_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"label must be one of .*digit_thickness"):
+        MNISTCaptionsDataModule(label="stroke")

@@ -313,6 +313,30 @@ def test_captions_without_classes_are_refused_before_the_first_step(tmp_path: Pa
     assert not steps
 
 
+def test_a_class_head_that_does_not_match_the_datas_classes_is_refused_before_the_first_step(tmp_path: Path):
+    """30 stroke-and-digit classes against a 10-way head would fail inside cross_entropy at a
+    step; the task names the setting at set-up instead."""
+    steps = []
+    model = class_head_model(10, auxiliary_weight=1.0)
+    model.on_train_batch_start = lambda *args: steps.append(1)
+    data = MNISTCaptionsDataModule(
+        image_size=SIZE, large=10, small=6, jitter=1, batch_size=8, val_size=16, train_size=48, label="digit_thickness"
+    )
+    with pytest.raises(ValueError, match=r"30 classes .* has 10: set .*num_classes=30"):
+        tiny_trainer(tmp_path, 2, limit_val_batches=0).fit(model, datamodule=data)
+    assert not steps
+
+
+def test_a_short_fit_with_digit_and_stroke_classes_trains_the_finer_class_head(tmp_path: Path):
+    model = class_head_model(30, auxiliary_weight=1.0, caption_class_weight=1.0)
+    data = MNISTCaptionsDataModule(
+        image_size=SIZE, large=10, small=6, jitter=1, batch_size=8, val_size=16, train_size=48, label="digit_thickness"
+    )
+    tiny_trainer(tmp_path, 2, limit_val_batches=0).fit(model, datamodule=data)
+    assert model.caption_classifier.out_features == 30
+    assert {"train/d_class", "train/g_class"} <= set(model.trainer.callback_metrics)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
