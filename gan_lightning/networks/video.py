@@ -47,6 +47,11 @@ class MoCoGANGenerator(nn.Module):
         noise_dim: size of ε(t) (10 in the paper).
         num_frames: frames per clip (T).
         image_size, channels, base_width, norm: the per-frame DCGAN generator.
+        content_modulation: z_C also sets the scale and shift of every hidden layer of the
+            frame generator (FiLM, Perez et al. 2018; zero-initialised, so training starts from
+            the paper's generator). Why: entering only at the input, z_C competes with z_M(t)
+            for the first layer and the digit drifts between frames; fed to every resolution it
+            holds the shape while the motion code moves it.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class MoCoGANGenerator(nn.Module):
         channels: int = 1,
         base_width: int = 32,
         norm: Normalization = "batch",
+        content_modulation: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (("content_dim", content_dim), ("motion_dim", motion_dim), ("noise_dim", noise_dim)):
@@ -71,6 +77,12 @@ class MoCoGANGenerator(nn.Module):
         self.latent_dim = content_dim + motion_dim + num_frames * noise_dim
         self.motion = nn.GRUCell(noise_dim, motion_dim)
         self.frames = DCGANGenerator(content_dim + motion_dim, image_size, channels, base_width, norm)
+        self.content_modulation = content_modulation
+        self.modulations = (
+            nn.ModuleList(zero_linear(content_dim, 2 * conv.out_channels) for conv in hidden_convolutions(self.frames))
+            if content_modulation
+            else None
+        )
 
     def split_latent(self, latent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``(z_C (B, content_dim), h(0) (B, motion_dim), ε (B, T, noise_dim))``."""
@@ -97,8 +109,36 @@ class MoCoGANGenerator(nn.Module):
         batch, frames = motion.shape[:2]
         per_frame = content.unsqueeze(1).expand(-1, frames, -1)  # z_C held for every frame
         codes = torch.cat([per_frame, motion], dim=-1).reshape(batch * frames, -1)
-        images = self.frames(codes)  # (B·T, C, H, W)
+        images = self.frames(codes) if self.modulations is None else self.modulated_frames(codes, content, frames)
         return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
+
+    def modulated_frames(self, codes: Tensor, content: Tensor, frames: int) -> Tensor:
+        """The frame generator's layers with ``x · (1 + γ(z_C)) + β(z_C)`` after the
+        normalisation of each hidden convolution (``content_modulation``)."""
+        x = codes.view(codes.shape[0], -1, 1, 1)
+        layers = list(self.frames.net)
+        modulations = iter(self.modulations)
+        for index, layer in enumerate(layers):
+            x = layer(x)
+            if index > 0 and isinstance(layers[index - 1], nn.ConvTranspose2d) and index < len(layers) - 1:
+                scale, shift = next(modulations)(content).repeat_interleave(frames, dim=0).chunk(2, dim=1)
+                x = x * (1 + scale[..., None, None]) + shift[..., None, None]
+        return x
+
+
+def hidden_convolutions(generator: DCGANGenerator) -> list[nn.ConvTranspose2d]:
+    """The DCGAN generator's transposed convolutions that a normalisation follows (all but the
+    output layer)."""
+    convolutions = [layer for layer in generator.net if isinstance(layer, nn.ConvTranspose2d)]
+    return convolutions[:-1]
+
+
+def zero_linear(in_features: int, out_features: int) -> nn.Linear:
+    """A linear map that starts at zero: a modulation that is the identity at initialisation."""
+    layer = nn.Linear(in_features, out_features)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
 
 
 class TranslatingGenerator(MoCoGANGenerator):

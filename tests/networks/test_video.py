@@ -82,6 +82,23 @@ def test_content_is_held_and_motion_varies_within_a_clip():
     assert not torch.allclose(generator(latent), generator(other))
 
 
+def test_content_modulation_starts_as_the_papers_generator_and_scales_every_hidden_layer_by_z_c():
+    torch.manual_seed(0)
+    modulated = MoCoGANGenerator(8, 4, 4, num_frames=3, image_size=16, base_width=4, content_modulation=True)
+    torch.manual_seed(0)
+    plain = MoCoGANGenerator(8, 4, 4, num_frames=3, image_size=16, base_width=4)
+    assert modulated.load_state_dict(plain.state_dict(), strict=False).missing_keys  # only the modulations
+    assert [m.out_features for m in modulated.modulations] == [2 * 8, 2 * 4]  # 4 -> 8 -> 16 px: two hidden layers
+    latent = torch.randn(2, modulated.latent_dim)
+    assert torch.equal(modulated(latent), plain(latent))  # zero-initialised: the identity
+    for modulation in modulated.modulations:
+        torch.nn.init.normal_(modulation.weight)
+    clips = modulated(latent)
+    assert clips.shape == (2, 1, 3, 16, 16) and not torch.allclose(clips, plain(latent))
+    clips.sum().backward()
+    assert all(m.weight.grad.abs().sum() > 0 for m in modulated.modulations)
+
+
 def test_translating_generator_only_moves_one_image_by_the_motion_shifts():
     """Every frame is the clip's appearance image shifted by whole pixels when the motion head
     asks for whole pixels; where the image leaves the canvas it is black (-1), not grey."""
