@@ -83,12 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument("--config", type=Path, default=CONFIG, help="default: configs/video.yaml")
     command.add_argument("--clips", type=int, default=512, help="generated and real clips scored")
     command.add_argument("--run-dir", type=Path, default=None, help="keep the run (samples, checkpoints) here")
+    command.add_argument("--seed", type=int, default=None, help="seed_everything (default: the config's)")
     args = finish(command.parse_args(argv), "video", {"steps": 120, "clips": 128})
     torch.set_num_threads(args.threads)
     folder = args.run_dir or Path(tempfile.mkdtemp(prefix="video_bench_"))
     start = time.perf_counter()
     steps = [] if args.steps is None else [f"--trainer.max_steps={args.steps}"]
-    cli = cli_in_process(args.config, *steps, root=folder)
+    seed = [] if args.seed is None else [f"--seed_everything={args.seed}"]
+    cli = cli_in_process(args.config, *steps, *seed, root=folder)
     train_seconds = time.perf_counter() - start
     model, data = cli.model.eval(), cli.datamodule
     digit_size = data.digit_size
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         "command": "python -m benchmarks.video"
         + (f" --config {shown(args.config)}" if args.config != CONFIG else "")
         + (" --quick" if args.quick else f" --steps {args.steps}" if args.steps else "")
+        + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --out {shown(args.out)}" if args.out.resolve() != results_file("video", args.quick) else ""),
         "config": shown(args.config),
         "quick": args.quick,
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             "num_digits": data.num_digits,
             "speed_px_per_frame": list(data.speed),
         },
+        "seed": args.seed,
         "iterations": cli.trainer.global_step,
         "batch_size_clips": data.batch_size,
         "train_seconds": round(train_seconds, 1),
