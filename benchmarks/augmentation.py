@@ -385,8 +385,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     }
     args = command.parse_args(argv)
     args = finish(args, study_name(args.label_source), quick)
-    if args.label_source == "semi_supervised" and args.ssl_steps is None:
-        from benchmarks.semi_supervised import resolved_config
+    if args.label_source == "semi_supervised" and args.ssl_steps is None and not args.merge:
+        from benchmarks.semi_supervised import resolved_config  # a CLI build: only for runs that train
 
         args.ssl_steps = int(resolved_config(SSL_CONFIG)["trainer"]["max_steps"])
     return args

@@ -117,3 +117,18 @@ def test_the_pseudo_labelled_study_has_its_own_results_and_label_source_columns(
     assert "| SSL classifier, held out | pseudo-labels right | SSL seconds |" in header
     assert row.endswith("| 97.0 ± 1.0 | 96.0 ± 1.0 | 600 | 500 | 2 |")
     assert "SSL" not in markdown_table(summarize([run_record(50, 0, 0.93, 0.0, 0.0)]), iterations=6000)
+
+
+def test_pooling_semi_supervised_results_builds_no_cli(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """``--merge`` only reads results files: resolving the SSL config (a CLI build) is for runs that train."""
+    import benchmarks.semi_supervised
+    from benchmarks.augmentation import parse_args
+
+    def no_build(path):
+        raise AssertionError(f"resolved {path}")
+
+    monkeypatch.setattr(benchmarks.semi_supervised, "resolved_config", no_build)
+    args = parse_args(["--label-source", "semi_supervised", "--merge", str(tmp_path / "a.json")])
+    assert args.ssl_steps is None and args.merge == [tmp_path / "a.json"]
+    with pytest.raises(AssertionError, match="resolved"):
+        parse_args(["--label-source", "semi_supervised"])
