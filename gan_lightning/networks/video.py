@@ -52,6 +52,12 @@ class MoCoGANGenerator(nn.Module):
             the paper's generator). Why: entering only at the input, z_C competes with z_M(t)
             for the first layer and the digit drifts between frames; fed to every resolution it
             holds the shape while the motion code moves it.
+        motion_warmup: GRU steps run on extra noise before the first frame, whose codes are
+            dropped (the latent grows by ``motion_warmup × noise_dim``). Why: from h(0) ~ N(0, I)
+            the GRU's codes contract towards its stationary spread within a few steps, so the
+            first frames' codes differ from the last frames' in distribution, and a frame
+            generator that reads z_M draws the late frames of every clip alike; started from
+            the stationary state, every frame's code has the same spread.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class MoCoGANGenerator(nn.Module):
         base_width: int = 32,
         norm: Normalization = "batch",
         content_modulation: bool = False,
+        motion_warmup: int = 0,
     ) -> None:
         super().__init__()
         for name, value in (("content_dim", content_dim), ("motion_dim", motion_dim), ("noise_dim", noise_dim)):
@@ -72,9 +79,12 @@ class MoCoGANGenerator(nn.Module):
                 raise ValueError(f"{name} must be a positive integer, got {value}.")
         if num_frames < 2:
             raise ValueError(f"num_frames must be at least 2 (a clip with motion), got {num_frames}.")
+        if motion_warmup < 0:
+            raise ValueError(f"motion_warmup must be >= 0 GRU steps (0: none), got {motion_warmup}.")
         self.content_dim, self.motion_dim, self.noise_dim = content_dim, motion_dim, noise_dim
         self.num_frames, self.image_size, self.channels = num_frames, image_size, channels
-        self.latent_dim = content_dim + motion_dim + num_frames * noise_dim
+        self.motion_warmup = motion_warmup
+        self.latent_dim = content_dim + motion_dim + (motion_warmup + num_frames) * noise_dim
         self.motion = nn.GRUCell(noise_dim, motion_dim)
         self.frames = DCGANGenerator(content_dim + motion_dim, image_size, channels, base_width, norm)
         self.content_modulation = content_modulation
@@ -85,23 +95,25 @@ class MoCoGANGenerator(nn.Module):
         )
 
     def split_latent(self, latent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``(z_C (B, content_dim), h(0) (B, motion_dim), ε (B, T, noise_dim))``."""
+        """``(z_C (B, content_dim), h(0) (B, motion_dim), ε (B, warm-up + T, noise_dim))``."""
+        steps = self.motion_warmup + self.num_frames
         if latent.dim() != 2 or latent.shape[1] != self.latent_dim:
             raise ValueError(
                 f"{type(self).__name__} takes latents of shape (B, {self.latent_dim}) = content {self.content_dim} "
-                f"+ motion {self.motion_dim} + {self.num_frames} frames × noise {self.noise_dim}; "
+                f"+ motion {self.motion_dim} + {steps} steps × noise {self.noise_dim}; "
                 f"got {tuple(latent.shape)}."
             )
-        content, hidden, noise = latent.split([self.content_dim, self.motion_dim, self.num_frames * self.noise_dim], 1)
-        return content, hidden, noise.reshape(-1, self.num_frames, self.noise_dim)
+        content, hidden, noise = latent.split([self.content_dim, self.motion_dim, steps * self.noise_dim], 1)
+        return content, hidden, noise.reshape(-1, steps, self.noise_dim)
 
     def motion_codes(self, hidden: Tensor, noise: Tensor) -> Tensor:
-        """z_M(1..T) (B, T, motion_dim): the GRU run over ε(1..T) from h(0)."""
+        """z_M(1..T) (B, T, motion_dim): the GRU run over ε from h(0), the codes of the
+        ``motion_warmup`` first steps dropped."""
         codes = []
         for t in range(noise.shape[1]):
             hidden = self.motion(noise[:, t], hidden)
             codes.append(hidden)
-        return torch.stack(codes, dim=1)
+        return torch.stack(codes[self.motion_warmup :], dim=1)
 
     def forward(self, latent: Tensor) -> Tensor:
         content, hidden, noise = self.split_latent(latent)

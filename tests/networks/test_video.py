@@ -99,6 +99,24 @@ def test_content_modulation_starts_as_the_papers_generator_and_scales_every_hidd
     assert all(m.weight.grad.abs().sum() > 0 for m in modulated.modulations)
 
 
+def test_motion_warmup_runs_the_gru_on_extra_noise_and_keeps_the_last_t_codes():
+    torch.manual_seed(0)
+    warmed = MoCoGANGenerator(8, 4, 4, num_frames=5, image_size=8, base_width=4, motion_warmup=3)
+    assert warmed.latent_dim == 8 + 4 + (3 + 5) * 4
+    latent = torch.randn(2, warmed.latent_dim)
+    _content, hidden, noise = warmed.split_latent(latent)
+    assert noise.shape == (2, 8, 4)
+    codes = warmed.motion_codes(hidden, noise)
+    assert codes.shape == (2, 5, 4)
+    hidden_after_warmup = hidden
+    for t in range(3):
+        hidden_after_warmup = warmed.motion(noise[:, t], hidden_after_warmup)
+    assert torch.allclose(codes[:, 0], warmed.motion(noise[:, 3], hidden_after_warmup))
+    assert warmed(latent).shape == (2, 1, 5, 8, 8)
+    with pytest.raises(ValueError, match="motion_warmup must be >= 0"):
+        MoCoGANGenerator(motion_warmup=-1)
+
+
 def test_translating_generator_only_moves_one_image_by_the_motion_shifts():
     """Every frame is the clip's appearance image shifted by whole pixels when the motion head
     asks for whole pixels; where the image leaves the canvas it is black (-1), not grey."""
