@@ -51,13 +51,14 @@ class MoCoGANGenerator(nn.Module):
             frame generator (FiLM, Perez et al. 2018; zero-initialised, so training starts from
             the paper's generator). Why: entering only at the input, z_C competes with z_M(t)
             for the first layer and the digit drifts between frames; fed to every resolution it
-            holds the shape while the motion code moves it.
+            is meant to hold the shape (measured: within seed spread so far, BENCHMARKS.md "Video").
         motion_warmup: GRU steps run on extra noise before the first frame, whose codes are
             dropped (the latent grows by ``motion_warmup × noise_dim``). Why: from h(0) ~ N(0, I)
             the GRU's codes contract towards its stationary spread within a few steps, so the
             first frames' codes differ from the last frames' in distribution, and a frame
             generator that reads z_M draws the late frames of every clip alike; started from
-            the stationary state, every frame's code has the same spread.
+            the stationary state, every frame's code has the same spread (it removed that
+            late-frame collapse; consistency moved within seed spread, BENCHMARKS.md "Video").
     """
 
     def __init__(
