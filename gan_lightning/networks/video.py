@@ -88,7 +88,6 @@ class MoCoGANGenerator(nn.Module):
         self.latent_dim = content_dim + motion_dim + (motion_warmup + num_frames) * noise_dim
         self.motion = nn.GRUCell(noise_dim, motion_dim)
         self.frames = DCGANGenerator(content_dim + motion_dim, image_size, channels, base_width, norm)
-        self.content_modulation = content_modulation
         self.modulations = (
             nn.ModuleList(zero_linear(content_dim, 2 * conv.out_channels) for conv in hidden_convolutions(self.frames))
             if content_modulation
