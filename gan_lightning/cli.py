@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import jsonargparse
 import lightning.pytorch as pl
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_warn
@@ -108,7 +109,7 @@ class GANLightningCLI(CheckpointHyperparametersSeam, LightningCLI):
         the data module's set-up reports any failure as a :class:`DataSetupError`."""
         try:
             super().instantiate_classes()
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, MisconfigurationException) as error:  # the last: a Trainer setting
             if isinstance(error, GanLightningError):
                 raise
             raise summarize_instantiation_error(error) from error

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lightning.fabric.utilities.exceptions import MisconfigurationException
+
 
 class GanLightningError(Exception):
     """Base of the errors a user fixes (a path, a value, a checkpoint); never a bug."""
@@ -61,8 +63,10 @@ def raised_by_the_package(error: BaseException) -> bool:
 
 def is_user_error(error: BaseException) -> bool:
     """Caused by the user's input or configuration, whatever its class: the project's own
-    errors, a data module's failure to set up, or a check raised by the package itself."""
-    return isinstance(error, GanLightningError) or raised_by_the_package(error)
+    errors, a data module's failure to set up, a check raised by the package itself, or
+    Lightning's ``MisconfigurationException`` (its class for "this Trainer setting cannot
+    work": ``--trainer.accelerator=gpu`` without a GPU, a negative ``max_steps``)."""
+    return isinstance(error, GanLightningError | MisconfigurationException) or raised_by_the_package(error)
 
 
 def one_line(error: BaseException) -> str:

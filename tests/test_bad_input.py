@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.conftest import FIXTURES, REPO_ROOT
 
@@ -76,6 +77,24 @@ def test_a_truncated_checkpoint_prints_one_line(wide_checkpoint, tmp_path: Path,
         ["evaluate", str(truncated)] if command == "evaluate" else ["fit", "--config", TINY, f"--ckpt_path={truncated}"]
     )
     assert_one_line_error(run_command(args, tmp_path), f"error: {truncated} (2000 bytes) is truncated or corrupt")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("--trainer.max_steps=-5", "`max_steps` must be a non-negative integer or -1"),
+        ("--trainer.accelerator=gpu", "No supported gpu backend found"),
+    ],
+    ids=["negative-max-steps", "gpu-without-one"],
+)
+def test_a_trainer_setting_lightning_refuses_prints_one_line(tmp_path: Path, setting: str, expected: str):
+    """Lightning's MisconfigurationException, raised while the Trainer is built (it is no
+    ValueError): before, a traceback through jsonargparse and Lightning's loops."""
+    if setting.endswith("gpu") and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = run_command(["fit", "--config", TINY, setting], tmp_path)
+    assert_one_line_error(result, "error: The configuration was refused: ", expected, "Fix that value")
 
 
 @pytest.mark.slow

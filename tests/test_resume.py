@@ -95,6 +95,23 @@ def test_truncated_checkpoint_names_the_file_and_the_alternatives(uninterrupted,
         trainer.fit(model, datamodule=data, ckpt_path=truncated)
 
 
+@pytest.mark.parametrize("content", [b"# My run\nnot weights\n", b"\x89PNG\r\n\x1a\n"], ids=["text", "png"])
+def test_a_file_that_is_no_checkpoint_is_named_so(tmp_path: Path, content: bytes):
+    """Not "pickled code, unsafe" (torch's message for any file it cannot unpickle)."""
+    path = tmp_path / "README.md"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointLoadError, match=r"README\.md is not a checkpoint.*last\.ckpt"):
+        load_checkpoint_file(path)
+
+
+def test_an_empty_checkpoint_reads_as_truncated(tmp_path: Path):
+    """What a crash leaves is still reported as cut short, not as some other file."""
+    path = tmp_path / "last.ckpt"
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointLoadError, match=r"\(0 bytes\) is truncated or corrupt"):
+        load_checkpoint_file(path)
+
+
 def test_pickled_code_is_refused(tmp_path: Path):
     path = tmp_path / "evil.ckpt"
     torch.save({"payload": RecordOrder()}, path)

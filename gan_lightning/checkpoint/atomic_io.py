@@ -68,6 +68,23 @@ def _other_checkpoints(path: Path) -> str:
     return f"Other checkpoints in {path.parent}: {', '.join(others[-5:])}."
 
 
+def _first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its class name when it has none (torch's
+    unpickler raises a bare ``EOFError`` on an empty file)."""
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _looks_like_torch_save(path: Path) -> bool:
+    """Whether ``path`` starts as ``torch.save`` output does: a zip archive, or a pickle
+    (protocol 2+ starts with byte 0x80), so a text file or an image is named for what it is
+    rather than reported as unsafe pickled code. An empty file or a cut-short zip still passes
+    and gets the "truncated or corrupt" message: that is what a crash leaves."""
+    with path.open("rb") as file:
+        head = file.read(2)
+    return head in (b"", b"P") or head.startswith(b"PK") or head[:1] == b"\x80"
+
+
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", weights_only: bool = True) -> Any:
     """``torch.load`` with ``weights_only=True`` by default, so loading a checkpoint cannot
     run pickled code, and with errors that say what is wrong with the file."""
@@ -75,6 +92,12 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", wei
     if not path.is_file():
         raise CheckpointNotFoundError(
             f"Checkpoint not found: {path}. Check the path given (the CKPT argument, or --ckpt_path of fit/validate)."
+        )
+    if not _looks_like_torch_save(path):
+        raise CheckpointLoadError(
+            f"{path} is not a checkpoint: torch.save writes a zip archive (or, before torch 1.6, a pickle), "
+            f"and this file is neither. Pass the .ckpt that `lightning fit` wrote "
+            f"(<run folder>/checkpoints/last.ckpt)."
         )
     try:
         return torch.load(path, map_location=map_location, weights_only=weights_only)
@@ -85,12 +108,12 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu", wei
             f"{path} contains pickled Python objects that are not plain tensors or containers, so it was not "
             f"loaded with weights_only=True (loading it could run arbitrary code). If you made this file "
             f"yourself and trust it, load it with weights_only=False (Trainer.fit(..., weights_only=False)). "
-            f"Details: {str(error).splitlines()[0]}"
+            f"Details: {_first_line(error)}"
         ) from error
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
         size = path.stat().st_size
         raise CheckpointLoadError(
-            f"{path} ({size} bytes) is truncated or corrupt and cannot be read ({str(error).splitlines()[0]}). "
+            f"{path} ({size} bytes) is truncated or corrupt and cannot be read ({_first_line(error)}). "
             f"It was probably cut short by a crash or a full disk while copying. Resume from an earlier "
             f"checkpoint instead. {_other_checkpoints(path)}"
         ) from error
