@@ -9,7 +9,9 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import os
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -20,6 +22,10 @@ from gan_lightning.errors import GanLightningError
 _CLASS_OPTION = re.compile(r"Problem with given class_path '([\w.]+)':\s*Option '([\w.]+)' is not accepted")
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[\w.\-]+)")
 _NOT_ACCEPTED = re.compile(r"does not accept option '([\w.\-]+)'")
+# PyYAML's scanner/parser message as jsonargparse passes it on: context, then the problem and its mark
+_YAML_SYNTAX = re.compile(r"Problems parsing config:.*\n([^\n]+)\n\s*in \"[^\"]*\", line (\d+), column (\d+)\s*$", re.S)
+_MISSING_FILE = re.compile(r"Parser key \"config\": File does not exist: '([^']+)'")
+DETAILS = "\n\nDetails: "
 
 
 def _suggestion(word: str, candidates: Iterable[str]) -> str:
@@ -45,7 +51,23 @@ def _options(parser: Any) -> list[str]:
 
 
 def explain_config_error(message: str, parser: Any = None) -> str:
-    """``message`` with a one-paragraph explanation first when it is about an unknown key."""
+    """``message`` with a one-paragraph explanation first when it is about an unknown key or
+    a config file that is not YAML."""
+    found = _MISSING_FILE.search(message)
+    if found:
+        summary = (
+            f"Config file not found: {found.group(1)}. Check the path given to --config (a relative path is "
+            f"read from the folder the command runs in)."
+        )
+        return f"{summary}{DETAILS}{message}"
+    found = _YAML_SYNTAX.search(message)
+    if found:
+        problem, line, column = found.groups()
+        summary = (
+            f"A config file is not valid YAML: {problem} at line {line}, column {column}. Fix that file "
+            f"(an unclosed bracket or quote, or a tab in the indentation, are the usual causes)."
+        )
+        return f"{summary}{DETAILS}{message}"
     found = _CLASS_OPTION.search(message)
     if found:
         class_path, option = found.groups()
@@ -54,7 +76,7 @@ def explain_config_error(message: str, parser: Any = None) -> str:
             f"Fix the key in your config file or command line; `--print_config` shows the full resolved config "
             f"with every accepted key."
         )
-        return f"{summary}\n\nDetails: {message}"
+        return f"{summary}{DETAILS}{message}"
     found = _UNRECOGNIZED.search(message) or _NOT_ACCEPTED.search(message)
     if found:
         option = found.group(1).lstrip("-").split("=")[0]
@@ -62,15 +84,28 @@ def explain_config_error(message: str, parser: Any = None) -> str:
             f"Unknown option '{option}'{_suggestion(option, _options(parser))}. Fix the key in your config file "
             f"or command line; `--help` lists every accepted key."
         )
-        return f"{summary}\n\nDetails: {message}"
+        return f"{summary}{DETAILS}{message}"
     return message
 
 
 class ExplainingArgumentParser(LightningArgumentParser):
-    """LightningCLI's parser with :func:`explain_config_error` applied to its errors."""
+    """LightningCLI's parser with :func:`explain_config_error` applied to its errors, printed
+    as one ``error:`` line: jsonargparse put the whole usage (~80 lines of options) and a
+    multi-line message before it, so a typo scrolled off the screen. The details (the Union
+    subtypes jsonargparse tried) follow only with ``GAN_LIGHTNING_TRACEBACK=1``."""
 
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        super().error(explain_config_error(message, self), ex)
+        explained = explain_config_error(message, self)
+        if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):  # caught by jsonargparse, or debugging
+            super().error(explained, ex)
+        summary, _, details = explained.partition(DETAILS)
+        line = " ".join(summary.split())
+        if not details:
+            line += f" (`{self.prog.replace(' [options]', '')} --help` lists the accepted options)"
+        sys.stderr.write(f"error: {line}\n")
+        if details and os.environ.get("GAN_LIGHTNING_TRACEBACK"):
+            sys.stderr.write(f"{DETAILS}{details}\n")
+        self.exit(2)
 
 
 class ConfigurationError(GanLightningError, ValueError):

@@ -43,6 +43,48 @@ def test_mistyped_key_in_a_config_file(capsys, tmp_path: Path):
     assert "did you mean 'trainer.max_steps'?" in capsys.readouterr().err
 
 
+def one_error_line(capsys) -> str:
+    """What the terminal shows: exactly one ``error:`` line, no usage dump before it."""
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err[:3000]
+    return lines[0]
+
+
+def test_a_mistyped_key_is_one_line_without_the_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse(["--model.init_args.n_critc=3"])
+    assert exit_.value.code == 2
+    line = one_error_line(capsys)
+    assert "did you mean 'n_critic'?" in line and "Union" not in line
+
+
+def test_the_details_follow_when_debugging(capsys, monkeypatch):
+    monkeypatch.setenv("GAN_LIGHTNING_TRACEBACK", "1")
+    with pytest.raises(SystemExit):
+        parse(["--model.init_args.n_critc=3"])
+    err = capsys.readouterr().err
+    assert err.startswith("error: Unknown option 'n_critc'") and "Details: " in err and "n_critc" in err
+
+
+def test_a_config_file_that_is_not_yaml_names_line_and_column(capsys, tmp_path: Path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("model:\n  init_args: [oops\ntrainer:\n  max_steps: 3\n")
+    with pytest.raises(SystemExit):
+        parse(["--config", str(broken)])
+    line = one_error_line(capsys)
+    assert line.startswith("error: A config file is not valid YAML: ") and "line 3, column 8" in line
+
+
+def test_a_missing_config_file_is_named(capsys, tmp_path: Path):
+    with pytest.raises(SystemExit):
+        parse(["--config", str(tmp_path / "nothere.yaml")])
+    assert one_error_line(capsys) == (
+        f"error: Config file not found: {tmp_path / 'nothere.yaml'}. Check the path given to --config "
+        "(a relative path is read from the folder the command runs in)."
+    )
+
+
 def test_other_errors_pass_through_unchanged():
     assert explain_config_error("something else went wrong") == "something else went wrong"
 
