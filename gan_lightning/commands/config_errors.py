@@ -24,6 +24,10 @@ _UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[\w.\-]+)")
 _NOT_ACCEPTED = re.compile(r"does not accept option '([\w.\-]+)'")
 # PyYAML's scanner/parser message as jsonargparse passes it on: context, then the problem and its mark
 _YAML_SYNTAX = re.compile(r"Problems parsing config:.*\n([^\n]+)\n\s*in \"[^\"]*\", line (\d+), column (\d+)\s*$", re.S)
+_WRONG_TYPE = re.compile(
+    r"Problem with given class_path '([\w.]+)':\s*Parser key \"([\w.]+)\":\s*Expected an? (.+?)\. Got value: ([^\n]*?)\s*(?:\n|- Expected|$)"
+)
+_LITERAL = re.compile(r"typing\.Literal\[(.*)\]")
 _MISSING_FILE = re.compile(r"Parser key \"config\": File does not exist: '([^']+)'")
 DETAILS = "\n\nDetails: "
 
@@ -31,6 +35,15 @@ DETAILS = "\n\nDetails: "
 def _suggestion(word: str, candidates: Iterable[str]) -> str:
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def _readable_type(expected: str) -> str:
+    """``<class 'int'>`` -> ``int``; anything else as jsonargparse wrote it."""
+    found = re.fullmatch(r"<class '([\w.]+)'>", expected)
+    if not found:
+        return expected
+    name = found.group(1)
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _parameters(class_path: str) -> list[str]:
@@ -53,6 +66,16 @@ def _options(parser: Any) -> list[str]:
 def explain_config_error(message: str, parser: Any = None) -> str:
     """``message`` with a one-paragraph explanation first when it is about an unknown key or
     a config file that is not YAML."""
+    found = _WRONG_TYPE.search(message)
+    if found:
+        class_path, key, expected, value = found.groups()
+        choices = _LITERAL.fullmatch(expected)
+        wanted = f"one of {choices.group(1)}" if choices else _readable_type(expected)
+        summary = (
+            f"Invalid value {value!r} for '{key}' of {class_path}: expected {wanted}. Fix it in your config "
+            f"file or command line."
+        )
+        return f"{summary}{DETAILS}{message}"
     found = _MISSING_FILE.search(message)
     if found:
         summary = (

@@ -9,7 +9,7 @@ import pytest
 
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.commands.config_errors import ConfigurationError, explain_config_error
-from tests.conftest import WGAN
+from tests.conftest import REPO_ROOT, WGAN
 
 
 def parse(args: list[str]) -> GANLightningCLI:
@@ -82,6 +82,39 @@ def test_a_missing_config_file_is_named(capsys, tmp_path: Path):
     assert one_error_line(capsys) == (
         f"error: Config file not found: {tmp_path / 'nothere.yaml'}. Check the path given to --config "
         "(a relative path is read from the folder the command runs in)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--model.init_args.n_critic=two"],
+            "Invalid value 'two' for 'n_critic' of gan_lightning.tasks.GAN: expected an int.",
+        ),
+        (
+            ["--model.init_args.objective=gan_lightning.objectives.WassersteinLoss", "--model.init_args.n_critic=1.5"],
+            "Invalid value '1.5' for 'n_critic' of gan_lightning.tasks.GAN: expected an int.",
+        ),
+    ],
+    ids=["word-for-int", "float-for-int"],
+)
+def test_a_value_of_the_wrong_type_is_named_with_its_type(capsys, args, expected):
+    """Not jsonargparse's "Does not validate against any of the Union subtypes ..." paragraph."""
+    with pytest.raises(SystemExit):
+        parse(args)
+    line = one_error_line(capsys)
+    assert expected in line and "Union" not in line
+
+
+def test_a_choice_outside_the_literal_lists_the_choices(capsys):
+    with pytest.raises(SystemExit):
+        GANLightningCLI(
+            args=["--config", str(REPO_ROOT / "configs" / "text2image.yaml"), "--data.init_args.label=foo"], run=False
+        )
+    assert one_error_line(capsys).startswith(
+        "error: Invalid value 'foo' for 'label' of gan_lightning.mnist.MNISTCaptionsDataModule: expected one of "
+        "'digit', 'digit_thickness', 'digit_size_thickness'."
     )
 
 
