@@ -9,6 +9,7 @@ digits) and records the end-of-fit summary's validation FID too.
 
     python -m benchmarks.wgan_floor                # the full run (~15 min on 2 idle cores)
     python -m benchmarks.wgan_floor --quick        # 1,000 iterations: the plumbing, not the target
+    python -m benchmarks.wgan_floor --seed 1 --threads 1 --out wgan_floor_s1.json   # another seed
 """
 
 from __future__ import annotations
@@ -46,11 +47,17 @@ def summary_fid(output: str) -> dict[str, float] | None:
     return {"best": float(match[1]), "iteration": int(match[2]), "floor": float(match[3])}
 
 
-def measure(steps: int | None, threads: int | None, keep: Path | None) -> dict[str, Any]:
-    """The command in a child process (``steps`` None: the config's), then its last checkpoint scored."""
+def user_flags(steps: int | None, seed: int | None) -> list[str]:
+    """The flags a user would add to the command: another length, another seed (None: the config's)."""
+    flags = [] if steps is None else [f"--trainer.max_steps={steps}"]
+    return flags + ([] if seed is None else [f"--seed_everything={seed}"])
+
+
+def measure(steps: int | None, threads: int | None, keep: Path | None, seed: int | None = None) -> dict[str, Any]:
+    """The command in a child process (``steps``, ``seed`` None: the config's), then its last
+    checkpoint scored."""
     run_root = keep or Path(tempfile.mkdtemp(prefix="wgan_floor_"))
-    overrides = [f"--trainer.logger.init_args.save_dir={run_root}"]
-    overrides += [] if steps is None else [f"--trainer.max_steps={steps}"]
+    overrides = [f"--trainer.logger.init_args.save_dir={run_root}", *user_flags(steps, seed)]
     load_before = load_average()[0]
     fit, run = fit_in_child(CONFIG, overrides, run_root, threads)
     fit.check()
@@ -62,8 +69,7 @@ def measure(steps: int | None, threads: int | None, keep: Path | None) -> dict[s
     metrics = {name: entry["value"] for name, entry in record["metrics"].items()}
     floors = {name: entry["floor"] for name, entry in record["metrics"].items() if entry["floor"] is not None}
     return {
-        "command": "lightning fit --config configs/wgan.yaml"
-        + ("" if steps is None else f" --trainer.max_steps={steps}"),
+        "command": " ".join(["lightning fit --config configs/wgan.yaml", *user_flags(steps, seed)]),
         "wall_seconds": fit.seconds,
         "budget_seconds": BUDGET_SECONDS,
         "peak_memory_mb": fit.peak_memory_mb,
@@ -114,8 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     add_threads(command, None)
     add_steps(command, None, " (default: the config's)")
     add_keep(command, "the run")
+    command.add_argument("--seed", type=int, default=None, help="seed_everything (default: the config's, 0)")
     args = finish(command.parse_args(argv), "wgan_floor", {"steps": QUICK_STEPS})
-    results = {"quick": args.quick} | measure(args.steps, args.threads, args.keep)
+    results = {"quick": args.quick} | measure(args.steps, args.threads, args.keep, args.seed)
     write_results(args.out, results)
     print(report(results))
 
