@@ -66,12 +66,29 @@ def is_user_error(error: BaseException) -> bool:
     errors, a data module's failure to set up, a check raised by the package itself, or
     Lightning's ``MisconfigurationException`` (its class for "this Trainer setting cannot
     work": ``--trainer.accelerator=gpu`` without a GPU, a negative ``max_steps``)."""
-    return isinstance(error, GanLightningError | MisconfigurationException) or raised_by_the_package(error)
+    return (
+        isinstance(error, GanLightningError | MisconfigurationException)
+        or is_path_error(error)
+        or raised_by_the_package(error)
+    )
+
+
+def is_path_error(error: BaseException) -> bool:
+    """An ``OSError`` about a named file (no such folder, no permission, a full disk): the
+    path is one the user gave (``--out``, ``save_dir``, a data root), wherever it was opened."""
+    return isinstance(error, OSError) and error.filename is not None and error.strerror is not None
 
 
 def one_line(error: BaseException) -> str:
     """The message of ``error`` on one line: a DataLoader worker's traceback is dropped
-    (its last line is the message) and line breaks become spaces."""
+    (its last line is the message) and line breaks become spaces; a path error names the
+    path first."""
+    if is_path_error(error) and not isinstance(error, GanLightningError):
+        assert isinstance(error, OSError)
+        return (
+            f"{error.filename}: {error.strerror}. Check that path (its folder exists, you can write there, "
+            f"the disk has room)."
+        )
     message = str(error)
     found = _WORKER_TRACEBACK.search(message)
     if found:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gan_lightning.batch import batch_size_of
-from gan_lightning.errors import DataSetupError, is_user_error
+from gan_lightning.errors import DataSetupError, is_user_error, one_line
 from tests.conftest import REPO_ROOT
 
 
@@ -31,6 +31,19 @@ def test_checks_raised_by_the_package_are_user_errors_and_library_failures_are_n
         raise AssertionError("an invariant broke")
 
     assert not is_user_error(raised(our_bug))
+
+
+def test_an_os_error_about_a_named_path_is_a_user_error_and_names_the_path(tmp_path: Path):
+    """Opened by torch, pathlib or Lightning, not by us: still the user's path (``--out``,
+    ``save_dir``), so one line that names it."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    error = raised((blocker / "out").mkdir)
+    assert is_user_error(error)
+    assert one_line(error) == (
+        f"{blocker / 'out'}: {error.strerror}. Check that path (its folder exists, you can write there, the disk has room)."
+    )
+    assert not is_user_error(OSError("no path in it"))  # nothing the user can point at: a bug
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -70,3 +83,22 @@ def test_a_check_the_package_raises_during_training_is_one_line(tmp_path: Path):
     )  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.stderr.strip().splitlines()[-1].startswith("error: The generator makes samples of shape")
+
+
+@pytest.mark.slow
+def test_a_run_folder_that_cannot_be_created_is_one_line(tmp_path: Path):
+    """``save_dir`` under a file: Lightning's logger fails in pathlib (FileExistsError or
+    NotADirectoryError), before any step."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
+    env.pop("GAN_LIGHTNING_TRACEBACK", None)
+    command = [
+        sys.executable, "-m", "gan_lightning", "fit", "--config", str(REPO_ROOT / "configs" / "dcgan.yaml"),
+        "--trainer.max_steps=1", f"--trainer.logger.init_args.save_dir={blocker / 'runs'}",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {blocker}") and "Check that path" in last

@@ -44,7 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lightning.commands.loading import load_module, read_config
-from gan_lightning.errors import CapabilityError, CommandLineError
+from gan_lightning.errors import CapabilityError, CommandLineError, one_line
 from gan_lightning.networks.base import is_conditional
 
 FORMATS = ("torchscript", "onnx", "safetensors")
@@ -417,6 +417,18 @@ def format_of(args: argparse.Namespace) -> str:
     return name
 
 
+def writable_or_refuse(partial: Path, out: Path) -> None:
+    """Create ``partial`` (and its folders) before exporting, so an ``--out`` that cannot be
+    written is one line naming it, not a traceback from inside torch.jit/onnx after the work."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial.touch()
+    except OSError as error:
+        raise CommandLineError(
+            f"Cannot write --out {out}: {error.strerror or one_line(error)}. Choose a folder you can write to."
+        ) from error
+
+
 def export_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
     """Writes ``args.out``; returns its metadata with the check's result as ``max_abs_difference``."""
     format_name = format_of(args)
@@ -424,8 +436,8 @@ def export_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
     task, config = load_module(args.checkpoint, args.config, metrics=None)
     item = exportable(task, args.direction, args.raw_generator, args.image_size)
     metadata = export_metadata(task, item, args.checkpoint, config)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     partial = args.out.with_name(args.out.name + ".partial")  # a failed export leaves no half-written file
+    writable_or_refuse(partial, args.out)
     try:
         WRITERS[format_name](item, metadata, partial)
         difference = check_export(item, partial, format_name)

@@ -17,7 +17,13 @@ import torch
 from gan_lightning.cli import GANLightningCLI
 from gan_lightning.cli import main as cli_main
 from gan_lightning.commands import export
-from gan_lightning.commands.export import build_parser, export_checkpoint, exportable, load_safetensors
+from gan_lightning.commands.export import (
+    build_parser,
+    export_checkpoint,
+    exportable,
+    load_safetensors,
+    writable_or_refuse,
+)
 from gan_lightning.commands.loading import load_module
 from gan_lightning.errors import CapabilityError, CommandLineError
 from gan_lightning.networks import ResNetTranslator
@@ -249,3 +255,13 @@ def test_an_export_that_does_not_reproduce_its_network_is_not_written(
     with pytest.raises(CommandLineError, match="does not reproduce it"):
         export_checkpoint(build_parser().parse_args([str(gan_checkpoint), "--out", str(tmp_path / "g.pt")]))
     assert not list(tmp_path.iterdir()), "neither the export nor its .partial file is left"
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_the_export(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = blocker / "generator.pt"
+    with pytest.raises(CommandLineError, match=rf"Cannot write --out {out}: .*Choose a folder you can write to"):
+        writable_or_refuse(out.with_name("generator.pt.partial"), out)
+    writable_or_refuse(tmp_path / "new" / "g.pt.partial", tmp_path / "new" / "g.pt")
+    assert (tmp_path / "new" / "g.pt.partial").is_file()
