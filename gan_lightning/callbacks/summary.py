@@ -57,6 +57,7 @@ class RunSummary(Callback):
         self._follow_best_checkpoint = metric is None
         self.best: dict[str, float] | None = None  # value, step, and modes/floor when logged
         self.last: dict[str, float] = {}
+        self.validated: list[str] | None = None  # what the validations logged (None: none ran)
 
     # -- collecting ------------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -75,6 +76,7 @@ class RunSummary(Callback):
         if trainer.sanity_checking:
             return
         logged = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
+        self.validated = sorted(name for name in logged if name.startswith("val/"))
         for key in (self.metric, f"{self.metric}_floor", "val/modes_covered"):
             if key in logged and math.isfinite(logged[key]):
                 self.last[key] = logged[key]
@@ -94,7 +96,7 @@ class RunSummary(Callback):
     # -- reporting -------------------------------------------------------------------------
     def metric_lines(self) -> list[tuple[str, str]]:
         if self.best is None:
-            return [(self.metric, "not logged (metrics off, or no validation ran)")]
+            return [(self.metric, self.why_not_logged())]
         text = f"{_number(self.best['value'])} best, at iteration {int(self.best['step'])}"
         floor = self.last.get(f"{self.metric}_floor")
         if floor is not None:
@@ -106,6 +108,15 @@ class RunSummary(Callback):
             at_best = f"{self.best['modes']:g} at the best iteration, " if "modes" in self.best else ""
             lines.append(("val/modes_covered", f"{at_best}{self.last['val/modes_covered']:g} at the last validation"))
         return lines
+
+    def why_not_logged(self) -> str:
+        """The reason there is no best value, of the two a user can act on."""
+        if self.validated is None:
+            return "not logged: no validation ran (the run ended before trainer.val_check_interval)"
+        if not self.validated:
+            return "not logged: the model computes no validation metrics (model.init_args.metrics is off)"
+        shown_keys = ", ".join(self.validated[:4]) + (" ..." if len(self.validated) > 4 else "")
+        return f"not logged: the validations logged {shown_keys}"
 
     @staticmethod
     def checkpoints(trainer: pl.Trainer) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_summary_without_metrics_checkpoints_or_logger(tmp_path: Path, capsys: p
     trainer.fit(tiny_gan(), TinyData())
     output = capsys.readouterr().out
     assert "Run finished at iteration 2" in output
-    assert field(output, "val/fid") == "not logged (metrics off, or no validation ran)"
+    assert field(output, "val/fid") == "not logged: no validation ran (the run ended before trainer.val_check_interval)"
     assert field(output, "checkpoints") == "none written (checkpointing is off)"
     assert Path(field(output, "run folder")).resolve() == tmp_path.resolve()  # default_root_dir without a logger
     for absent in ("best checkpoint", "sample grids", "W&B", "next", "val/modes_covered"):
@@ -131,6 +131,19 @@ def test_best_value_its_iteration_and_the_floor():
     restored.load_state_dict(summary.state_dict())  # a resumed run remembers the best so far
     validations(restored, [{"val/fid": 3.5}])
     assert restored.best["value"] == 3.0
+
+
+def test_why_the_metric_is_missing_says_which_of_the_reasons():
+    """A run with metrics off, and one whose validations log other values (here the
+    training losses only, then a classifier's accuracy)."""
+    metrics_off = RunSummary()
+    validations(metrics_off, [{"train/d_loss": 0.3}])
+    assert metrics_off.metric_lines() == [
+        ("val/fid", "not logged: the model computes no validation metrics (model.init_args.metrics is off)")
+    ]
+    other = RunSummary()
+    validations(other, [{"val/accuracy": 0.9, "val/loss": 0.2}])
+    assert other.metric_lines() == [("val/fid", "not logged: the validations logged val/accuracy, val/loss")]
 
 
 def test_higher_is_better_and_bad_mode():
