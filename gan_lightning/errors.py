@@ -63,9 +63,10 @@ def raised_by_the_package(error: BaseException) -> bool:
 
 def is_user_error(error: BaseException) -> bool:
     """Caused by the user's input or configuration, whatever its class: the project's own
-    errors, a data module's failure to set up, a check raised by the package itself, or
-    Lightning's ``MisconfigurationException`` (its class for "this Trainer setting cannot
-    work": ``--trainer.accelerator=gpu`` without a GPU, a negative ``max_steps``)."""
+    errors, a data module's failure to set up, a check raised by the package itself, an
+    ``OSError`` naming a path (:func:`is_path_error`), or Lightning's
+    ``MisconfigurationException`` (its class for "this Trainer setting cannot work":
+    ``--trainer.accelerator=gpu`` without a GPU, a negative ``max_steps``)."""
     return (
         isinstance(error, GanLightningError | MisconfigurationException)
         or is_path_error(error)

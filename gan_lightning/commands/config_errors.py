@@ -64,8 +64,8 @@ def _options(parser: Any) -> list[str]:
 
 
 def explain_config_error(message: str, parser: Any = None) -> str:
-    """``message`` with a one-paragraph explanation first when it is about an unknown key or
-    a config file that is not YAML."""
+    """``message`` with a one-paragraph explanation first when it is about a value of the
+    wrong type or outside its choices, a missing or malformed config file, or an unknown key."""
     found = _WRONG_TYPE.search(message)
     if found:
         class_path, key, expected, value = found.groups()
