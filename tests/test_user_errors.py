@@ -46,17 +46,14 @@ def test_an_os_error_about_a_named_path_is_a_user_error_and_names_the_path(tmp_p
     assert not is_user_error(OSError("no path in it"))  # nothing the user can point at: a bug
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path, bare: bool = True) -> subprocess.CompletedProcess:
+    """``python -m gan_lightning ARGS`` with W&B off and no traceback switch; ``bare``: no
+    logger and the run folder in ``cwd`` (else the config's logger, whose folder ARGS may set)."""
     env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "HOME": str(cwd)}
     env.pop("GAN_LIGHTNING_TRACEBACK", None)
-    command = [
-        sys.executable,
-        "-m",
-        "gan_lightning",
-        *args,
-        "--trainer.logger=false",
-        f"--trainer.default_root_dir={cwd}",
-    ]
+    command = [sys.executable, "-m", "gan_lightning", *args]
+    if bare:
+        command += ["--trainer.logger=false", f"--trainer.default_root_dir={cwd}"]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -91,13 +88,10 @@ def test_a_run_folder_that_cannot_be_created_is_one_line(tmp_path: Path):
     NotADirectoryError), before any step."""
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
-    env.pop("GAN_LIGHTNING_TRACEBACK", None)
-    command = [
-        sys.executable, "-m", "gan_lightning", "fit", "--config", str(REPO_ROOT / "configs" / "dcgan.yaml"),
-        "--trainer.max_steps=1", f"--trainer.logger.init_args.save_dir={blocker / 'runs'}",
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = run_cli(
+        "fit", "--config", str(REPO_ROOT / "configs" / "dcgan.yaml"), "--trainer.max_steps=1",
+        f"--trainer.logger.init_args.save_dir={blocker / 'runs'}", cwd=tmp_path, bare=False,
+    )  # fmt: skip
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
