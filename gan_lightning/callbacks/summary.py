@@ -20,6 +20,10 @@ from gan_lightning.checkpoint.run_folder import find_run_config
 from gan_lightning.loggers.images import run_directory
 from gan_lightning.tasks.base import AdversarialTask
 
+#: Validation logs D's mean readouts (``val/D(x)``, ``val/D(G(z))``, ``val/D(x_train)``...)
+#: whatever the metrics: diagnostics of training, not scores of the samples.
+DISCRIMINATOR_READOUT = "val/D("
+
 
 def shown(path: str | Path) -> str:
     """``path`` relative to the working folder when it lies inside it (what a user copies
@@ -113,9 +117,10 @@ class RunSummary(Callback):
         """The reason there is no best value, of the two a user can act on."""
         if self.validated is None:
             return "not logged: no validation ran (the run ended before trainer.val_check_interval)"
-        if not self.validated:
+        scores = [name for name in self.validated if not name.startswith(DISCRIMINATOR_READOUT)]
+        if not scores:
             return "not logged: the model computes no validation metrics (model.init_args.metrics is off)"
-        shown_keys = ", ".join(self.validated[:4]) + (" ..." if len(self.validated) > 4 else "")
+        shown_keys = ", ".join(scores[:4]) + (" ..." if len(scores) > 4 else "")
         return f"not logged: the validations logged {shown_keys}"
 
     @staticmethod

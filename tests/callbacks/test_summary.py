@@ -134,13 +134,15 @@ def test_best_value_its_iteration_and_the_floor():
 
 
 def test_why_the_metric_is_missing_says_which_of_the_reasons():
-    """A run with metrics off, and one whose validations log other values (here the
-    training losses only, then a classifier's accuracy)."""
-    metrics_off = RunSummary()
-    validations(metrics_off, [{"train/d_loss": 0.3}])
-    assert metrics_off.metric_lines() == [
-        ("val/fid", "not logged: the model computes no validation metrics (model.init_args.metrics is off)")
-    ]
+    """A run with metrics off (its validations log only the training losses, or only D's
+    readouts, which every GAN validation logs), and one whose validations log other values
+    (a classifier's accuracy)."""
+    for logged in ({"train/d_loss": 0.3}, {"val/D(x)": 0.6, "val/D(G(z))": 0.3, "val/D(x)_gap": 0.1}):
+        metrics_off = RunSummary()
+        validations(metrics_off, [logged])
+        assert metrics_off.metric_lines() == [
+            ("val/fid", "not logged: the model computes no validation metrics (model.init_args.metrics is off)")
+        ]
     other = RunSummary()
     validations(other, [{"val/accuracy": 0.9, "val/loss": 0.2}])
     assert other.metric_lines() == [("val/fid", "not logged: the validations logged val/accuracy, val/loss")]
