@@ -26,7 +26,13 @@ from gan_lightning.networks.stylegan import StyleGAN2Generator
 from gan_lightning.networks.text2image import MatchingDiscriminator, TextEncoder, TextToImageGenerator
 from gan_lightning.networks.translator import ResNetTranslator
 from gan_lightning.networks.unet import UNetGenerator
-from gan_lightning.networks.video import MoCoGANGenerator, PairDiscriminator, TranslatingGenerator, VideoDiscriminator
+from gan_lightning.networks.video import (
+    MoCoGANGenerator,
+    PairDiscriminator,
+    TranslatingGenerator,
+    VideoDiscriminator,
+    WarpingGenerator,
+)
 
 __all__ = [
     "BatchNormMLPGenerator",
@@ -58,6 +64,7 @@ __all__ = [
     "TranslatingGenerator",
     "UNetGenerator",
     "VideoDiscriminator",
+    "WarpingGenerator",
     "conditional_call",
     "dcgan_init",
     "patch_receptive_field",

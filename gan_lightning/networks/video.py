@@ -210,6 +210,105 @@ class TranslatingGenerator(MoCoGANGenerator):
         return moved.view(batch, frames, *moved.shape[1:]).transpose(1, 2)
 
 
+class WarpingGenerator(MoCoGANGenerator):
+    """MoCoGAN in which the motion code *deforms* the content instead of redrawing it: z_C
+    draws one feature map per clip (a DCGAN generator up to half the output size, upsampled
+    ×2), each motion code z_M(t) gives a displacement field — a global shift plus a smooth local
+    flow on a coarse ``flow_grid`` × ``flow_grid`` lattice, upsampled — that warps those features
+    (``grid_sample``), and two 3×3 convolutions render every warped map to a frame.
+
+    Why: in :class:`MoCoGANGenerator` z_M(t) enters the frame generator beside z_C, and
+    trained on Moving MNIST the motion code decides what is drawn (the digit morphs; consistency
+    0.4, BENCHMARKS.md "Video"). Here z_M reaches the frames only through where features are
+    sampled, so whatever moves or deforms (translation, bounce, local bending) is expressible
+    and a change of identity is not. :class:`TranslatingGenerator` is the special case of a
+    global shift of the finished image; warping features (cf. the appearance/motion split of
+    Siarohin et al. 2019, "First Order Motion Model") lets the renderer draw a moved stroke
+    afresh. The warp is at the output resolution and the renderer has stride 1, so a shift by
+    whole pixels moves the frame exactly (a stride-2 transposed conv after a sub-pixel warp
+    drew dotted, checkered strokes). What it cannot make: content that appears during a clip
+    (a new object, an occluded side turning into view). Same latent layout as
+    :class:`MoCoGANGenerator`.
+
+    Args:
+        max_shift: the largest global shift, in pixels of the output.
+        max_deform: the largest local displacement, in pixels, added to the shift. The local
+            flow starts at zero (the generator begins as a pure translation).
+        flow_grid: side of the lattice the local flow is drawn on (coarser = smoother).
+        (the rest as :class:`MoCoGANGenerator`; the content network reads z_C only.)
+    """
+
+    def __init__(
+        self,
+        content_dim: int = 50,
+        motion_dim: int = 10,
+        noise_dim: int = 10,
+        num_frames: int = 16,
+        image_size: int = 32,
+        channels: int = 1,
+        base_width: int = 32,
+        norm: Normalization = "batch",
+        motion_warmup: int = 0,
+        max_shift: float = 8.0,
+        max_deform: float = 2.0,
+        flow_grid: int = 4,
+    ) -> None:
+        super().__init__(
+            content_dim, motion_dim, noise_dim, num_frames, image_size, channels, base_width, norm,
+            motion_warmup=motion_warmup,
+        )  # fmt: skip
+        if max_shift <= 0:
+            raise ValueError(f"max_shift must be a positive number of pixels, got {max_shift}.")
+        if max_deform < 0:
+            raise ValueError(f"max_deform must be >= 0 pixels (0: translation only), got {max_deform}.")
+        if flow_grid < 1:
+            raise ValueError(f"flow_grid must be a positive lattice side, got {flow_grid}.")
+        self.max_shift, self.max_deform, self.flow_grid = max_shift, max_deform, flow_grid
+        del self.frames  # the content network and the renderer replace MoCoGAN's frame generator
+        hidden = DCGANGenerator(content_dim, image_size, channels, base_width, norm).net[:-2]
+        self.content = nn.Sequential(*hidden, nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
+        self.render = nn.Sequential(
+            nn.Conv2d(base_width, base_width, 3, 1, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(base_width, channels, 3, 1, 1),
+            nn.Tanh(),
+        )
+        self.render.apply(dcgan_init)
+        self.shift = nn.Linear(motion_dim, 2)
+        self.deform = zero_linear(motion_dim, 2 * flow_grid * flow_grid)
+
+    def displacements(self, motion: Tensor) -> Tensor:
+        """(B·T, 2, H, W) displacement (dx, dy) in pixels of every point of a frame, from the
+        motion codes (B, T, motion_dim)."""
+        codes = motion.flatten(0, 1)
+        shift = torch.tanh(self.shift(codes)) * self.max_shift
+        local = torch.tanh(self.deform(codes)).view(-1, 2, self.flow_grid, self.flow_grid) * self.max_deform
+        size = (self.image_size, self.image_size)
+        return shift[..., None, None] + nn.functional.interpolate(
+            local, size=size, mode="bilinear", align_corners=False
+        )
+
+    def forward(self, latent: Tensor) -> Tensor:
+        content, hidden, noise = self.split_latent(latent)
+        motion = self.motion_codes(hidden, noise)  # (B, T, d_M)
+        batch, frames = motion.shape[:2]
+        features = self.content(content.view(batch, -1, 1, 1))  # (B, F, H, W): one map per clip
+        repeated = features.unsqueeze(1).expand(-1, frames, -1, -1, -1).flatten(0, 1)
+        grid = sampling_grid(self.displacements(motion), self.image_size)
+        moved = nn.functional.grid_sample(repeated, grid, align_corners=False)  # zeros outside: no feature
+        images = self.render(moved)
+        return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
+
+
+def sampling_grid(displacement: Tensor, image_size: int) -> Tensor:
+    """The ``grid_sample`` grid (N, h, w, 2) that moves a map's content by ``displacement``
+    (N, 2, h, w; output pixels of an ``image_size`` canvas): the point at p samples p - d."""
+    count, _, height, width = displacement.shape
+    identity = torch.eye(2, 3, dtype=displacement.dtype, device=displacement.device).expand(count, -1, -1)
+    base = nn.functional.affine_grid(identity, [count, 1, height, width], align_corners=False)
+    return base - (2 * displacement / image_size).permute(0, 2, 3, 1)
+
+
 TEMPORAL_KERNEL = 4  # MoCoGAN's D_V: 4×4×4 kernels, temporal stride 1, no temporal padding
 
 

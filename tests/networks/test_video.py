@@ -12,8 +12,9 @@ from gan_lightning.networks import (
     PairDiscriminator,
     TranslatingGenerator,
     VideoDiscriminator,
+    WarpingGenerator,
 )
-from gan_lightning.networks.video import LayerNoise
+from gan_lightning.networks.video import LayerNoise, sampling_grid
 from gan_lightning.tasks.video import sample_frames
 
 
@@ -136,6 +137,52 @@ def test_translating_generator_only_moves_one_image_by_the_motion_shifts():
     assert generator.shifts(torch.randn(3, 5, 4) * 100).abs().max() <= 4.0
     with pytest.raises(ValueError, match="max_shift"):
         TranslatingGenerator(max_shift=0)
+
+
+def test_sampling_grid_moves_a_map_by_output_pixels():
+    """A displacement of 2 output pixels on a half-resolution map is one map pixel; nothing
+    flows in from outside the map (zeros)."""
+    features = torch.randn(2, 3, 8, 8)
+    displacement = torch.zeros(2, 2, 8, 8)
+    still = torch.nn.functional.grid_sample(features, sampling_grid(displacement, 16), align_corners=False)
+    assert torch.allclose(still, features, atol=1e-5)
+    displacement[:, 0], displacement[:, 1] = 2.0, -2.0  # right by one map pixel, up by one
+    moved = torch.nn.functional.grid_sample(features, sampling_grid(displacement, 16), align_corners=False)
+    assert torch.allclose(moved[:, :, :-1, 1:], features[:, :, 1:, :-1], atol=1e-5)
+    assert moved[:, :, :, 0].abs().max() == 0 and moved[:, :, -1, :].abs().max() == 0
+
+
+def test_warping_generator_motion_moves_the_content_features_and_nothing_else():
+    """With the local flow at zero (its initial state) each frame is the renderer drawing the
+    clip's one feature map shifted by the motion head; the renderer has stride 1, so a shift by
+    whole pixels moves the frame by as many pixels, away from the border. The motion code
+    reaches the frames only through the warp: at zero displacement every frame is the same."""
+    torch.manual_seed(0)
+    generator = WarpingGenerator(8, 4, 3, num_frames=4, image_size=16, base_width=4, max_shift=4.0).eval()
+    assert generator.deform.weight.abs().max() == 0  # starts as a pure translation
+    assert not hasattr(generator, "frames")  # MoCoGAN's frame generator (which reads z_M) is gone
+    latent = torch.randn(2, generator.latent_dim)
+    with torch.no_grad():
+        for parameter in generator.render.parameters():  # frames of order 1, not DCGAN's init scale
+            parameter.normal_(0.0, 0.5)
+        generator.shift.weight.zero_()
+        generator.shift.bias.zero_()
+        clips_still = generator(latent)
+        generator.shift.bias.copy_(torch.tensor([20.0, 0.0]))  # tanh → 1: 4 px right
+        clips_moved = generator(latent)
+    assert clips_still.shape == (2, 1, 4, 16, 16)
+    assert torch.allclose(clips_still, clips_still[:, :, :1].expand_as(clips_still), atol=1e-6)
+    assert torch.allclose(clips_moved[..., 5:11], clips_still[..., 1:7], atol=1e-5)  # columns x ← x - 4
+    assert not torch.allclose(clips_moved, clips_still, atol=1e-2)
+    local = generator.displacements(torch.randn(3, 5, 4) * 100)
+    assert local.shape == (15, 2, 16, 16) and local.abs().max() <= 4.0 + 2.0 + 1e-5
+    for bad, match in (
+        ({"max_shift": 0}, "max_shift"),
+        ({"max_deform": -1}, "max_deform"),
+        ({"flow_grid": 0}, "flow_grid"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            WarpingGenerator(**bad)
 
 
 def test_pair_discriminator_is_symmetric_reads_both_frames_and_checks_its_input():
