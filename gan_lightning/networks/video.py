@@ -119,10 +119,10 @@ class MoCoGANGenerator(nn.Module):
         content, hidden, noise = self.split_latent(latent)
         motion = self.motion_codes(hidden, noise)  # (B, T, d_M)
         batch, frames = motion.shape[:2]
-        per_frame = content.unsqueeze(1).expand(-1, frames, -1)  # z_C held for every frame
-        codes = torch.cat([per_frame, motion], dim=-1).reshape(batch * frames, -1)
+        held = content.unsqueeze(1).expand(-1, frames, -1)  # z_C held for every frame
+        codes = torch.cat([held, motion], dim=-1).reshape(batch * frames, -1)
         images = self.frames(codes) if self.modulations is None else self.modulated_frames(codes, content, frames)
-        return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
+        return as_clips(images, frames)
 
     def modulated_frames(self, codes: Tensor, content: Tensor, frames: int) -> Tensor:
         """The frame generator's layers with ``x · (1 + γ(z_C)) + β(z_C)`` after the
@@ -136,6 +136,16 @@ class MoCoGANGenerator(nn.Module):
                 scale, shift = next(modulations)(content).repeat_interleave(frames, dim=0).chunk(2, dim=1)
                 x = x * (1 + scale[..., None, None]) + shift[..., None, None]
         return x
+
+
+def per_frame(images: Tensor, frames: int) -> Tensor:
+    """(B, ...) → (B·T, ...): each clip's one image (or feature map) repeated for its frames."""
+    return images.unsqueeze(1).expand(-1, frames, *images.shape[1:]).flatten(0, 1)
+
+
+def as_clips(images: Tensor, frames: int) -> Tensor:
+    """(B·T, C, H, W) frames, clip by clip → clips (B, C, T, H, W)."""
+    return images.view(-1, frames, *images.shape[1:]).transpose(1, 2)
 
 
 def hidden_convolutions(generator: DCGANGenerator) -> list[nn.ConvTranspose2d]:
@@ -203,11 +213,11 @@ class TranslatingGenerator(MoCoGANGenerator):
         # samples the input at -2d / size.
         theta[:, 0, 2] = -2 * shifts[..., 0].flatten() / width
         theta[:, 1, 2] = -2 * shifts[..., 1].flatten() / height
-        repeated = appearance.unsqueeze(1).expand(-1, frames, -1, -1, -1).flatten(0, 1)
+        repeated = per_frame(appearance, frames)
         grid = nn.functional.affine_grid(theta, list(repeated.shape), align_corners=False)
         # Resample on the [0, 2] offset so the canvas outside the image is black (-1), not grey.
         moved = nn.functional.grid_sample(repeated + 1, grid, align_corners=False, padding_mode="zeros") - 1
-        return moved.view(batch, frames, *moved.shape[1:]).transpose(1, 2)
+        return as_clips(moved, frames)
 
 
 class WarpingGenerator(MoCoGANGenerator):
@@ -293,11 +303,10 @@ class WarpingGenerator(MoCoGANGenerator):
         motion = self.motion_codes(hidden, noise)  # (B, T, d_M)
         batch, frames = motion.shape[:2]
         features = self.content(content.view(batch, -1, 1, 1))  # (B, F, H, W): one map per clip
-        repeated = features.unsqueeze(1).expand(-1, frames, -1, -1, -1).flatten(0, 1)
+        repeated = per_frame(features, frames)
         grid = sampling_grid(self.displacements(motion), self.image_size)
         moved = nn.functional.grid_sample(repeated, grid, align_corners=False)  # zeros outside: no feature
-        images = self.render(moved)
-        return images.view(batch, frames, *images.shape[1:]).transpose(1, 2)
+        return as_clips(self.render(moved), frames)
 
 
 def sampling_grid(displacement: Tensor, image_size: int) -> Tensor:
