@@ -145,6 +145,17 @@ SECTIONS = (
         (_block("truncation", "truncation --out {out}", "truncation --quick --out {out}"),),
     ),
     Section(
+        "ema_length",
+        "wgan.yaml: a longer moving average of G",
+        (
+            _block(
+                "ema_length",
+                "ema_length --seed 0 --threads 1 --out {out}",
+                "ema_length --quick --threads 1 --out {out}",
+            ),
+        ),
+    ),
+    Section(
         "toy2d",
         "2D mode collapse: ring of 8 and grid of 25 Gaussians",
         (
@@ -272,6 +283,11 @@ SECTIONS = (
                 "video_translating",
                 "video --config configs/video_translating.yaml --out {out}",
                 "video --quick --config configs/video_translating.yaml --out {out}",
+            ),
+            _block(
+                "video_warping",
+                "video --config configs/video_warping.yaml --seed 0 --out {out}",
+                "video --quick --config configs/video_warping.yaml --out {out}",
             ),
             _block(
                 "video_pairs",
