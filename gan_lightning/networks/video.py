@@ -275,8 +275,8 @@ class WarpingGenerator(MoCoGANGenerator):
             raise ValueError(f"flow_grid must be a positive lattice side, got {flow_grid}.")
         self.max_shift, self.max_deform, self.flow_grid = max_shift, max_deform, flow_grid
         del self.frames  # the content network and the renderer replace MoCoGAN's frame generator
-        hidden = DCGANGenerator(content_dim, image_size, channels, base_width, norm).net[:-2]
-        self.content = nn.Sequential(*hidden, nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
+        trunk = DCGANGenerator(content_dim, image_size, channels, base_width, norm).net[:-2]  # no output layer
+        self.content = nn.Sequential(*trunk, nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
         self.render = nn.Sequential(
             nn.Conv2d(base_width, base_width, 3, 1, 1),
             nn.ReLU(inplace=True),
