@@ -203,6 +203,11 @@ SECTIONS = (
         (
             _block("stacked_mnist", "stacked_mnist --out {out}", "stacked_mnist --quick --out {out}"),
             Block("stacked_mnist_raw_probe", None, None, render="report_raw_generator"),
+            _block(
+                "stacked_mnist_20k",
+                "stacked_mnist --configs wgan --seeds 0 1 2 --steps 20000 --count-at 10000 --out {out}",
+                "stacked_mnist --quick --configs wgan --out {out}",
+            ),
         ),
     ),
     Section(

@@ -2,7 +2,7 @@
 each config for several seeds on the CPU, then count the modes (of 1,000) that 26,000 samples
 of the EMA generator cover and KL(generated mode histogram ‖ uniform), as the papers do.
 
-    python -m benchmarks.stacked_mnist                  # dcgan (2,000 it.) + wgan (10,000 it.), 3 seeds each
+    python -m benchmarks.stacked_mnist                  # dcgan (2,000 it.) + wgan (20,000 it.), 3 seeds each
     python -m benchmarks.stacked_mnist --quick          # 1 seed, 100 it., 5,000 samples
     python -m benchmarks.stacked_mnist --configs pacgan2 --seeds 0 1 2 --steps 2000
 
@@ -56,7 +56,7 @@ CONFIGS = {
     "wgan": "configs/stacked_mnist_wgan.yaml",
 }
 #: Iterations per run when --steps is not given: what each config is measured at in BENCHMARKS.md.
-STEPS = {"dcgan": 2000, "pacgan2": 4000, "wgan": 10000}
+STEPS = {"dcgan": 2000, "pacgan2": 4000, "wgan": 20000}  # wgan: the config's max_steps
 NUM_SAMPLES = 26_000  # the papers' sample count
 # PacGAN's own runs, VEEGAN setting (Table 2; ../shared/anchors.md): modes, KL, mean ± s.e.
 PUBLISHED = {
@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         + ("--quick " if args.quick else "")
         + f"--configs {' '.join(args.configs)} --seeds {' '.join(map(str, args.seeds))}"
         + (f" --steps {args.steps}" if args.steps else "")
+        + (f" --count-at {' '.join(map(str, args.count_at))}" if args.count_at else "")
         + (" --also-raw" if args.also_raw else ""),
         "quick": args.quick,
         "output": shown(args.out),
