@@ -33,7 +33,7 @@ from benchmarks.harness import (
     parser,
     write_results,
 )
-from benchmarks.truncation import METRICS, score
+from benchmarks.truncation import METRICS, score, score_cells
 from gan_lightning.training import ema_beta, update_ema
 
 CONFIG = CONFIGS / "wgan.yaml"
@@ -49,7 +49,7 @@ class ExtraAverages(pl.Callback):
     """Keeps a moving average of the task's ``generator`` per half-life (kimg) and, when
     training ends, writes the run's checkpoint once per average, with it as ``generator_ema``
     (``ema_<k>kimg.ckpt`` beside ``last.ckpt``). Updated after every iteration from the
-    images of one generator batch (the data module's ``batch_size`` on every process), the
+    images of one generator batch (the data module's ``batch_size``, over all processes), the
     half-life capped at ``rampup`` × images seen (:func:`~gan_lightning.training.ema_beta`)."""
 
     def __init__(self, half_lives_kimg: list[float], rampup: float | None = RAMPUP) -> None:
@@ -64,7 +64,7 @@ class ExtraAverages(pl.Callback):
         }
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
-        images = trainer.datamodule.batch_size * trainer.world_size
+        images = pl_module.images_per_iteration(trainer.datamodule.batch_size)  # over all processes
         seen = images * trainer.global_step  # the task's own clock (iterations done, this one included)
         for kimg, average in self.averages.items():
             update_ema(average, pl_module.generator, ema_beta(seen, images, kimg, self.rampup))
@@ -115,11 +115,7 @@ def report(results: dict[str, Any]) -> str:
     ]
     for row in results["rows"]:
         name = "the config's (`last.ckpt`)" if row["half_life_kimg"] == "config" else f"{row['half_life_kimg']} kimg"
-        fid = row["fid"]
-        lines.append(
-            f"| {name} | {fid['value']:.3f} | {fid['value'] / fid['floor']:.2f} | {row['precision']['value']:.3f} "
-            f"| {row['recall']['value']:.3f} | {row['modes_covered']['value']:.0f} | {row['class_kl']['value']:.3f} |"
-        )
+        lines.append(f"| {name} | {score_cells(row)} |")
     return "\n".join(lines)
 
 

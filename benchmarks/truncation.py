@@ -96,7 +96,7 @@ def report(results: dict[str, Any]) -> str:
     filtered = [row for row in results["rows"] if row.get("rejection")]
     for row in plain:
         where = "none (as trained)" if row["truncation"] is None else f"±{row['truncation']:g}"
-        lines.append(f"| {where} | {_scores(row)} |")
+        lines.append(f"| {where} | {score_cells(row)} |")
     if filtered:
         lines += [
             "",
@@ -108,11 +108,12 @@ def report(results: dict[str, Any]) -> str:
         ]
         for row in filtered:
             rejection = row["rejection"]
-            lines.append(f"| {rejection['quantile']:g} | {100 * rejection['acceptance']:.0f} % | {_scores(row)} |")
+            lines.append(f"| {rejection['quantile']:g} | {100 * rejection['acceptance']:.0f} % | {score_cells(row)} |")
     return "\n".join(lines)
 
 
-def _scores(row: dict[str, Any]) -> str:
+def score_cells(row: dict[str, Any]) -> str:
+    """A row's cells: FID, FID / floor, precision, recall, modes covered, class KL."""
     fid = row["fid"]
     return (
         f"{fid['value']:.3f} | {fid['value'] / fid['floor']:.2f} | {row['precision']['value']:.3f} "
